@@ -1,0 +1,115 @@
+"""Application factory: `flask --app app run` finds create_app."""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import Config, config_for_env
+from extensions import csrf, db, htmx, migrate
+
+
+def create_app(test_config=None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    if test_config is None:
+        app.config.from_object(config_for_env())
+    elif isinstance(test_config, type):
+        app.config.from_object(test_config)
+    else:
+        app.config.from_object(Config)
+        app.config.from_mapping(test_config)
+    check_production_config(app)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    configure_logging(app)
+    return app
+
+
+def check_production_config(app: Flask) -> None:
+    from config import DEV_SECRET_KEY
+
+    if app.config.get("APP_ENV") != "production":
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if key == DEV_SECRET_KEY or len(key) < 32:
+        raise RuntimeError("운영 모드에는 32자 이상의 SECRET_KEY 환경 변수가 필요합니다 (production needs a real SECRET_KEY).")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    import blueprints.core.audit  # noqa: F401  (model registration)
+    import blueprints.core.mail  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from blueprints import ALL_BLUEPRINTS
+
+    for blueprint in ALL_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from blueprints.core.errors import register_error_handlers as register
+    from blueprints.core.security import add_security_headers
+
+    register(app)
+    app.after_request(add_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from blueprints.core.auth import ROLE_LABELS, can
+    from blueprints.core.formatting import register_filters
+    from blueprints.core.forms import EmptyForm
+
+    register_filters(app)
+
+    @app.context_processor
+    def inject_globals():
+        from flask import g
+
+        return {
+            "service_name": app.config["SERVICE_NAME"],
+            "operator_name": app.config["OPERATOR_NAME"],
+            "current_user": g.get("user"),
+            "ROLE_LABELS": ROLE_LABELS,
+            "can": lambda action, obj=None: can(g.get("user"), action, obj),
+            "empty_form": EmptyForm,
+        }
+
+
+def register_commands(app: Flask) -> None:
+    from commands import register
+
+    register(app)
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.logger.setLevel(logging.INFO)

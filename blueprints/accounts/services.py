@@ -1,0 +1,285 @@
+"""Account operations: they mutate, flush and record the audit event; the view commits."""
+import hashlib
+import re
+import secrets
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from sqlalchemy import delete, func, select
+
+from blueprints.core import audit
+from blueprints.core.auth import ROLE_LABELS, ROLES
+from blueprints.core.mail import queue_email
+from blueprints.core.models import utcnow
+from extensions import db
+
+from .models import CONSENT_VERSION, AuthToken, LoginAttempt, User, UserRole
+
+
+class AccountError(Exception):
+    """A rule of the account domain was broken; the message is shown to the user."""
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def normalize_phone(phone: str) -> str:
+    """Keep digits only: '010-1234-5678', '01012345678' and '010 1234 5678' are the same."""
+    return re.sub(r"\D", "", phone or "")
+
+
+def _hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["ARGON2_TIME_COST"],
+        memory_cost=config["ARGON2_MEMORY_COST"],
+        parallelism=config["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    hasher = _hasher()
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+# A real hash to compare against when the e-mail is unknown, so both paths take as long.
+_DUMMY = {}
+
+
+def _dummy_verify(password: str) -> None:
+    if "hash" not in _DUMMY:
+        _DUMMY["hash"] = hash_password(secrets.token_hex(8))
+    try:
+        _hasher().verify(_DUMMY["hash"], password)
+    except VerificationError:
+        pass
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def register_applicant(*, email: str, password: str, name: str, phone: str) -> User:
+    email = normalize_email(email)
+    if find_user_by_email(email) is not None:
+        raise AccountError("이미 가입된 이메일입니다. 로그인하거나 비밀번호 찾기를 이용해 주세요.")
+    user = User(
+        email=email,
+        name=name.strip(),
+        phone=normalize_phone(phone),
+        password_hash=hash_password(password),
+        privacy_consent_at=utcnow(),
+        privacy_consent_version=CONSENT_VERSION,
+    )
+    user.role_rows.append(UserRole(role="applicant"))
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.signup", user, actor=user, summary="신청자 회원가입",
+                 after={"email": email, "roles": ["applicant"], "consent": CONSENT_VERSION})
+    return user
+
+
+# Throttling ------------------------------------------------------------------------------
+
+def _failures_since(column, value, kind: str) -> int:
+    since = utcnow() - current_app.config["LOGIN_WINDOW"]
+    return db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            column == value, LoginAttempt.kind == kind, LoginAttempt.created_at >= since
+        )
+    )
+
+
+def login_is_throttled(email: str, ip: str) -> bool:
+    config = current_app.config
+    return (
+        _failures_since(LoginAttempt.email, normalize_email(email), "login") >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        or _failures_since(LoginAttempt.ip, ip, "login") >= config["LOGIN_MAX_FAILURES_PER_IP"]
+    )
+
+
+def note_attempt(email: str, ip: str, kind: str = "login") -> None:
+    db.session.add(LoginAttempt(email=normalize_email(email)[:254], ip=ip or "-", kind=kind))
+
+
+def authenticate(email: str, password: str, ip: str) -> User | None:
+    """The user if the password is right and the account active, else None (attempt noted)."""
+    user = find_user_by_email(email)
+    if user is None:
+        _dummy_verify(password)
+    elif user.is_active and verify_password(user, password):
+        db.session.execute(delete(LoginAttempt).where(
+            LoginAttempt.email == user.email, LoginAttempt.kind == "login"))
+        user.last_login_at = utcnow()
+        audit.record("user.login", user, actor=user, summary="로그인")
+        return user
+    note_attempt(email, ip)
+    return None
+
+
+def change_password(user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    audit.record("user.password_changed", user, summary="비밀번호 변경")
+
+
+# One-time tokens --------------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, purpose: str) -> str:
+    ttl = current_app.config["PASSWORD_RESET_TTL" if purpose == "reset" else "INVITE_TTL"]
+    # A new token replaces any unused one of the same purpose.
+    for old in db.session.scalars(select(AuthToken).where(
+            AuthToken.user_id == user.id, AuthToken.purpose == purpose, AuthToken.used_at.is_(None))):
+        old.used_at = utcnow()
+    token = secrets.token_urlsafe(32)
+    db.session.add(AuthToken(user_id=user.id, purpose=purpose, token_hash=_token_hash(token),
+                             expires_at=utcnow() + ttl))
+    return token
+
+
+def find_valid_token(token: str, purpose: str) -> AuthToken | None:
+    row = db.session.scalar(select(AuthToken).where(AuthToken.token_hash == _token_hash(token or "")))
+    if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def consume_token(row: AuthToken) -> None:
+    row.used_at = utcnow()
+
+
+def reset_is_throttled(email: str, ip: str) -> bool:
+    limit = current_app.config["RESET_MAX_PER_WINDOW"]
+    return (_failures_since(LoginAttempt.email, normalize_email(email), "reset") >= limit
+            or _failures_since(LoginAttempt.ip, ip, "reset") >= limit * 4)
+
+
+def request_password_reset(email: str, ip: str) -> None:
+    """Queue a reset link if the account exists. Says nothing either way (no account probing)."""
+    note_attempt(email, ip, kind="reset")
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = issue_token(user, "reset")
+    link = url_for("accounts.reset_password", token=token, _external=True)
+    queue_email(user.email, "[공동육아 자조모임] 비밀번호 재설정 안내",
+                f"{user.name}님, 아래 링크에서 새 비밀번호를 설정해 주세요. 링크는 1시간 동안 한 번만 쓸 수 있습니다.\n\n{link}\n\n"
+                "요청하지 않았다면 이 메일을 무시하셔도 됩니다.")
+    audit.record("user.password_reset_requested", user, actor=user, summary="비밀번호 재설정 메일 발송")
+
+
+def reset_password(row: AuthToken, new_password: str) -> User:
+    user = row.user
+    consume_token(row)
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+    audit.record("user.password_reset", user, actor=user, summary="비밀번호 재설정 완료")
+    return user
+
+
+# Roles and invitations -------------------------------------------------------------------
+
+def grant_role(user: User, role: str, *, by: User) -> bool:
+    if role not in ROLES:
+        raise AccountError("알 수 없는 역할입니다.")
+    if user.has_role(role):
+        return False
+    user.role_rows.append(UserRole(role=role, granted_by_id=by.id))
+    db.session.flush()
+    audit.record("user.role_granted", user, summary=f"{ROLE_LABELS[role]} 역할 부여",
+                 before={"roles": sorted(user.roles - {role})}, after={"roles": sorted(user.roles)})
+    return True
+
+
+def revoke_role(user: User, role: str, *, by: User) -> bool:
+    if role == "admin" and user.id == by.id:
+        raise AccountError("자기 자신의 관리자 역할은 회수할 수 없습니다.")
+    row = next((r for r in user.role_rows if r.role == role), None)
+    if row is None:
+        return False
+    before = sorted(user.roles)
+    user.role_rows.remove(row)
+    db.session.flush()
+    audit.record("user.role_revoked", user, summary=f"{ROLE_LABELS[role]} 역할 회수",
+                 before={"roles": before}, after={"roles": sorted(user.roles)})
+    return True
+
+
+def invite_user(*, email: str, name: str, roles: list[str], by: User) -> User:
+    email = normalize_email(email)
+    user = find_user_by_email(email)
+    if user is not None and user.has_password:
+        raise AccountError("이미 가입된 이메일입니다. 사용자 목록에서 역할을 부여해 주세요.")
+    if user is None:
+        user = User(email=email, name=name.strip())
+        db.session.add(user)
+        db.session.flush()
+    for role in roles:
+        if not user.has_role(role):
+            user.role_rows.append(UserRole(role=role, granted_by_id=by.id))
+    token = issue_token(user, "invite")
+    link = url_for("accounts.accept_invite", token=token, _external=True)
+    labels = ", ".join(ROLE_LABELS[r] for r in roles)
+    queue_email(email, "[공동육아 자조모임] 시스템 초대 안내",
+                f"{name}님, 공동육아 자조모임 지원사업 시스템에 {labels} 역할로 초대되었습니다.\n"
+                f"아래 링크에서 7일 안에 계정을 설정해 주세요.\n\n{link}")
+    audit.record("user.invited", user, summary=f"초대 ({labels})", after={"email": email, "roles": roles})
+    return user
+
+
+def accept_invite(row: AuthToken, *, name: str, phone: str, password: str) -> User:
+    user = row.user
+    consume_token(row)
+    user.name = name.strip()
+    user.phone = normalize_phone(phone)
+    user.password_hash = hash_password(password)
+    user.privacy_consent_at = utcnow()
+    user.privacy_consent_version = CONSENT_VERSION
+    user.is_active = True
+    audit.record("user.invite_accepted", user, actor=user, summary="초대 수락, 계정 설정")
+    return user
+
+
+def set_active(user: User, active: bool, *, by: User) -> None:
+    if user.id == by.id and not active:
+        raise AccountError("자기 자신의 계정은 비활성화할 수 없습니다.")
+    before = user.is_active
+    user.is_active = active
+    user.session_version += 1
+    audit.record("user.activated" if active else "user.deactivated", user,
+                 summary="계정 활성화" if active else "계정 비활성화",
+                 before={"is_active": before}, after={"is_active": active})
+
+
+def search_users(query: str = "", role: str = "", page: int = 1, per_page: int = 20):
+    stmt = select(User)
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(func.lower(User.email).like(like) | User.name.like(f"%{query.strip()}%"))
+    if role in ROLES:
+        stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    return db.paginate(stmt.order_by(User.id.desc()), page=page, per_page=per_page, error_out=False)
+
+
+def purge_old_attempts(before: datetime) -> int:
+    return db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < before)).rowcount

@@ -1,0 +1,244 @@
+"""Sign-up, sign-in, passwords and invitations; the admin's user and role management."""
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
+
+from blueprints.core.auth import ROLE_LABELS, authorize, login_required, permission_required, register_permission
+from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.forms import EmptyForm
+from blueprints.core.htmx import is_htmx, render
+from extensions import db
+
+from . import bp, services
+from .forms import (AcceptInviteForm, ChangePasswordForm, ForgotPasswordForm, InviteForm, LoginForm,
+                    ResetPasswordForm, RoleChangeForm, SignupForm, UserSearchForm)
+from .models import User
+
+register_permission("manage_users", "admin")
+
+
+@bp.before_app_request
+def load_signed_in_user():
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is None:
+        return
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or session.get("session_version") != user.session_version:
+        session.clear()
+        return
+    g.user = user
+
+
+def start_session(user: User) -> None:
+    session.clear()  # a fresh session on sign-in: no fixation
+    session.permanent = True
+    session["user_id"] = user.id
+    session["session_version"] = user.session_version
+
+
+def safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("home.dashboard")
+
+
+def client_ip() -> str:
+    return request.remote_addr or "-"
+
+
+# Sign-up and sign-in ----------------------------------------------------------------------
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    if g.user:
+        return redirect(url_for("home.dashboard"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_applicant(email=form.email.data, password=form.password.data,
+                                               name=form.name.data, phone=form.phone.data)
+        except services.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            commit()
+            start_session(user)
+            flash(f"{user.name}님, 가입을 환영합니다.", "success")
+            return redirect(url_for("home.dashboard"), 303)
+    return render("accounts/signup.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if g.user:
+        return redirect(url_for("home.dashboard"))
+    form = LoginForm(next=request.args.get("next", ""))
+    status = 200
+    if form.validate_on_submit():
+        ip = client_ip()
+        if services.login_is_throttled(form.email.data, ip):
+            form.form_errors.append("로그인 시도가 너무 많습니다. 15분 뒤에 다시 시도하거나 비밀번호 찾기를 이용해 주세요.")
+            status = 429
+        else:
+            user = services.authenticate(form.email.data, form.password.data, ip)
+            commit()
+            if user is not None:
+                start_session(user)
+                flash(f"{user.name}님, 환영합니다.", "success")
+                return redirect(safe_next(form.next.data), 303)
+            form.form_errors.append("이메일 또는 비밀번호가 맞지 않습니다.")
+            status = 422
+    elif form.errors:
+        status = 422
+    form.password.data = ""
+    return render("accounts/login.html", form=form, status=status)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session.clear()
+    flash("로그아웃했습니다.", "info")
+    return redirect(url_for("accounts.login"), 303)
+
+
+# Passwords --------------------------------------------------------------------------------
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not services.verify_password(g.user, form.current_password.data):
+            form.current_password.errors.append("현재 비밀번호가 맞지 않습니다.")
+        else:
+            services.change_password(g.user, form.password.data)
+            commit()
+            start_session(g.user)  # keep this session, end the others
+            flash("비밀번호를 바꾸었습니다. 다른 기기에서는 다시 로그인해야 합니다.", "success")
+            return redirect(url_for("home.dashboard"), 303)
+    return render("accounts/change_password.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        if services.reset_is_throttled(form.email.data, client_ip()):
+            form.form_errors.append("재설정 요청이 너무 많습니다. 15분 뒤에 다시 시도해 주세요.")
+            return render("accounts/forgot_password.html", form=form, status=429)
+        services.request_password_reset(form.email.data, client_ip())
+        commit()
+        flash("가입된 이메일이면 비밀번호 재설정 링크를 보냈습니다. 메일함을 확인해 주세요.", "info")
+        return redirect(url_for("accounts.login"), 303)
+    return render("accounts/forgot_password.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    row = services.find_valid_token(token, "reset")
+    if row is None:
+        return render("accounts/token_invalid.html", status=410)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.reset_password(row, form.password.data)
+        commit()
+        session.clear()
+        flash("새 비밀번호를 설정했습니다. 새 비밀번호로 로그인해 주세요.", "success")
+        return redirect(url_for("accounts.login"), 303)
+    return render("accounts/reset_password.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token):
+    row = services.find_valid_token(token, "invite")
+    if row is None:
+        return render("accounts/token_invalid.html", status=410)
+    form = AcceptInviteForm(name=row.user.name) if request.method == "GET" else AcceptInviteForm()
+    if form.validate_on_submit():
+        user = services.accept_invite(row, name=form.name.data, phone=form.phone.data, password=form.password.data)
+        commit()
+        start_session(user)
+        flash("계정을 설정했습니다. 환영합니다.", "success")
+        return redirect(url_for("home.dashboard"), 303)
+    return render("accounts/accept_invite.html", form=form, invited=row.user, status=422 if form.errors else 200)
+
+
+# Admin: users and roles ------------------------------------------------------------------
+
+@bp.route("/admin/users")
+@permission_required("manage_users")
+def admin_users():
+    search = UserSearchForm(request.args)
+    search.validate()
+    page = request.args.get("page", 1, type=int)
+    users = services.search_users(search.q.data or "", search.role.data or "", page=page)
+    return render("admin/users.html", fragments={"user-table": "user_table", "user-search": "user_table"},
+                  search=search, users=users, invite_form=InviteForm(), role_form=RoleChangeForm(),
+                  role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/users/invite", methods=["POST"])
+@permission_required("manage_users")
+def admin_invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            user = services.invite_user(email=form.email.data, name=form.name.data, roles=form.roles.data, by=g.user)
+        except services.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            commit()
+            flash(f"{user.email}에 초대 메일을 보냈습니다.", "success")
+            return redirect(url_for("accounts.admin_users"), 303)
+    users = services.search_users()
+    return render("admin/users.html", fragments={"invite-form": "invite_form"}, search=UserSearchForm(),
+                  users=users, invite_form=form, role_form=RoleChangeForm(), role_labels=ROLE_LABELS, status=422)
+
+
+def _user_row_response(user: User):
+    return render("admin/users.html", fragments={f"user-{user.id}": "user_row"}, user=user,
+                  role_form=RoleChangeForm(), role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/users/<int:user_id>/roles/<action>", methods=["POST"])
+@permission_required("manage_users")
+def admin_change_role(user_id, action):
+    user = authorize("grant_role", get_or_404(User, user_id))
+    form = RoleChangeForm()
+    if action not in {"grant", "revoke"} or not form.validate_on_submit():
+        abort(400)
+    try:
+        if action == "grant":
+            changed = services.grant_role(user, form.role.data, by=g.user)
+        else:
+            changed = services.revoke_role(user, form.role.data, by=g.user)
+    except services.AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        commit()
+        if changed:
+            verb = "부여" if action == "grant" else "회수"
+            flash(f"{user.name or user.email}: {ROLE_LABELS[form.role.data]} 역할을 {verb}했습니다.", "success")
+    if is_htmx():
+        return _user_row_response(user)
+    return redirect(url_for("accounts.admin_users"), 303)
+
+
+@bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
+@permission_required("manage_users")
+def admin_set_active(user_id):
+    user = authorize("deactivate", get_or_404(User, user_id))
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.set_active(user, request.form.get("active") == "1", by=g.user)
+    except services.AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        commit()
+        flash("계정 상태를 바꾸었습니다.", "success")
+    if is_htmx():
+        return _user_row_response(user)
+    return redirect(url_for("accounts.admin_users"), 303)

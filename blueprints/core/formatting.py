@@ -1,0 +1,51 @@
+"""Display formats from the programme defaults: 1,000,000원, 2027. 3. 15., 010-****-1234."""
+import re
+from datetime import date, datetime
+
+from .timeutil import WEEKDAYS_KO, to_kst
+
+
+def won(amount) -> str:
+    if amount is None:
+        return "-"
+    return f"{int(amount):,}원"
+
+
+def kdate(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        value = to_kst(value).date()
+    return f"{value.year}. {value.month}. {value.day}."
+
+
+def kdatetime(value: datetime | None) -> str:
+    """2027. 3. 15.(월) 18:00 in Seoul time."""
+    if value is None:
+        return "-"
+    local = to_kst(value)
+    return f"{local.year}. {local.month}. {local.day}.({WEEKDAYS_KO[local.weekday()]}) {local:%H:%M}"
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return "-"
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 8:
+        return "*" * len(digits)
+    return f"{digits[:3]}-****-{digits[-4:]}"
+
+
+def format_phone(phone: str | None) -> str:
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 11:
+        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
+    if len(digits) == 10:
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    return phone or ""
+
+
+def register_filters(app):
+    app.jinja_env.filters.update(
+        won=won, kdate=kdate, kdatetime=kdatetime, mask_phone=mask_phone, phone=format_phone
+    )

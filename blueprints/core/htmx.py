@@ -1,0 +1,65 @@
+"""One way to answer a request: the full page, or for htmx the fragment that was asked for.
+
+A page template names its swappable regions as blocks. The view says which block serves
+which htmx target, e.g. ``render("admin/users.html", fragments={"user-table": "table"})``;
+an htmx request whose HX-Target (or triggering element id/name) is listed gets only that
+block plus the flash messages out of band. Everything else — a normal request, a boosted
+link — gets the whole page. ``Vary: HX-Request`` is always sent so caches keep them apart.
+"""
+import json
+
+from flask import get_flashed_messages, make_response, render_template, request
+from jinja2_fragments.flask import render_block
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def is_boosted() -> bool:
+    return request.headers.get("HX-Boosted") == "true"
+
+
+def requested_fragment(fragments: dict[str, str] | None) -> str | None:
+    if not fragments or not is_htmx() or is_boosted():
+        return None
+    for header in ("HX-Target", "HX-Trigger", "HX-Trigger-Name"):
+        name = request.headers.get(header)
+        if name and name in fragments:
+            return fragments[name]
+    return None
+
+
+def render(template: str, *, fragments: dict[str, str] | None = None, status: int = 200, **context):
+    block = requested_fragment(fragments)
+    if block is None:
+        body = render_template(template, **context)
+    else:
+        body = render_block(template, block, **context) + render_flash_oob()
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def render_flash_oob() -> str:
+    messages = get_flashed_messages(with_categories=True)
+    if not messages:
+        return ""
+    return render_template("_flash.html", messages=messages, oob=True)
+
+
+def set_htmx_headers(response, *, trigger=None, retarget=None, reswap=None, redirect=None):
+    """Our own helper for HX-* response headers (htmx-flask's make_response rejects
+    some valid swap values)."""
+    if trigger:
+        if isinstance(trigger, str):
+            trigger = {trigger: None}
+        response.headers["HX-Trigger"] = json.dumps(trigger, ensure_ascii=False)
+    if retarget:
+        response.headers["HX-Retarget"] = retarget
+    if reswap:
+        response.headers["HX-Reswap"] = reswap
+    if redirect:
+        response.headers["HX-Redirect"] = redirect
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,81 @@
+"""PDF documents from Jinja templates with WeasyPrint, the Korean font embedded.
+
+The font and its FontConfiguration are built once per process: re-reading the font per
+document cost seconds each time (see MEASURED.md). Only our own static files may be
+fetched while rendering; no file: or remote URLs.
+"""
+import logging
+import threading
+from pathlib import Path
+
+from flask import current_app, render_template
+
+_lock = threading.Lock()
+_shared = {}
+
+FONT_FILES = {
+    400: "PretendardGOV-Regular.otf",
+    700: "PretendardGOV-Bold.otf",
+}
+
+
+def font_dir() -> Path:
+    return Path(current_app.static_folder) / "vendor" / "pretendard"
+
+
+def _font_css() -> str:
+    faces = []
+    for weight, name in FONT_FILES.items():
+        path = font_dir() / name
+        faces.append(
+            "@font-face { font-family: 'PretendardGOV'; font-weight: %d; src: url('%s'); }"
+            % (weight, path.as_uri())
+        )
+    return "\n".join(faces)
+
+
+def _restricted_fetcher(url, *args, **kwargs):
+    from weasyprint.urls import default_url_fetcher
+
+    allowed_roots = [font_dir().as_uri(), Path(current_app.static_folder).as_uri()]
+    allowed_roots += [Path(p).as_uri() for p in current_app.config.get("PDF_ALLOWED_DIRS", ())]
+    if url.startswith("data:") or any(url.startswith(root + "/") for root in allowed_roots):
+        return default_url_fetcher(url, *args, **kwargs)
+    raise ValueError(f"PDF may not fetch {url[:80]}")
+
+
+def _shared_resources():
+    """(FontConfiguration, font stylesheet) — created once per process."""
+    with _lock:
+        if "font_config" not in _shared:
+            from weasyprint import CSS
+            from weasyprint.text.fonts import FontConfiguration
+
+            font_config = FontConfiguration()
+            font_sheet = CSS(string=_font_css(), font_config=font_config, url_fetcher=_restricted_fetcher)
+            _shared["font_config"] = font_config
+            _shared["font_sheet"] = font_sheet
+        return _shared["font_config"], _shared["font_sheet"]
+
+
+def render_pdf(template: str, *, stylesheet: str = "pdf/pdf.css", **context) -> bytes:
+    from weasyprint import CSS, HTML
+
+    font_config, font_sheet = _shared_resources()
+    html = render_template(template, **context)
+    # The stylesheet is read as a file, never through Jinja (autoescape breaks quotes in CSS).
+    css_path = Path(current_app.root_path) / "templates" / stylesheet
+    page_sheet = CSS(filename=str(css_path), font_config=font_config, url_fetcher=_restricted_fetcher)
+    document = HTML(string=html, base_url=current_app.static_folder + "/", url_fetcher=_restricted_fetcher)
+    return document.write_pdf(stylesheets=[font_sheet, page_sheet], font_config=font_config)
+
+
+class WeasyWarnings(logging.Handler):
+    """Collects WeasyPrint warnings so tests can fail on an ignored CSS rule."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)

@@ -1,0 +1,98 @@
+"""A 자조모임, its households (members) and their children (birth year-month only)."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from blueprints.core.models import TimestampMixin, UTCDateTime
+from extensions import db
+
+MEMBER_ROLE_LABELS = {"leader": "대표", "treasurer": "회계", "member": "구성원"}
+
+
+class Group(TimestampMixin, db.Model):
+    __tablename__ = "groups"
+    audit_type = "group"
+    __table_args__ = (CheckConstraint("status IN ('active', 'inactive')", name="known_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reg_no: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+    district: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    dong: Mapped[str] = mapped_column(String(30), nullable=False, default="")
+    meeting_place: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    activity_type: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Consents, each separate (PIPA 제15조·제17조): collection is required to register at all.
+    consent_collection_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_provision_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_photos_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    members: Mapped[list["GroupMember"]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", order_by="GroupMember.id")
+
+    def officer(self, role: str):
+        return next((m for m in self.members if m.role == role), None)
+
+    def member_for(self, user):
+        return next((m for m in self.members if user is not None and m.user_id == user.id), None)
+
+    def is_officer(self, user) -> bool:
+        member = self.member_for(user)
+        return member is not None and member.role in {"leader", "treasurer"}
+
+    def can(self, user, action: str) -> bool:
+        if user.has_any_role({"staff", "finance", "admin"}) and action in {"view", "view_contacts"}:
+            return True
+        if action in {"view"}:
+            return self.member_for(user) is not None
+        if action == "view_contacts":
+            return self.is_officer(user)
+        if action in {"edit", "invite", "apply"}:
+            return self.is_officer(user)
+        if action == "handover":
+            member = self.member_for(user)
+            return member is not None and member.role == "leader"
+        return False
+
+
+class GroupMember(db.Model):
+    """One household of the group, represented by a parent."""
+
+    __tablename__ = "group_members"
+    audit_type = "group_member"
+    __table_args__ = (
+        CheckConstraint("role IN ('leader', 'treasurer', 'member')", name="known_role"),
+        UniqueConstraint("group_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    parent_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    phone: Mapped[str] = mapped_column(String(20), nullable=False, default="", index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default="member")
+    resident_district: Mapped[str | None] = mapped_column(String(20))
+
+    group: Mapped[Group] = relationship(back_populates="members")
+    user = relationship("User")
+    children: Mapped[list["Child"]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", order_by="Child.birth_ym")
+
+    @property
+    def role_label(self) -> str:
+        return MEMBER_ROLE_LABELS[self.role]
+
+
+class Child(db.Model):
+    __tablename__ = "children"
+    __table_args__ = (CheckConstraint("length(birth_ym) = 7", name="birth_ym_format"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("group_members.id", ondelete="CASCADE"), nullable=False, index=True)
+    birth_ym: Mapped[str] = mapped_column(String(7), nullable=False)  # 'YYYY-MM', never a full date
+
+    member: Mapped[GroupMember] = relationship(back_populates="children")

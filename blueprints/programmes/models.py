@@ -1,0 +1,47 @@
+"""A programme (공모사업): one funding round with its dates, budget and rules as data."""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Date, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from blueprints.core.models import Money, TimestampMixin, UTCDateTime, utcnow
+from extensions import db
+
+
+class Programme(TimestampMixin, db.Model):
+    __tablename__ = "programmes"
+    audit_type = "programme"
+    __table_args__ = (
+        UniqueConstraint("year", "title"),
+        CheckConstraint("closes_at > opens_at", name="window_order"),
+        CheckConstraint("activity_end >= activity_start", name="activity_order"),
+        CheckConstraint("budget_total_won >= 0", name="budget_nonnegative"),
+        CheckConstraint("max_per_group_won >= 0", name="max_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120), nullable=False)
+    year: Mapped[int] = mapped_column(nullable=False, index=True)
+    operator: Mapped[str] = mapped_column(String(120), nullable=False)
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    review_from: Mapped[date | None] = mapped_column(Date)
+    review_to: Mapped[date | None] = mapped_column(Date)
+    activity_start: Mapped[date] = mapped_column(Date, nullable=False)
+    activity_end: Mapped[date] = mapped_column(Date, nullable=False)
+    settlement_due: Mapped[date] = mapped_column(Date, nullable=False)
+    budget_total_won: Mapped[int] = mapped_column(Money, nullable=False)
+    max_per_group_won: Mapped[int] = mapped_column(Money, nullable=False)
+    # Eligibility, tiers, categories, prohibited items, rubric…: staff-edited data, not code.
+    rules: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        at = at or utcnow()
+        return self.opens_at <= at < self.closes_at
+
+    def can(self, user, action: str) -> bool:
+        if action == "view":
+            return True
+        if action in {"edit", "copy"}:
+            return user.has_role("staff")
+        return False
