@@ -1,8 +1,8 @@
 """A programme (공모사업): one funding round with its dates, budget and rules as data."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.models import Money, TimestampMixin, UTCDateTime, utcnow
 from extensions import db
@@ -45,3 +45,19 @@ class Programme(TimestampMixin, db.Model):
         if action in {"edit", "copy"}:
             return user.has_role("staff")
         return False
+
+
+class ProgrammeNotice(db.Model):
+    """A change to an open programme's rules, with the staff member's written reason;
+    applicants see these on the programme page."""
+
+    __tablename__ = "programme_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    summary: Mapped[str] = mapped_column(String(300), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+
+    programme: Mapped[Programme] = relationship(backref="notices")

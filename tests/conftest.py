@@ -1,0 +1,126 @@
+"""Fixtures in the flaskr style (app, client, runner, auth) plus factories.
+
+The schema comes from the migrations (run once per session), on SQLite by default or on
+PostgreSQL when TEST_DATABASE_URL is set. Every test starts from empty tables.
+"""
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from jinja2 import StrictUndefined
+from sqlalchemy import text
+
+from app import create_app
+from config import TestConfig
+from extensions import db
+
+CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+def _test_config(tmp_dir: Path):
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
+        UPLOAD_DIR = str(tmp_dir / "uploads")
+        BACKUP_DIR = str(tmp_dir / "backups")
+        SERVER_NAME = None
+
+    return Config
+
+
+def _reset_schema(app):
+    """Empty database -> migrations to head (also proves the migrations run)."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade(directory=str(Path(app.root_path) / "migrations"))
+
+
+@pytest.fixture(scope="session")
+def _session_app():
+    tmp_dir = Path(tempfile.mkdtemp(prefix="gongdong-test-"))
+    app = create_app(_test_config(tmp_dir))
+    app.jinja_env.undefined = StrictUndefined
+    _reset_schema(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_all_tables():
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_session_app):
+    with _session_app.app_context():
+        yield _session_app
+        db.session.rollback()
+        _empty_all_tables()
+        db.session.remove()
+
+
+class Client(FlaskClient):
+    """A test client that can fetch its CSRF token and post forms with it."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/privacy").get_data(as_text=True)
+        return CSRF_RE.search(page).group(1)
+
+    def post_form(self, url, data=None, headers=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, headers=headers, **kwargs)
+
+    def htmx(self, method, url, target=None, trigger=None, data=None, **kwargs):
+        headers = {"HX-Request": "true"}
+        if target:
+            headers["HX-Target"] = target
+        if trigger:
+            headers["HX-Trigger"] = trigger
+        if method.upper() == "GET":
+            return self.get(url, headers=headers, query_string=data, **kwargs)
+        headers["X-CSRFToken"] = self.csrf_token()
+        return self.open(url, method=method, headers=headers, data=data, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = Client
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email, password="pass1234!"):
+        return self._client.post_form("/login", {"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post_form("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+from tests.factories import *  # noqa: E402,F401,F403  (factory fixtures)

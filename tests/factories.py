@@ -1,0 +1,76 @@
+"""Callable factory fixtures (indico style): make what a test needs, nothing more."""
+import itertools
+
+import pytest
+
+from extensions import db
+
+PASSWORD = "pass1234!"
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app):
+    from blueprints.accounts.models import User, UserRole
+    from blueprints.accounts.services import hash_password
+    from blueprints.core.models import utcnow
+
+    def make(email=None, *, roles=("applicant",), name=None, phone=None, password=PASSWORD, active=True):
+        n = next(_seq)
+        user = User(email=email or f"user{n}@example.kr", name=name or f"사용자{n}",
+                    phone=phone or f"010{n:08d}", password_hash=hash_password(password), is_active=active,
+                    privacy_consent_at=utcnow(), privacy_consent_version="2027-01")
+        for role in roles:
+            user.role_rows.append(UserRole(role=role))
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_programme(app):
+    from blueprints.programmes.defaults import programme_fields_from_defaults
+    from blueprints.programmes.models import Programme
+
+    def make(**overrides):
+        fields = programme_fields_from_defaults()
+        fields["title"] = overrides.pop("title", f"{fields['title']} #{next(_seq)}")
+        fields.update(overrides)
+        programme = Programme(**fields)
+        db.session.add(programme)
+        db.session.commit()
+        return programme
+
+    return make
+
+
+@pytest.fixture
+def make_group(app):
+    from blueprints.groups.models import Child, Group, GroupMember
+    from blueprints.groups.services import next_reg_no
+    from blueprints.core.models import utcnow
+
+    def make(*, leader=None, treasurer=None, name=None, district="마포구", dong="망원동", households=5,
+             birth_ym="2024-05", year=2027):
+        n = next(_seq)
+        now = utcnow()
+        group = Group(reg_no=next_reg_no(year), name=name or f"모임{n}", district=district, dong=dong,
+                      meeting_place="공동육아방", activity_type="놀이", description="함께 놀아요",
+                      consent_collection_at=now, consent_provision_at=now)
+        for h in range(households):
+            person = leader if h == 0 else treasurer if h == 1 else None
+            role = "leader" if h == 0 else "treasurer" if h == 1 else "member"
+            member = GroupMember(
+                user_id=person.id if person else None,
+                parent_name=person.name if person else f"보호자{n}-{h}",
+                phone=person.phone if person else f"0109{n:03d}{h:04d}",
+                role=role, resident_district=district)
+            member.children.append(Child(birth_ym=birth_ym))
+            group.members.append(member)
+        db.session.add(group)
+        db.session.commit()
+        return group
+
+    return make
