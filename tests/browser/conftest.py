@@ -1,0 +1,114 @@
+"""Browser fixtures: the app served on a free loopback port in a thread, and Playwright
+driving Debian's chromium. Screenshots go to test-artifacts/ (git-ignored) for people to see."""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 360, "height": 740}
+LAPTOP = {"width": 1280, "height": 900}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def _server(_session_app):
+    server = make_server("127.0.0.1", 0, _session_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def live_url(app, _server):
+    """Base URL of the running app; the `app` fixture empties the tables after the test."""
+    return _server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: the test command installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _expected(text: str) -> bool:
+    """Status codes our pages answer on purpose (a form with errors is 422)."""
+    return "Failed to load resource" in text and any(f"status of {code}" in text for code in (410, 422, 429))
+
+
+def _new_page(browser, viewport, javascript=True):
+    context = browser.new_context(viewport=viewport, locale="ko-KR", java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    # Report CSP violations with the element that caused them.
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error('CSP violation',"
+        " e.violatedDirective, e.sourceFile, e.lineNumber, (e.target && e.target.outerHTML || '').slice(0, 160)))")
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and not _expected(msg.text) else None)
+    page.js_errors = errors
+    return context, page
+
+
+@pytest.fixture
+def phone_page(browser, live_url):
+    context, page = _new_page(browser, PHONE)
+    yield page
+    context.close()
+    assert not page.js_errors, f"browser console errors: {page.js_errors}"
+
+
+@pytest.fixture
+def laptop_page(browser, live_url):
+    context, page = _new_page(browser, LAPTOP)
+    yield page
+    context.close()
+    assert not page.js_errors, f"browser console errors: {page.js_errors}"
+
+
+@pytest.fixture
+def nojs_page(browser, live_url):
+    context, page = _new_page(browser, PHONE, javascript=False)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot(request):
+    """shot(page, "step-name") saves test-artifacts/<test>/<step>.png (full page)."""
+    folder = ARTIFACTS / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name):
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def login(page, live_url, email, password="pass1234!"):
+    page.goto(f"{live_url}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_url}/dashboard")

@@ -1,0 +1,51 @@
+"""A parent signs up on a phone, logs out, logs in, and sees the dashboard."""
+from tests.browser.conftest import LAPTOP
+
+
+def test_signup_login_dashboard_on_phone(phone_page, live_url, shot):
+    page = phone_page
+    page.goto(f"{live_url}/signup")
+    shot(page, "01-signup-empty")
+    # A mistake first: the Korean message appears next to the field, the typing stays.
+    page.fill("#email", "parent@example.kr")
+    page.fill("#name", "박부모")
+    page.fill("#phone", "010-1234")
+    page.fill("#password", "abcd1234!")
+    page.fill("#password_confirm", "abcd1234!")
+    page.click("label[for=consent_privacy]")
+    page.click("main button[type=submit]")
+    assert page.locator("#phone-error").inner_text().startswith("휴대전화번호 형식이 올바르지 않습니다")
+    assert page.input_value("#email") == "parent@example.kr"
+    assert page.input_value("#name") == "박부모"
+    shot(page, "02-signup-error")
+
+    page.fill("#phone", "010-1234-5678")
+    page.fill("#password", "abcd1234!")
+    page.fill("#password_confirm", "abcd1234!")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_url}/dashboard")
+    assert "박부모님" in page.locator("header").inner_text()
+    assert "신청자" in page.locator("header").inner_text()
+    shot(page, "03-dashboard-after-signup")
+
+    page.click("header button:has-text('로그아웃')")
+    page.wait_for_url(f"{live_url}/login")
+    page.fill("#email", "parent@example.kr")
+    page.fill("#password", "abcd1234!")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_url}/dashboard")
+    assert page.locator("h1").inner_text() == "내 업무"
+    shot(page, "04-dashboard-after-login")
+
+
+def test_login_and_dashboard_on_laptop_without_javascript(nojs_page, live_url, make_user, shot):
+    make_user("staff@example.kr", roles=("staff",), name="김담당")
+    page = nojs_page
+    page.set_viewport_size(LAPTOP)
+    page.goto(f"{live_url}/login")
+    page.fill("#email", "staff@example.kr")
+    page.fill("#password", "pass1234!")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_url}/dashboard")
+    assert "사업담당" in page.locator("main").inner_text()
+    shot(page, "dashboard-laptop-nojs")
