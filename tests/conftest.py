@@ -73,7 +73,19 @@ def app(_session_app):
 
 
 class Client(FlaskClient):
-    """A test client that can fetch its CSRF token and post forms with it."""
+    """A test client that can fetch its CSRF token and post forms with it.
+
+    Each request runs in its own application context, as in production: its own `g` and
+    its own database session. The test's session ends its transaction first (so the
+    request sees the test's writes and the test then sees the request's).
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
 
     def csrf_token(self) -> str:
         page = self.get("/privacy").get_data(as_text=True)

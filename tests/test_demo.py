@@ -1,0 +1,33 @@
+from sqlalchemy import func, select
+
+from blueprints.accounts.models import User
+from blueprints.groups.models import Group
+from blueprints.programmes.models import Programme
+from extensions import db
+
+
+def test_demo_command_is_idempotent_and_prints_the_accounts(runner, monkeypatch):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    for email in ("applicant@demo.kr", "treasurer@demo.kr", "reviewer1@demo.kr", "reviewer3@demo.kr",
+                  "staff@demo.kr", "finance@demo.kr", "admin@demo.kr"):
+        assert email in result.output
+    assert "demo1234!" in result.output
+    counts = (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Group.id))),
+              db.session.scalar(select(func.count(Programme.id))))
+    assert counts[1] >= 12 and counts[2] >= 1
+    assert len(set(db.session.scalars(select(Group.district)))) >= 5
+
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    assert (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Group.id))),
+            db.session.scalar(select(func.count(Programme.id)))) == counts
+
+
+def test_demo_accounts_can_sign_in_with_the_demo_password(runner, client):
+    runner.invoke(args=["demo"])
+    response = client.post_form("/login", {"email": "applicant@demo.kr", "password": "demo1234!"})
+    assert response.status_code == 303
+    leader = db.session.scalar(select(User).where(User.email == "applicant@demo.kr"))
+    group = db.session.scalars(select(Group).order_by(Group.id)).first()
+    assert group.officer("leader").user_id == leader.id
