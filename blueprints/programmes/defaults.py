@@ -8,6 +8,8 @@ import yaml
 
 from blueprints.core.timeutil import parse_kst
 
+from .rules import normalise_rules
+
 DEFAULTS_FILE = Path(__file__).resolve().parents[2] / "data" / "programme-defaults.yaml"
 
 
@@ -39,7 +41,7 @@ def programme_fields_from_defaults(defaults: dict | None = None) -> dict:
         settlement_due=_as_date(p["settlement_due"]),
         budget_total_won=int(p["budget_total_won"]),
         max_per_group_won=int(d["grant"]["max_per_group_won"]),
-        rules=_jsonable(d),
+        rules=normalise_rules(_jsonable(d)),
     )
 
 

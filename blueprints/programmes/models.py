@@ -35,14 +35,35 @@ class Programme(TimestampMixin, db.Model):
     # Eligibility, tiers, categories, prohibited items, rubric…: staff-edited data, not code.
     rules: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
 
+    # Draft or published lives in rules["status"] (the schema is fixed); a programme made
+    # outside the set-up screens (demo data, old rows) has no status and counts as published.
+    @property
+    def status(self) -> str:
+        return (self.rules or {}).get("status", "published")
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
     def is_open(self, at: datetime | None = None) -> bool:
         at = at or utcnow()
         return self.opens_at <= at < self.closes_at
 
+    def window_opened(self, at: datetime | None = None) -> bool:
+        return (at or utcnow()) >= self.opens_at
+
+    def is_closed(self, at: datetime | None = None) -> bool:
+        return (at or utcnow()) >= self.closes_at
+
+    @property
+    def changes_need_reason(self) -> bool:
+        """Applicants may have relied on the rules: changes need a written reason and a notice."""
+        return self.is_published and self.window_opened()
+
     def can(self, user, action: str) -> bool:
         if action == "view":
-            return True
-        if action in {"edit", "copy"}:
+            return self.is_published or user.has_role("staff")
+        if action in {"edit", "copy", "publish"}:
             return user.has_role("staff")
         return False
 
