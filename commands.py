@@ -99,6 +99,7 @@ def demo():
                 member = GroupMember(parent_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
                                      phone=f"010{rng.randint(10000000, 99999999)}", role=role)
             member.resident_district = district
+            member.consent_at = now  # the 대표 confirmed each household agreed
             for _ in range(rng.randint(1, 2)):
                 member.children.append(Child(birth_ym=f"{rng.randint(2021, 2026)}-{rng.randint(1, 12):02d}"))
             group.members.append(member)

@@ -1,13 +1,15 @@
 """A 자조모임, its households (members) and their children (birth year-month only)."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.models import TimestampMixin, UTCDateTime
 from extensions import db
 
 MEMBER_ROLE_LABELS = {"leader": "대표", "treasurer": "회계", "member": "구성원"}
+GROUP_STATUS_LABELS = {"active": "활동 중", "inactive": "비활성"}
+STAFF_ROLES = frozenset({"staff", "finance", "admin"})
 
 
 class Group(TimestampMixin, db.Model):
@@ -43,18 +45,35 @@ class Group(TimestampMixin, db.Model):
         member = self.member_for(user)
         return member is not None and member.role in {"leader", "treasurer"}
 
+    @property
+    def leader(self):
+        return self.officer("leader")
+
+    @property
+    def treasurer(self):
+        return self.officer("treasurer")
+
+    @property
+    def status_label(self) -> str:
+        return GROUP_STATUS_LABELS[self.status]
+
     def can(self, user, action: str) -> bool:
-        if user.has_any_role({"staff", "finance", "admin"}) and action in {"view", "view_contacts"}:
+        """Per-object rights. Staff see everything and may fix officers and status; a parent
+        acts only on a group they belong to, and only officers act for the group."""
+        member = self.member_for(user)
+        is_staff = user.has_any_role(STAFF_ROLES)
+        if action in {"view", "view_contacts", "view_history"} and is_staff:
             return True
-        if action in {"view"}:
-            return self.member_for(user) is not None
-        if action == "view_contacts":
-            return self.is_officer(user)
-        if action in {"edit", "invite", "apply"}:
-            return self.is_officer(user)
-        if action == "handover":
-            member = self.member_for(user)
-            return member is not None and member.role == "leader"
+        if action in {"view", "view_self", "delete_self"}:
+            return member is not None
+        if action in {"view_contacts", "view_history", "edit", "invite", "apply"}:
+            return member is not None and member.role in {"leader", "treasurer"}
+        if action == "handover_leader":
+            return is_staff or (member is not None and member.role == "leader")
+        if action == "handover_treasurer":
+            return is_staff or (member is not None and member.role in {"leader", "treasurer"})
+        if action == "set_status":
+            return user.has_any_role({"staff", "admin"})
         return False
 
 
@@ -66,6 +85,10 @@ class GroupMember(db.Model):
     __table_args__ = (
         CheckConstraint("role IN ('leader', 'treasurer', 'member')", name="known_role"),
         UniqueConstraint("group_id", "user_id"),
+        # One 대표 and one 회계 per group, guarded by the database (partial unique index).
+        Index("uq_group_members_one_officer", "group_id", "role", unique=True,
+              sqlite_where=text("role IN ('leader', 'treasurer')"),
+              postgresql_where=text("role IN ('leader', 'treasurer')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +99,10 @@ class GroupMember(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(16), nullable=False, default="member")
     resident_district: Mapped[str | None] = mapped_column(String(20))
+    # When the registering 대표 confirmed this household was told and agreed (PIPA 제15조).
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Last invitation e-mail sent so this parent can sign in and act for the group.
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     group: Mapped[Group] = relationship(back_populates="members")
     user = relationship("User")

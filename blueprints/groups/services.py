@@ -1,10 +1,36 @@
-"""Group operations."""
-from sqlalchemy import func, select
+"""Group operations: they mutate, flush and record the audit event; the view commits.
 
+Audit events about a group are recorded on the group (object_type "group") so its history
+is one query. They never carry phone numbers or e-mail addresses; households are named by
+their row id so that deleting a member's personal data leaves no copy in the trail.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from flask import url_for
+from sqlalchemy import func, or_, select
+
+from blueprints.accounts.models import User, UserRole
+from blueprints.accounts.services import find_user_by_email, issue_token, normalize_email, normalize_phone
+from blueprints.core import audit
+from blueprints.core.audit import AuditEvent
+from blueprints.core.mail import queue_email
+from blueprints.core.models import utcnow
+from blueprints.core.timeutil import today_kst
 from extensions import db
 
-from .models import Group
+from .eligibility import Candidate, Household, evaluate, parse_birth_ym, format_ym, rules_from_programme
+from .models import MEMBER_ROLE_LABELS, Child, Group, GroupMember
 
+
+class GroupError(Exception):
+    """A rule of the group domain was broken; the message is shown to the user."""
+
+
+# Registration numbers -------------------------------------------------------------------
 
 def next_reg_no(year: int) -> str:
     """G-2027-0007: the year and a running number within it. The unique constraint on
@@ -13,3 +39,398 @@ def next_reg_no(year: int) -> str:
     last = db.session.scalar(select(func.max(Group.reg_no)).where(Group.reg_no.like(prefix + "%")))
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
+
+
+# The programme the eligibility panel judges against ---------------------------------------
+
+def current_programme():
+    """The published programme whose window is open now; else the next to open; else the most
+    recent closed one. None when nothing is published (drafts are never judged against)."""
+    from blueprints.programmes.services import public_programmes
+
+    now = utcnow()
+    current, past = public_programmes(now)
+    open_now = [p for p in current if p.is_open(now)]
+    if open_now:
+        return open_now[0]
+    if current:
+        return current[0]
+    return past[0] if past else None
+
+
+def check_eligibility(candidate: Candidate, programme=None):
+    programme = programme if programme is not None else current_programme()
+    if programme is None:
+        return None
+    return evaluate(candidate, rules_from_programme(programme))
+
+
+# Duplicates -----------------------------------------------------------------------------
+
+def duplicate_by_name(name: str, leader: User, exclude_group_id: int | None = None) -> Group | None:
+    """An active group of the same name that this person already leads."""
+    stmt = (select(Group).join(GroupMember, GroupMember.group_id == Group.id)
+            .where(GroupMember.user_id == leader.id, GroupMember.role == "leader",
+                   Group.status == "active", func.lower(Group.name) == (name or "").strip().lower()))
+    if exclude_group_id:
+        stmt = stmt.where(Group.id != exclude_group_id)
+    return db.session.scalar(stmt.limit(1))
+
+
+def duplicate_by_leader_phone(phone: str, exclude_group_id: int | None = None) -> Group | None:
+    """An active group whose 대표 has this mobile number."""
+    digits = normalize_phone(phone)
+    if not digits:
+        return None
+    stmt = (select(Group).join(GroupMember, GroupMember.group_id == Group.id)
+            .where(GroupMember.phone == digits, GroupMember.role == "leader", Group.status == "active"))
+    if exclude_group_id:
+        stmt = stmt.where(Group.id != exclude_group_id)
+    return db.session.scalar(stmt.limit(1))
+
+
+def name_duplicate_message(group: Group) -> str:
+    return (f"이미 같은 이름의 모임({group.reg_no})을 대표로 등록하셨습니다. "
+            "새로 등록하지 말고 기존 모임 페이지에서 내용을 확인해 주세요.")
+
+
+def phone_duplicate_message(group: Group) -> str:
+    return (f"이 휴대전화번호는 이미 다른 모임({group.reg_no})의 대표로 등록되어 있습니다. "
+            "한 사람이 두 모임의 대표가 될 수 없습니다. 기존 모임의 대표를 먼저 인계해 주세요.")
+
+
+# Registration -----------------------------------------------------------------------------
+
+@dataclass
+class Registration:
+    name: str
+    district: str
+    dong: str
+    meeting_place: str
+    activity_type: str
+    description: str
+    households: list[Household]
+    consent_collection: bool
+    consent_provision: bool = False
+    consent_photos: bool = False
+
+
+def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMember]]:
+    """Create the group with its households; the first household is the registering parent,
+    who becomes 대표. Households with an e-mail address are invited. Returns the group and
+    the invited members."""
+    if not data.consent_collection:
+        raise GroupError("개인정보 수집·이용에 동의해야 모임을 등록할 수 있습니다.")
+    if not data.households or data.households[0].role != "leader":
+        raise GroupError("등록하는 분이 대표가 됩니다. 첫 번째 가구를 대표로 적어 주세요.")
+    if any(h.role == "leader" for h in data.households[1:]):
+        raise GroupError("대표는 한 명입니다.")
+    if sum(h.role == "treasurer" for h in data.households) > 1:
+        raise GroupError("회계는 한 명만 지정할 수 있습니다.")
+    duplicate = duplicate_by_name(data.name, by)
+    if duplicate is not None:
+        raise GroupError(name_duplicate_message(duplicate))
+    duplicate = duplicate_by_leader_phone(data.households[0].phone)
+    if duplicate is not None:
+        raise GroupError(phone_duplicate_message(duplicate))
+
+    now = utcnow()
+    group = Group(
+        reg_no="", name=data.name.strip(), district=data.district, dong=data.dong.strip(),
+        meeting_place=data.meeting_place.strip(), activity_type=data.activity_type,
+        description=data.description.strip(), status="active", created_by_id=by.id,
+        consent_collection_at=now,
+        consent_provision_at=now if data.consent_provision else None,
+        consent_photos_at=now if data.consent_photos else None,
+    )
+    for index, household in enumerate(data.households):
+        member = GroupMember(
+            parent_name=household.parent_name.strip(),
+            phone=normalize_phone(household.phone),
+            role=household.role,
+            consent_at=now,
+        )
+        if index == 0:
+            member.user_id = by.id
+            member.email = by.email
+        for text in household.birth_yms:
+            parsed = parse_birth_ym(text)
+            if parsed:
+                member.children.append(Child(birth_ym=format_ym(*parsed)))
+        group.members.append(member)
+    _insert_with_reg_no(group)
+    audit.record("group.registered", group, summary=f"모임 등록 ({group.reg_no})",
+                 after={"reg_no": group.reg_no, "name": group.name, "district": group.district,
+                        "households": len(group.members),
+                        "consents": {"collection": True, "provision": data.consent_provision,
+                                     "photos": data.consent_photos}})
+    invited = []
+    for member, household in zip(group.members[1:], data.households[1:]):
+        if household.email:
+            invite_member(group, member, household.email, by=by)
+            invited.append(member)
+    return group, invited
+
+
+def _insert_with_reg_no(group: Group) -> None:
+    """Give the group the next registration number of this year (Seoul time). Two requests
+    racing for the same number: the unique constraint fails one, whose view retries."""
+    group.reg_no = next_reg_no(today_kst().year)
+    db.session.add(group)
+    db.session.flush()
+
+
+# Invitations ------------------------------------------------------------------------------
+
+def invite_member(group: Group, member: GroupMember, email: str, *, by: User) -> User:
+    """Link a household to an account so that parent can sign in and act for the group.
+
+    A new address gets an account with the 신청자 role and an invitation link (the accounts
+    'invite' token); an existing account is linked at once and told by e-mail."""
+    email = normalize_email(email)
+    if member.group_id != group.id:
+        raise GroupError("이 모임의 가구가 아닙니다.")
+    user = find_user_by_email(email)
+    if user is not None and any(m.user_id == user.id and m.id != member.id for m in group.members):
+        raise GroupError("이 이메일의 계정은 이미 모임의 다른 가구와 연결되어 있습니다.")
+    is_new = user is None
+    if is_new:
+        user = User(email=email, name=member.parent_name)
+        db.session.add(user)
+        db.session.flush()
+    if not user.has_role("applicant"):
+        user.role_rows.append(UserRole(role="applicant", granted_by_id=by.id))
+    member.user_id = user.id
+    member.email = email
+    member.invited_at = utcnow()
+    role = MEMBER_ROLE_LABELS[member.role]
+    if is_new or not user.has_password:
+        token = issue_token(user, "invite")
+        link = url_for("accounts.accept_invite", token=token, _external=True)
+        body = (f"{member.parent_name}님, '{group.name}' 모임({group.reg_no})의 {role}(으)로 초대되었습니다.\n"
+                f"아래 링크에서 7일 안에 계정을 설정하면 모임 일을 함께 할 수 있습니다.\n\n{link}")
+    else:
+        link = url_for("groups.show", group_id=group.id, _external=True)
+        body = (f"{member.parent_name}님, '{group.name}' 모임({group.reg_no})에 {role}(으)로 추가되었습니다.\n"
+                f"로그인하면 모임 페이지에서 확인할 수 있습니다.\n\n{link}")
+    queue_email(email, "[공동육아 자조모임] 모임 초대 안내", body)
+    db.session.flush()
+    audit.record("group.member_invited", group, summary=f"가구 #{member.id} ({role}) 초대",
+                 after={"member_id": member.id, "role": member.role, "new_account": is_new})
+    return user
+
+
+# Officer handover -------------------------------------------------------------------------
+
+def handover(group: Group, role: str, new_member: GroupMember, *, by: User) -> GroupMember | None:
+    """A new 대표 or 회계 takes over; the previous one becomes an ordinary member and loses
+    the officer's rights. Returns the previous officer (None if the role was vacant)."""
+    if role not in ("leader", "treasurer"):
+        raise GroupError("인계할 수 있는 역할은 대표와 회계입니다.")
+    if new_member.group_id != group.id:
+        raise GroupError("이 모임의 가구가 아닙니다.")
+    previous = group.officer(role)
+    if previous is not None and previous.id == new_member.id:
+        raise GroupError(f"이미 {MEMBER_ROLE_LABELS[role]}입니다.")
+    if new_member.role in ("leader", "treasurer"):
+        raise GroupError("대표와 회계는 서로 다른 사람이어야 합니다. 다른 역할을 맡은 분에게는 인계할 수 없습니다.")
+    if role == "leader":
+        duplicate = duplicate_by_leader_phone(new_member.phone, exclude_group_id=group.id)
+        if duplicate is not None:
+            raise GroupError(phone_duplicate_message(duplicate))
+    if previous is not None:
+        previous.role = "member"
+        db.session.flush()  # one officer per role: free the role before it is taken
+    new_member.role = role
+    db.session.flush()
+    label = MEMBER_ROLE_LABELS[role]
+    audit.record(f"group.{role}_handover", group, summary=f"{label} 인계",
+                 before={"role": role, "member_id": previous.id if previous else None},
+                 after={"role": role, "member_id": new_member.id})
+    return previous
+
+
+# A member's own data ----------------------------------------------------------------------
+
+def delete_own_data(group: Group, member: GroupMember, *, by: User) -> None:
+    """A parent removes their household's personal data from the group.
+
+    Officers hand over first (a group always has its 대표, and 회계 answers for spending).
+    The row goes with its children; the audit trail keeps only what the grant records need,
+    anonymised: that a household left, and its children's birth year-months."""
+    if member.user_id != by.id:
+        raise GroupError("본인의 정보만 삭제할 수 있습니다.")
+    if member.role in ("leader", "treasurer"):
+        raise GroupError(f"{member.role_label}는 먼저 다른 구성원에게 역할을 인계한 뒤 삭제할 수 있습니다.")
+    children = [c.birth_ym for c in member.children]
+    member_id = member.id
+    group.members.remove(member)
+    db.session.flush()
+    audit.record("group.member_data_deleted", group, summary=f"가구 #{member_id} 본인 요청으로 개인정보 삭제",
+                 before={"member_id": member_id, "children_birth_ym": children},
+                 after={"member_id": None})
+
+
+# Status -----------------------------------------------------------------------------------
+
+def set_status(group: Group, status: str, *, by: User) -> None:
+    if status not in ("active", "inactive"):
+        raise GroupError("알 수 없는 상태입니다.")
+    if group.status == status:
+        return
+    if status == "active" and group.leader is not None:
+        duplicate = duplicate_by_leader_phone(group.leader.phone, exclude_group_id=group.id)
+        if duplicate is not None:
+            raise GroupError(phone_duplicate_message(duplicate))
+    before = group.status
+    group.status = status
+    audit.record("group.status_changed", group, summary="모임 활성화" if status == "active" else "모임 비활성화",
+                 before={"status": before}, after={"status": status})
+
+
+# Reading ----------------------------------------------------------------------------------
+
+def groups_of(user: User) -> list[tuple[Group, GroupMember]]:
+    rows = db.session.execute(
+        select(Group, GroupMember).join(GroupMember, GroupMember.group_id == Group.id)
+        .where(GroupMember.user_id == user.id).order_by(Group.created_at.desc(), Group.id.desc())).all()
+    return [(group, member) for group, member in rows]
+
+
+def history(group: Group, limit: int = 50) -> list[AuditEvent]:
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "group", AuditEvent.object_id == str(group.id))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)).all()
+
+
+SORTS = {
+    "reg_no": Group.reg_no,
+    "name": Group.name,
+    "district": Group.district,
+    "households": "households",
+    "created": Group.created_at,
+}
+
+
+def _household_count():
+    return (select(func.count(GroupMember.id)).where(GroupMember.group_id == Group.id)
+            .correlate(Group).scalar_subquery())
+
+
+def search_statement(q: str = "", district: str = "", status: str = "", sort: str = "reg_no",
+                     direction: str = "asc"):
+    households = _household_count().label("households")
+    stmt = select(Group, households)
+    q = (q or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(Group.name).like(like), func.lower(Group.reg_no).like(like),
+                              func.lower(Group.dong).like(like)))
+    if district:
+        stmt = stmt.where(Group.district == district)
+    if status:
+        stmt = stmt.where(Group.status == status)
+    column = SORTS.get(sort, Group.reg_no)
+    key = households if column == "households" else column
+    key = key.desc() if direction == "desc" else key.asc()
+    return stmt.order_by(key, Group.id.asc())
+
+
+def search_groups(page: int = 1, per_page: int = 20, **filters):
+    stmt = search_statement(**filters)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=[(row[0], row[1]) for row in rows], page=page, per_page=per_page, total=total)
+
+
+@dataclass
+class Page:
+    """The pagination interface the `pagination` macro expects (like Flask-SQLAlchemy's)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    def iter_pages(self, left_edge=1, right_edge=1, left_current=2, right_current=2):
+        last = 0
+        for num in range(1, self.pages + 1):
+            if (num <= left_edge or num > self.pages - right_edge
+                    or self.page - left_current <= num <= self.page + right_current):
+                if last + 1 != num:
+                    yield None
+                yield num
+                last = num
+
+
+# Export -----------------------------------------------------------------------------------
+
+EXPORT_HEADER = ["등록번호", "모임명", "자치구", "동", "모임 장소", "활동 유형", "상태", "가구 수", "자녀 수", "대표", "등록일"]
+
+
+def export_rows(**filters) -> list[list]:
+    """One row per group, no contact details (an export needs no phone numbers)."""
+    from blueprints.core.formatting import kdate
+
+    rows = []
+    for group, households in db.session.execute(search_statement(**filters)).all():
+        leader = group.leader
+        rows.append([group.reg_no, group.name, group.district, group.dong, group.meeting_place,
+                     group.activity_type, group.status_label, households,
+                     sum(len(m.children) for m in group.members),
+                     leader.parent_name if leader else "", kdate(group.created_at)])
+    return rows
+
+
+def _csv_safe(value):
+    """Cells starting with = + - @ would run as formulas in a spreadsheet."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def export_csv(rows: list[list]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_HEADER)
+    for row in rows:
+        writer.writerow([_csv_safe(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM so Excel reads UTF-8
+
+
+def export_xlsx(rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "자조모임"
+    sheet.append(EXPORT_HEADER)
+    for row in rows:
+        sheet.append([_csv_safe(v) for v in row])
+    for column, width in zip("ABCDEFGHIJK", (14, 24, 10, 10, 24, 14, 8, 8, 8, 10, 14)):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,13 +1,348 @@
-"""Group pages (registration and the group page come with the group issue)."""
-from blueprints.core.auth import authorize
-from blueprints.core.persistence import get_or_404
-from blueprints.core.htmx import render
+"""Group pages: registration (four steps), the group page, members' own data, staff list."""
+from datetime import datetime
 
-from . import bp
-from .models import Group
+from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask import Response
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.core.auth import authorize, login_required, permission_required, register_permission
+from blueprints.core.formatting import format_phone
+from blueprints.core.htmx import is_boosted, is_htmx, render, set_htmx_headers
+from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.timeutil import KST
+from extensions import db
+
+from . import bp, services
+from .eligibility import Candidate, Household, candidate_from_group
+from .forms import (MAX_HOUSEHOLDS, STEPS, GroupRegistrationForm, GroupSearchForm, HandoverForm,
+                    MemberInviteForm)
+from .models import Group, GroupMember
+
+register_permission("register_group", "applicant")
+register_permission("list_groups", "staff", "finance", "admin")
+
+WIZARD_FRAGMENTS = {"register-wizard": "wizard", "households": "households", "eligibility-panel": "eligibility"}
+
+
+@bp.app_context_processor
+def inject_my_groups():
+    """`my_groups()` for the dashboard: (group, my household) pairs of the signed-in parent."""
+    return {"my_groups": lambda: services.groups_of(g.user) if g.get("user") else []}
+
+
+# Registration ---------------------------------------------------------------------------
+
+def candidate_from_form(form: GroupRegistrationForm) -> Candidate:
+    households = []
+    for index, entry in enumerate(form.households.entries):
+        sub = entry.form
+        households.append(Household(
+            parent_name=sub.parent_name.data or "", phone=sub.phone.data or "",
+            role="leader" if index == 0 else (sub.role.data if sub.role.data in ("treasurer", "member") else "member"),
+            birth_yms=sub.birth_yms, email=sub.email.data or ""))
+    return Candidate(district=form.district.data or "", households=tuple(households),
+                     consent_provision=bool(form.consent_provision.data))
+
+
+def _blank_form() -> GroupRegistrationForm:
+    me = {"parent_name": g.user.name, "phone": format_phone(g.user.phone), "role": "leader"}
+    return GroupRegistrationForm(formdata=None, data={"step": "1", "households": [me]})
+
+
+def _rebuilt(form: GroupRegistrationForm, rows: list[dict]) -> GroupRegistrationForm:
+    """The same answers with renumbered household rows (after adding or removing one)."""
+    data = form.data
+    data.pop("csrf_token", None)
+    data["households"] = rows
+    data["step"] = "2"
+    return GroupRegistrationForm(formdata=None, data=data)
+
+
+def _add_duplicate_errors(form: GroupRegistrationForm, steps) -> bool:
+    ok = True
+    if 1 in steps and form.name.data:
+        duplicate = services.duplicate_by_name(form.name.data, g.user)
+        if duplicate is not None:
+            form.name.errors = [*form.name.errors, services.name_duplicate_message(duplicate)]
+            ok = False
+    if 2 in steps and form.households.entries:
+        phone = form.households.entries[0].form.phone
+        duplicate = services.duplicate_by_leader_phone(phone.data or "")
+        if duplicate is not None:
+            phone.errors = [*phone.errors, services.phone_duplicate_message(duplicate)]
+            ok = False
+    return ok
+
+
+def _registration_from_form(form: GroupRegistrationForm) -> services.Registration:
+    candidate = candidate_from_form(form)
+    return services.Registration(
+        name=form.name.data, district=form.district.data, dong=form.dong.data,
+        meeting_place=form.meeting_place.data, activity_type=form.activity_type.data,
+        description=form.description.data, households=list(candidate.households),
+        consent_collection=bool(form.consent_collection.data),
+        consent_provision=bool(form.consent_provision.data),
+        consent_photos=bool(form.consent_photos.data))
+
+
+def _render_wizard(form, step, status=200, focus_row=None, trigger=None):
+    form.step.data = str(step)
+    response = render("groups/register.html", fragments=WIZARD_FRAGMENTS, status=status, form=form, step=step,
+                      steps=STEPS, elig=services.check_eligibility(candidate_from_form(form)),
+                      programme=services.current_programme(), max_households=MAX_HOUSEHOLDS, focus_row=focus_row)
+    if trigger:
+        # After the swap, so that listeners (the eligibility panel) read the new rows.
+        response.headers["HX-Trigger-After-Swap"] = trigger
+    return response
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@permission_required("register_group")
+def register():
+    if request.method == "GET":
+        return _render_wizard(_blank_form(), 1)
+    form = GroupRegistrationForm()
+    step = form.current_step
+    go = request.form.get("go", "next")
+
+    if go == "add" or go.startswith("remove-"):
+        rows = form.data["households"]
+        focus_row = None
+        if go == "add" and len(rows) < MAX_HOUSEHOLDS:
+            rows.append({"role": "member"})
+            focus_row = len(rows) - 1
+        elif go.startswith("remove-"):
+            index = int(go.split("-", 1)[1]) if go.split("-", 1)[1].isdigit() else -1
+            if 0 < index < len(rows):  # the first household is the registering 대표
+                del rows[index]
+        return _render_wizard(_rebuilt(form, rows), 2, focus_row=focus_row, trigger="households-changed")
+
+    if go == "back":
+        return _render_wizard(form, max(1, step - 1))
+
+    if go == "next":
+        if form.validate_step(step) & _add_duplicate_errors(form, {step}):
+            return _render_wizard(form, min(step + 1, len(STEPS)))
+        return _render_wizard(form, step, status=422)
+
+    if go == "finish":
+        invalid = form.first_invalid_step()
+        if invalid is None and not _add_duplicate_errors(form, {1, 2}):
+            invalid = 1 if form.name.errors else 2
+        if invalid is not None:
+            return _render_wizard(form, invalid, status=422)
+        try:
+            group, invited = services.register_group(_registration_from_form(form), by=g.user)
+            commit()
+        except services.GroupError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            return _render_wizard(form, step, status=422)
+        except IntegrityError:  # two registrations took the same number at once: try again
+            db.session.rollback()
+            group, invited = services.register_group(_registration_from_form(form), by=g.user)
+            commit()
+        message = f"'{group.name}' 모임을 등록했습니다. 등록번호는 {group.reg_no}입니다."
+        if invited:
+            message += f" {len(invited)}가구에 초대 메일을 보냈습니다."
+        flash(message, "success")
+        target = url_for("groups.show", group_id=group.id)
+        if is_htmx() and not is_boosted():
+            # The wizard posts with htmx into its own region: leave the page for the group's.
+            return set_htmx_headers(make_response("", 204), redirect=target)
+        return redirect(target, 303)
+    abort(400)
+
+
+@bp.route("/register/check", methods=["POST"])
+@permission_required("register_group")
+def register_check():
+    """The live eligibility panel: judges what is typed so far, saves nothing."""
+    form = GroupRegistrationForm()
+    return render("groups/register.html", fragments={"eligibility-panel": "eligibility"},
+                  form=form, step=form.current_step, steps=STEPS, max_households=MAX_HOUSEHOLDS, focus_row=None,
+                  elig=services.check_eligibility(candidate_from_form(form)), programme=services.current_programme())
+
+
+# The applicant's groups ---------------------------------------------------------------------
+
+@bp.route("/mine")
+@login_required
+def mine():
+    return render("groups/mine.html", rows=services.groups_of(g.user), can_register=g.user.has_role("applicant"))
+
+
+# The group page ---------------------------------------------------------------------------
+
+def _member_choices(group: Group, members=None):
+    return [(str(m.id), f"{m.parent_name} ({m.role_label})") for m in (members or group.members)]
+
+
+def _render_show(group: Group, status=200, invite_form=None, handover_form=None):
+    user = g.user
+    me = group.member_for(user)
+    show_contacts = group.can(user, "view_contacts")
+    invite_form = invite_form or MemberInviteForm()
+    invite_form.member_id.choices = [("", "선택해 주세요")] + _member_choices(
+        group, [m for m in group.members if m.user_id is None or m.user_id != user.id])
+    handover_form = handover_form or HandoverForm()
+    handover_form.member_id.choices = [("", "선택해 주세요")] + _member_choices(
+        group, [m for m in group.members if m.role == "member"])
+    return render(
+        "groups/show.html", status=status, group=group, me=me, show_contacts=show_contacts,
+        elig=services.check_eligibility(candidate_from_group(group)) if show_contacts else None,
+        programme=services.current_programme(),
+        history=services.history(group) if group.can(user, "view_history") else None,
+        invite_form=invite_form, handover_form=handover_form,
+        can_invite=group.can(user, "invite"),
+        can_handover_leader=group.can(user, "handover_leader"),
+        can_handover_treasurer=group.can(user, "handover_treasurer"),
+        can_set_status=group.can(user, "set_status"))
 
 
 @bp.route("/<int:group_id>")
+@login_required
 def show(group_id):
     group = authorize("view", get_or_404(Group, group_id))
-    return render("groups/show.html", group=group)
+    return _render_show(group)
+
+
+def _member_of(group: Group, member_id) -> GroupMember:
+    member = next((m for m in group.members if str(m.id) == str(member_id)), None)
+    if member is None:
+        abort(404)
+    return member
+
+
+@bp.route("/<int:group_id>/invite", methods=["POST"])
+@login_required
+def invite(group_id):
+    group = authorize("invite", get_or_404(Group, group_id))
+    form = MemberInviteForm()
+    form.member_id.choices = [("", "")] + _member_choices(group)
+    if form.validate_on_submit():
+        member = _member_of(group, form.member_id.data)
+        try:
+            services.invite_member(group, member, form.email.data, by=g.user)
+        except services.GroupError as exc:
+            db.session.rollback()
+            form.email.errors.append(str(exc))
+        else:
+            commit()
+            flash(f"{member.parent_name}님에게 초대 메일을 보냈습니다.", "success")
+            return redirect(url_for("groups.show", group_id=group.id), 303)
+    return _render_show(group, status=422, invite_form=form)
+
+
+@bp.route("/<int:group_id>/handover", methods=["POST"])
+@login_required
+def handover(group_id):
+    group = get_or_404(Group, group_id)
+    authorize("view", group)
+    form = HandoverForm()
+    form.member_id.choices = [("", "")] + _member_choices(group)
+    if form.validate_on_submit():
+        role = form.role.data
+        authorize(f"handover_{role}", group)
+        new_member = _member_of(group, form.member_id.data)
+        try:
+            services.handover(group, role, new_member, by=g.user)
+        except services.GroupError as exc:
+            db.session.rollback()
+            form.member_id.errors.append(str(exc))
+        else:
+            commit()
+            flash(f"{new_member.parent_name}님이 {new_member.role_label}를 맡았습니다.", "success")
+            return redirect(url_for("groups.show", group_id=group.id), 303)
+    elif not (group.can(g.user, "handover_leader") or group.can(g.user, "handover_treasurer")):
+        abort(403)
+    return _render_show(group, status=422, handover_form=form)
+
+
+@bp.route("/<int:group_id>/status", methods=["POST"])
+@login_required
+def set_status(group_id):
+    group = authorize("set_status", get_or_404(Group, group_id))
+    status = request.form.get("status", "")
+    from blueprints.core.forms import EmptyForm
+
+    if not EmptyForm().validate_on_submit() or status not in ("active", "inactive"):
+        abort(400)
+    try:
+        services.set_status(group, status, by=g.user)
+    except services.GroupError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        commit()
+        flash(f"모임 상태를 '{group.status_label}'(으)로 바꾸었습니다.", "success")
+    return redirect(url_for("groups.show", group_id=group.id), 303)
+
+
+# A member's own personal data -------------------------------------------------------------
+
+@bp.route("/<int:group_id>/me", methods=["GET", "POST"])
+@login_required
+def my_data(group_id):
+    group = authorize("view_self", get_or_404(Group, group_id))
+    me = group.member_for(g.user)
+    status = 200
+    error = None
+    if request.method == "POST":
+        from blueprints.core.forms import EmptyForm
+
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        if request.form.get("confirm") != "y":
+            error = "삭제하려면 안내를 읽고 확인란에 표시해 주세요."
+            status = 422
+        else:
+            try:
+                services.delete_own_data(group, me, by=g.user)
+            except services.GroupError as exc:
+                db.session.rollback()
+                error = str(exc)
+                status = 422
+            else:
+                commit()
+                flash(f"'{group.name}' 모임에서 내 개인정보를 삭제했습니다.", "success")
+                return redirect(url_for("home.dashboard"), 303)
+    return render("groups/my_data.html", status=status, group=group, me=me, error=error)
+
+
+# Staff: all groups --------------------------------------------------------------------------
+
+def _filters(search: GroupSearchForm) -> dict:
+    return dict(q=search.q.data or "", district=search.district.data or "", status=search.status.data or "",
+                sort=search.sort.data or "reg_no", direction=search.direction.data or "asc")
+
+
+@bp.route("/")
+@permission_required("list_groups")
+def list_groups():
+    search = GroupSearchForm(request.args)
+    search.validate()
+    page = request.args.get("page", 1, type=int)
+    filters = _filters(search)
+    groups = services.search_groups(page=page, **filters)
+    return render("groups/list.html", fragments={"group-table": "group_table", "group-search": "group_table"},
+                  search=search, groups=groups, filters=filters)
+
+
+@bp.route("/export.<fmt>")
+@permission_required("list_groups")
+def export(fmt):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    search = GroupSearchForm(request.args)
+    search.validate()
+    rows = services.export_rows(**_filters(search))
+    stamp = datetime.now(KST).strftime("%Y%m%d")
+    if fmt == "csv":
+        body, mimetype = services.export_csv(rows), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = services.export_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="groups-{stamp}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -4,3 +4,10 @@ document.addEventListener("htmx:afterSwap", function (event) {
   var invalid = event.detail.target.querySelector("[aria-invalid='true']");
   if (invalid) { invalid.focus(); }
 });
+
+// Groups: after "가구 추가", put the cursor in the new household's first field.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.detail.target.id !== "households") { return; }
+  var row = event.detail.target.querySelector("[data-focus] input:not([type=hidden])");
+  if (row) { row.focus(); }
+});

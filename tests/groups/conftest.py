@@ -1,0 +1,31 @@
+"""Helpers for the group tests: the registration form's fields for all four steps."""
+import pytest
+
+
+def registration_data(*, name="햇살품앗이", district="마포구", households=5, leader_name="김대표",
+                      leader_phone="010-2222-0000", birth_ym="2024-05", step=4, go="finish",
+                      consent_collection=True, consent_provision=True, consent_photos=False, emails=None):
+    data = {
+        "step": str(step), "go": go, "name": name, "district": district, "dong": "망원동",
+        "meeting_place": "망원동 공동육아방", "activity_type": "놀이·체험",
+        "description": "망원동 영유아 가정이 매달 함께 놀아요.",
+    }
+    for i in range(households):
+        data[f"households-{i}-parent_name"] = leader_name if i == 0 else f"보호자{i}"
+        data[f"households-{i}-phone"] = leader_phone if i == 0 else f"010-3333-{i:04d}"
+        data[f"households-{i}-role"] = "leader" if i == 0 else "treasurer" if i == 1 else "member"
+        data[f"households-{i}-child_1"] = birth_ym
+        if emails and i in emails:
+            data[f"households-{i}-email"] = emails[i]
+    if consent_collection:
+        data["consent_collection"] = "y"
+    if consent_provision:
+        data["consent_provision"] = "y"
+    if consent_photos:
+        data["consent_photos"] = "y"
+    return data
+
+
+@pytest.fixture
+def parent(make_user):
+    return make_user("parent@example.kr", name="김대표", phone="01022220000")
