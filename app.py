@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     import blueprints.core.audit  # noqa: F401  (model registration)
+    import blueprints.core.files  # noqa: F401
     import blueprints.core.mail  # noqa: F401
 
 
@@ -104,9 +105,11 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from blueprints.core import backup
     from commands import register
 
     register(app)
+    backup.register(app)
 
 
 def configure_logging(app: Flask) -> None:

@@ -45,7 +45,12 @@ def format_phone(phone: str | None) -> str:
     return phone or ""
 
 
+def isodt(text: str | None) -> datetime | None:
+    """An ISO timestamp kept in JSON (snapshots) back to an aware datetime."""
+    return datetime.fromisoformat(text) if text else None
+
+
 def register_filters(app):
     app.jinja_env.filters.update(
-        won=won, kdate=kdate, kdatetime=kdatetime, mask_phone=mask_phone, phone=format_phone
+        won=won, kdate=kdate, kdatetime=kdatetime, mask_phone=mask_phone, phone=format_phone, isodt=isodt
     )

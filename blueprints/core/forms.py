@@ -2,23 +2,36 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import ValidationError
+from wtforms import Form, ValidationError
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class BaseForm(FlaskForm):
+class StripMeta:
     """Strips surrounding whitespace from every text field (indico's IndicoForm idea)."""
 
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", [])
-            if _strip not in filters:
-                unbound_field.kwargs["filters"] = [_strip, *filters]
-            return unbound_field.bind(form=form, **options)
+    def bind_field(self, form, unbound_field, options):
+        from wtforms import FieldList, FormField
 
+        if issubclass(unbound_field.field_class, (FieldList, FormField)):
+            return unbound_field.bind(form=form, **options)  # their inner forms strip their own fields
+        filters = unbound_field.kwargs.get("filters", [])
+        if _strip not in filters:
+            unbound_field.kwargs["filters"] = [_strip, *filters]
+        return unbound_field.bind(form=form, **options)
+
+
+class BaseForm(FlaskForm):
+    class Meta(StripMeta):
+        locales = ("ko_KR", "ko")
+
+
+class BaseSubForm(Form):
+    """For rows inside a FieldList (no CSRF of their own; the outer form has it)."""
+
+    class Meta(StripMeta):
         locales = ("ko_KR", "ko")
 
 

@@ -4,6 +4,7 @@ The font and its FontConfiguration are built once per process: re-reading the fo
 document cost seconds each time (see MEASURED.md). Only our own static files may be
 fetched while rendering; no file: or remote URLs.
 """
+import atexit
 import logging
 import threading
 from pathlib import Path
@@ -12,6 +13,7 @@ from flask import current_app, render_template
 
 _lock = threading.Lock()
 _shared = {}
+atexit.register(_shared.clear)  # free the FontConfiguration before interpreter teardown
 
 FONT_FILES = {
     400: "PretendardGOV-Regular.otf",
@@ -34,39 +36,45 @@ def _font_css() -> str:
     return "\n".join(faces)
 
 
-def _restricted_fetcher(url, *args, **kwargs):
-    from weasyprint.urls import default_url_fetcher
+def _restricted_fetcher():
+    """Our static files (the font), uploads (receipt images) and data: URLs only."""
+    from weasyprint.urls import URLFetcher
 
-    allowed_roots = [font_dir().as_uri(), Path(current_app.static_folder).as_uri()]
-    allowed_roots += [Path(p).as_uri() for p in current_app.config.get("PDF_ALLOWED_DIRS", ())]
-    if url.startswith("data:") or any(url.startswith(root + "/") for root in allowed_roots):
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"PDF may not fetch {url[:80]}")
+    roots = [Path(current_app.static_folder).as_uri(), Path(current_app.config["UPLOAD_DIR"]).resolve().as_uri()]
+    roots += [Path(p).resolve().as_uri() for p in current_app.config.get("PDF_ALLOWED_DIRS", ())]
+
+    class RestrictedFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:") or any(url.startswith(root + "/") for root in roots):
+                return super().fetch(url, headers)
+            raise ValueError(f"PDF may not fetch {url[:80]}")
+
+    return RestrictedFetcher(allowed_protocols={"file", "data"})
 
 
 def _shared_resources():
-    """(FontConfiguration, font stylesheet) — created once per process."""
+    """(FontConfiguration, font stylesheet, URL fetcher) — created once per process."""
     with _lock:
         if "font_config" not in _shared:
             from weasyprint import CSS
             from weasyprint.text.fonts import FontConfiguration
 
+            fetcher = _restricted_fetcher()
             font_config = FontConfiguration()
-            font_sheet = CSS(string=_font_css(), font_config=font_config, url_fetcher=_restricted_fetcher)
-            _shared["font_config"] = font_config
-            _shared["font_sheet"] = font_sheet
-        return _shared["font_config"], _shared["font_sheet"]
+            font_sheet = CSS(string=_font_css(), font_config=font_config, url_fetcher=fetcher)
+            _shared.update(font_config=font_config, font_sheet=font_sheet, fetcher=fetcher)
+        return _shared["font_config"], _shared["font_sheet"], _shared["fetcher"]
 
 
 def render_pdf(template: str, *, stylesheet: str = "pdf/pdf.css", **context) -> bytes:
     from weasyprint import CSS, HTML
 
-    font_config, font_sheet = _shared_resources()
+    font_config, font_sheet, fetcher = _shared_resources()
     html = render_template(template, **context)
     # The stylesheet is read as a file, never through Jinja (autoescape breaks quotes in CSS).
     css_path = Path(current_app.root_path) / "templates" / stylesheet
-    page_sheet = CSS(filename=str(css_path), font_config=font_config, url_fetcher=_restricted_fetcher)
-    document = HTML(string=html, base_url=current_app.static_folder + "/", url_fetcher=_restricted_fetcher)
+    page_sheet = CSS(filename=str(css_path), font_config=font_config, url_fetcher=fetcher)
+    document = HTML(string=html, base_url=current_app.static_folder + "/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[font_sheet, page_sheet], font_config=font_config)
 
 

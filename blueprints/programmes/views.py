@@ -1,5 +1,5 @@
 """Programme pages: the public list and rules page, and staff set-up (create, edit inline, publish)."""
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 
 from blueprints.core.auth import authorize, can, login_required, permission_required, register_permission
 from blueprints.core.forms import EmptyForm
@@ -49,17 +49,7 @@ def apply(programme_id):
     if not programme.is_open():
         flash("지금은 신청 기간이 아닙니다. 신청 기간을 확인해 주세요.", "warning")
         return redirect(url_for("programmes.show_programme", programme_id=programme.id), 303)
-    if _accepts_get("applications.start"):
-        return redirect(url_for("applications.start", programme_id=programme.id), 303)
-    flash("신청서는 ‘내 모임’에서 신청할 모임을 골라 시작합니다. 아래 규칙을 먼저 확인해 주세요.", "info")
-    if _accepts_get("groups.mine"):
-        return redirect(url_for("groups.mine"), 303)
-    return redirect(url_for("programmes.show_programme", programme_id=programme.id), 303)
-
-
-def _accepts_get(endpoint: str) -> bool:
-    return any(rule.endpoint == endpoint and "GET" in (rule.methods or ())
-               for rule in current_app.url_map.iter_rules())
+    return redirect(url_for("applications.new", programme_id=programme.id), 303)
 
 
 def key_rules(programme: Programme) -> list[tuple[str, str]]:

@@ -65,6 +65,8 @@ def _new_page(browser, viewport, javascript=True):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and not _expected(msg.text) else None)
+    page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.request.method} {r.url}")
+            if r.status >= 500 or r.status == 409 else None)
     page.js_errors = errors
     return context, page
 
@@ -112,3 +114,20 @@ def login(page, live_url, email, password="pass1234!"):
     page.fill("#password", password)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_url}/dashboard")
+
+
+def axe_violations(page, impacts=("serious", "critical")):
+    """Run axe-core (served from our own static files, so the CSP allows it) on the page."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url="/static/vendor/axe/axe.min.js")
+    results = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
+            for v in results if v["impact"] in impacts]
+
+
+def assert_accessible(page):
+    before = len(page.js_errors)
+    violations = axe_violations(page)
+    page.wait_for_timeout(50)
+    del page.js_errors[before:]  # axe's own injected styles trip our CSP; they are not the page's
+    assert not violations, "axe: " + "\n".join(violations)

@@ -1,11 +1,12 @@
 """A parent signs up on a phone, logs out, logs in, and sees the dashboard."""
-from tests.browser.conftest import LAPTOP
+from tests.browser.conftest import LAPTOP, assert_accessible
 
 
 def test_signup_login_dashboard_on_phone(phone_page, live_url, shot):
     page = phone_page
     page.goto(f"{live_url}/signup")
     shot(page, "01-signup-empty")
+    assert_accessible(page)
     # A mistake first: the Korean message appears next to the field, the typing stays.
     page.fill("#email", "parent@example.kr")
     page.fill("#name", "박부모")
@@ -18,6 +19,7 @@ def test_signup_login_dashboard_on_phone(phone_page, live_url, shot):
     assert page.input_value("#email") == "parent@example.kr"
     assert page.input_value("#name") == "박부모"
     shot(page, "02-signup-error")
+    assert_accessible(page)
 
     page.fill("#phone", "010-1234-5678")
     page.fill("#password", "abcd1234!")
@@ -36,6 +38,7 @@ def test_signup_login_dashboard_on_phone(phone_page, live_url, shot):
     page.wait_for_url(f"{live_url}/dashboard")
     assert page.locator("h1").inner_text() == "내 업무"
     shot(page, "04-dashboard-after-login")
+    assert_accessible(page)
 
 
 def test_login_and_dashboard_on_laptop_without_javascript(nojs_page, live_url, make_user, shot):

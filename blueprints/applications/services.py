@@ -1,0 +1,341 @@
+"""Application operations: start, save a section (optimistic locking), attach, submit
+(inside the window, hard rules passing, once), withdraw, and the staff's return/ineligible.
+They mutate, flush and record the audit event; the view commits once."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from blueprints.core import audit
+from blueprints.core.files import store_upload
+from blueprints.core.mail import queue_email
+from blueprints.core.models import utcnow
+from blueprints.core.timeutil import to_kst
+from extensions import db
+
+from . import checks
+from .models import Application, ApplicationAttachment, BudgetLine, DraftConflict, PlannedSession
+
+MAX_ATTACHMENTS = 10
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class ApplicationError(Exception):
+    """A rule of the application domain; the message is shown to the person."""
+
+
+class VersionConflict(ApplicationError):
+    def __init__(self, conflict: DraftConflict):
+        super().__init__("다른 담당자가 먼저 이 신청서를 고쳤습니다. 최신 내용을 불러왔고, 입력하신 내용도 아래에 따로 보관했습니다.")
+        self.conflict = conflict
+
+
+# Reading ------------------------------------------------------------------------------------
+
+def household_count(application: Application) -> int:
+    return len(application.group.members)
+
+
+def budget_lines_for_check(lines) -> list[checks.Line]:
+    return [checks.Line(category=l.category, item=l.item, unit_price_won=l.unit_price_won,
+                        quantity=l.quantity, note=l.note) for l in lines]
+
+
+def lines_from_rows(rows: list[dict]) -> list[checks.Line]:
+    return [checks.Line(category=r.get("category") or "", item=r.get("item") or "",
+                        unit_price_won=r.get("unit_price_won"), quantity=r.get("quantity"), note=r.get("note") or "")
+            for r in rows]
+
+
+def history(application: Application):
+    """The application's audit events, oldest first (the group's and staff's view of its life)."""
+    from blueprints.core.audit import AuditEvent
+
+    return db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "application", AuditEvent.object_id == str(application.id),
+        AuditEvent.action != "application.saved").order_by(AuditEvent.id)).all()
+
+
+def sessions_for_check(sessions) -> list[dict]:
+    return [dict(month=s.month, title=s.title, content=s.content) for s in sessions]
+
+
+def check_budget(application: Application, lines: list[checks.Line] | None = None) -> checks.CheckResult:
+    programme = application.programme
+    return checks.check_budget(lines if lines is not None else budget_lines_for_check(application.lines),
+                               programme.rules, households=household_count(application),
+                               max_per_group_won=programme.max_per_group_won)
+
+
+def check_plan(application: Application, sessions: list[dict] | None = None) -> checks.CheckResult:
+    programme = application.programme
+    per_month = (programme.rules.get("eligibility") or {}).get("min_meetings_per_month", 1) or 1
+    return checks.check_plan(sessions if sessions is not None else sessions_for_check(application.sessions),
+                             activity_start=programme.activity_start, activity_end=programme.activity_end,
+                             min_per_month=per_month)
+
+
+def full_check(application: Application) -> checks.CheckResult:
+    """Everything submission requires, in one result (the same code the live checks run)."""
+    result = checks.check_statements(purpose=application.purpose, need=application.need,
+                                     other_funding=application.other_funding,
+                                     other_funding_detail=application.other_funding_detail)
+    result.extend(check_plan(application))
+    result.extend(check_budget(application))
+    group = application.group
+    if group.consent_provision_at is None:
+        result.issues.append(checks.Issue("hard", "신청하려면 모임 정보의 자치구·시 제공에 동의해야 합니다. 모임 정보에서 동의해 주세요.",
+                                          None, "provision_consent"))
+    return result
+
+
+def groups_user_can_apply_for(user) -> list:
+    """The active groups where the user is 대표 or 회계."""
+    from blueprints.groups.models import Group, GroupMember
+
+    return db.session.scalars(
+        select(Group).join(GroupMember, GroupMember.group_id == Group.id)
+        .where(GroupMember.user_id == user.id, GroupMember.role.in_(("leader", "treasurer")), Group.status == "active")
+        .order_by(Group.name)).unique().all()
+
+
+# Writing ------------------------------------------------------------------------------------
+
+def start_application(group, programme, *, user) -> Application:
+    existing = db.session.scalar(select(Application).where(
+        Application.group_id == group.id, Application.programme_id == programme.id))
+    if existing is not None:
+        return existing
+    if not programme.is_open():
+        raise ApplicationError("신청 기간이 아닙니다.")
+    application = Application(group=group, programme=programme, created_by_id=user.id, updated_by_id=user.id)
+    db.session.add(application)
+    db.session.flush()
+    audit.record("application.started", application, summary=f"{group.name}: 신청서 작성 시작")
+    return application
+
+
+def _guard_version(application: Application, based_on_version: int | None, section: str, data: dict, user,
+                   editor: str = "") -> None:
+    """Refuse a save when this section was saved by another open form after the version the
+    person was looking at. Their typing is kept as a DraftConflict, never dropped."""
+    mark = (application.section_marks or {}).get(section)
+    same_form = bool(editor) and mark is not None and mark["editor"] == editor
+    if based_on_version is not None and mark is not None and mark["version"] > based_on_version and not same_form:
+        conflict = DraftConflict(application_id=application.id, user_id=user.id, section=section,
+                                 based_on_version=based_on_version, data=data)
+        db.session.add(conflict)
+        db.session.flush()
+        audit.record("application.save_conflict", application,
+                     summary=f"동시 수정 충돌: {section} (기준 v{based_on_version}, 현재 v{application.version})")
+        raise VersionConflict(conflict)
+
+
+def _editable(application: Application) -> None:
+    if not application.is_editable:
+        raise ApplicationError("제출했거나 심사 중인 신청서는 고칠 수 없습니다.")
+
+
+def save_statements(application: Application, *, purpose: str, need: str, other_funding: bool | None,
+                    other_funding_detail: str, based_on_version: int | None, user, section: str = "purpose",
+                    editor: str = "") -> None:
+    _editable(application)
+    data = dict(purpose=purpose, need=need, other_funding=other_funding, other_funding_detail=other_funding_detail)
+    _guard_version(application, based_on_version, section, data, user, editor)
+    application.purpose, application.need = purpose, need
+    application.other_funding, application.other_funding_detail = other_funding, other_funding_detail
+    _touch(application, user, section, editor)
+
+
+def save_sessions(application: Application, sessions: list[dict], *, based_on_version: int | None, user,
+                  editor: str = "") -> None:
+    _editable(application)
+    _guard_version(application, based_on_version, "plan", {"sessions": sessions}, user, editor)
+    application.sessions.clear()
+    db.session.flush()
+    for position, s in enumerate(sessions):
+        application.sessions.append(PlannedSession(position=position, **s))
+    _touch(application, user, "plan", editor)
+
+
+def save_budget(application: Application, lines: list[dict], *, based_on_version: int | None, user,
+                editor: str = "") -> None:
+    """Replace the budget lines. Values that could not be read are saved as 0 (the form keeps
+    showing what was typed, with its message)."""
+    _editable(application)
+    _guard_version(application, based_on_version, "budget", {"lines": lines}, user, editor)
+    application.lines.clear()
+    db.session.flush()
+    for position, line in enumerate(lines):
+        price, quantity = line.get("unit_price_won") or 0, line.get("quantity") or 0
+        application.lines.append(BudgetLine(position=position, category=line.get("category", ""),
+                                            item=line.get("item", ""), unit_price_won=price, quantity=quantity,
+                                            amount_won=price * quantity, note=line.get("note", "")))
+    application.requested_won = sum(l.amount_won for l in application.lines)
+    _touch(application, user, "budget", editor)
+
+
+def _touch(application: Application, user, section: str, editor: str = "") -> None:
+    application.updated_by_id = user.id
+    application.updated_at = utcnow()
+    # The version this save will produce (the version column bumps on flush).
+    marks = dict(application.section_marks or {})
+    marks[section] = {"version": application.version + 1, "editor": (editor or "")[:32]}
+    application.section_marks = marks
+    try:
+        db.session.flush()  # a concurrent writer of the same row raises StaleDataError here
+    except StaleDataError as exc:
+        raise ApplicationError("다른 담당자가 동시에 저장했습니다. 페이지를 새로 고쳐 주세요.") from exc
+    # Autosave happens on every pause in typing: audit the save, not every keystroke's content.
+    audit.record("application.saved", application, summary=f"{section} 저장 (v{application.version})")
+
+
+def add_attachment(application: Application, upload, label: str, *, user) -> ApplicationAttachment:
+    _editable(application)
+    if len(application.attachments) >= MAX_ATTACHMENTS:
+        raise ApplicationError(f"첨부파일은 {MAX_ATTACHMENTS}개까지 올릴 수 있습니다.")
+    stored = store_upload(upload, max_bytes=ATTACHMENT_MAX_BYTES, user=user)
+    attachment = ApplicationAttachment(stored_file_id=stored.id, label=label or stored.original_name)
+    application.attachments.append(attachment)
+    db.session.flush()
+    audit.record("application.attachment_added", application, summary=f"첨부: {attachment.label}")
+    return attachment
+
+
+def remove_attachment(application: Application, attachment: ApplicationAttachment, *, user) -> None:
+    _editable(application)
+    label = attachment.label
+    application.attachments.remove(attachment)
+    db.session.flush()
+    audit.record("application.attachment_removed", application, summary=f"첨부 삭제: {label}")
+
+
+def submit(application: Application, *, user, now: datetime | None = None) -> bool:
+    """Submit (or resubmit after a return). Returns False when it was already submitted —
+    a double click, a second tab or a retried request — and changes nothing then."""
+    now = now or utcnow()
+    if application.status == "submitted":
+        return False
+    _editable(application)
+    programme = application.programme
+    # A returned application may be resubmitted after the window; a new one only inside it.
+    if application.status == "draft" and not programme.is_open(now):
+        raise ApplicationError(f"신청 기간({to_kst(programme.closes_at):%Y. %-m. %-d. %H:%M} 마감)이 지나 제출할 수 없습니다. "
+                               "작성한 내용은 그대로 저장되어 있습니다.")
+    result = full_check(application)
+    if not result.passes:
+        raise ApplicationError(f"고쳐야 할 항목이 {len(result.hard)}개 있습니다. 표시된 내용을 확인해 주세요.")
+    previous = application.status
+    # One conditional UPDATE decides who submits: a concurrent second request matches no row.
+    claimed = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id, Application.status == previous,
+               Application.version == application.version)
+        .values(status="submitted", submitted_at=now, version=Application.version + 1,
+                submission_count=Application.submission_count + 1, warning_count=len(result.warnings))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        return False
+    db.session.refresh(application)
+    application.snapshot = build_snapshot(application, result)
+    db.session.flush()
+    audit.record("application.submitted" if previous == "draft" else "application.resubmitted", application,
+                 summary=f"{application.group.name}: 제출 (요청액 {application.requested_won:,}원)",
+                 before={"status": previous}, after={"status": "submitted"})
+    for member in application.group.members:
+        if member.role in {"leader", "treasurer"} and member.user is not None:
+            queue_email(member.user.email, f"[공동육아 자조모임] {programme.title} 신청서 제출 완료",
+                        f"{application.group.name}의 신청서가 {to_kst(now):%Y. %-m. %-d. %H:%M}에 제출되었습니다.\n"
+                        f"요청액: {application.requested_won:,}원")
+    return True
+
+
+def build_snapshot(application: Application, result: checks.CheckResult) -> dict:
+    """The frozen submission: what reviewers read and the PDF prints, whatever changes later."""
+    group, programme = application.group, application.programme
+    leader = group.officer("leader")
+    return {
+        "submitted_at": application.submitted_at.isoformat(),
+        "submission": application.submission_count,
+        "programme": {"id": programme.id, "title": programme.title, "operator": programme.operator},
+        "group": {"id": group.id, "reg_no": group.reg_no, "name": group.name, "district": group.district,
+                  "dong": group.dong, "meeting_place": group.meeting_place, "households": len(group.members),
+                  "children": sum(len(m.children) for m in group.members),
+                  "leader": leader.parent_name if leader else ""},
+        "purpose": application.purpose,
+        "need": application.need,
+        "other_funding": application.other_funding,
+        "other_funding_detail": application.other_funding_detail,
+        "sessions": [dict(month=s.month, title=s.title, content=s.content, place=s.place,
+                          expected_households=s.expected_households, expected_children=s.expected_children)
+                     for s in application.sessions],
+        "lines": [dict(category=l.category, category_label=_category_label(programme.rules, l.category),
+                       item=l.item, unit_price_won=l.unit_price_won, quantity=l.quantity,
+                       amount_won=l.amount_won, note=l.note) for l in application.lines],
+        "categories": [dict(code=c.code, label=c.label, total=c.total, share=round(c.share, 4))
+                       for c in result.categories],
+        "total_won": result.total_won,
+        "limit_won": result.limit_won,
+        "warnings": [i.message for i in result.warnings],
+        "attachments": [dict(id=a.id, label=a.label, kind=a.stored_file.kind, size=a.stored_file.size)
+                        for a in application.attachments],
+    }
+
+
+def _category_label(rules: dict, code: str) -> str:
+    from blueprints.programmes.rules import category
+
+    found = category(rules, code)
+    return found["label"] if found else code
+
+
+def withdraw(application: Application, *, user, reason: str = "", now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if application.status not in {"draft", "submitted", "returned"}:
+        raise ApplicationError("이 단계에서는 신청을 철회할 수 없습니다.")
+    if not application.programme.is_open(now):
+        raise ApplicationError("신청 기간이 끝나 철회할 수 없습니다. 담당자에게 문의해 주세요.")
+    previous = application.status
+    application.status = "withdrawn"
+    application.updated_by_id = user.id
+    db.session.flush()
+    audit.record("application.withdrawn", application, summary=f"신청 철회{': ' + reason if reason else ''}",
+                 before={"status": previous}, after={"status": "withdrawn"})
+
+
+def return_for_changes(application: Application, message: str, *, user) -> None:
+    if application.status not in {"submitted", "under_review"}:
+        raise ApplicationError("제출된 신청서만 보완 요청할 수 있습니다.")
+    if not message.strip():
+        raise ApplicationError("보완 요청 내용을 적어 주세요.")
+    previous = application.status
+    application.status = "returned"
+    application.staff_message = message.strip()
+    db.session.flush()
+    audit.record("application.returned", application, summary=f"보완 요청: {message.strip()[:100]}",
+                 before={"status": previous}, after={"status": "returned"})
+    _notify_officers(application, "신청서 보완 요청", f"담당자가 신청서 보완을 요청했습니다.\n\n{message.strip()}")
+
+
+def mark_ineligible(application: Application, reason: str, *, user) -> None:
+    if application.status not in {"submitted", "under_review"}:
+        raise ApplicationError("제출된 신청서만 부적격 처리할 수 있습니다.")
+    if not reason.strip():
+        raise ApplicationError("부적격 사유를 적어 주세요.")
+    previous = application.status
+    application.status = "ineligible"
+    application.staff_message = reason.strip()
+    db.session.flush()
+    audit.record("application.marked_ineligible", application, summary=f"부적격: {reason.strip()[:100]}",
+                 before={"status": previous}, after={"status": "ineligible"})
+    _notify_officers(application, "신청서 검토 결과(부적격)", f"신청서가 부적격으로 처리되었습니다.\n사유: {reason.strip()}")
+
+
+def _notify_officers(application: Application, subject: str, body: str) -> None:
+    for member in application.group.members:
+        if member.role in {"leader", "treasurer"} and member.user is not None:
+            queue_email(member.user.email, f"[공동육아 자조모임] {subject}", f"{application.group.name}\n{body}")

@@ -1,0 +1,163 @@
+"""Staff: the application list of a programme (search, filter, sort, paging, bulk actions)
+and its CSV/XLSX export with the budget lines."""
+import csv
+import io
+
+from flask import abort, flash, g, make_response, redirect, request, url_for
+from sqlalchemy import func, select
+from wtforms import SearchField, SelectField
+from wtforms.validators import Optional
+
+from blueprints.core.auth import permission_required, register_permission
+from blueprints.core.forms import BaseForm
+from blueprints.core.htmx import render
+from blueprints.core.persistence import commit, get_or_404
+from blueprints.groups.models import Group
+from blueprints.programmes.models import Programme
+from data.districts import SEOUL_DISTRICTS
+from extensions import db
+
+from . import bp, services
+from .forms import BulkActionForm
+from .models import STATUS_LABELS, Application, BudgetLine
+
+register_permission("manage_applications", "staff")
+register_permission("export_applications", "staff", "finance")
+
+SORTS = {
+    "submitted": Application.submitted_at.desc().nulls_last(),
+    "requested": Application.requested_won.desc(),
+    "group": Group.name.asc(),
+    "district": Group.district.asc(),
+    "warnings": Application.warning_count.desc(),
+}
+
+
+class ListFilterForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField("모임명·등록번호", validators=[Optional()])
+    district = SelectField("자치구", choices=[("", "전체")] + [(d, d) for d in SEOUL_DISTRICTS], validators=[Optional()])
+    status = SelectField("상태", choices=[("", "전체")] + list(STATUS_LABELS.items()), validators=[Optional()])
+    warnings = SelectField("규칙 경고", choices=[("", "전체"), ("yes", "경고 있음"), ("no", "경고 없음")], validators=[Optional()])
+    sort = SelectField("정렬", choices=[("submitted", "제출 최신순"), ("requested", "요청액 큰 순"), ("group", "모임명순"),
+                                      ("district", "자치구순"), ("warnings", "경고 많은 순")], validators=[Optional()])
+
+
+def filtered(programme: Programme, form: ListFilterForm):
+    stmt = select(Application).join(Group, Group.id == Application.group_id).where(Application.programme_id == programme.id)
+    if form.q.data:
+        like = f"%{form.q.data}%"
+        stmt = stmt.where(Group.name.like(like) | Group.reg_no.like(like))
+    if form.district.data:
+        stmt = stmt.where(Group.district == form.district.data)
+    if form.status.data in STATUS_LABELS:
+        stmt = stmt.where(Application.status == form.status.data)
+    if form.warnings.data == "yes":
+        stmt = stmt.where(Application.warning_count > 0)
+    elif form.warnings.data == "no":
+        stmt = stmt.where(Application.warning_count == 0)
+    return stmt.order_by(SORTS.get(form.sort.data or "submitted", SORTS["submitted"]), Application.id)
+
+
+@bp.route("/programme/<int:programme_id>")
+@permission_required("manage_applications")
+def staff_list(programme_id):
+    programme = get_or_404(Programme, programme_id)
+    form = ListFilterForm(request.args)
+    if not form.validate():
+        form = ListFilterForm()
+    page = db.paginate(filtered(programme, form), page=request.args.get("page", 1, type=int), per_page=25,
+                       error_out=False)
+    counts = dict(db.session.execute(select(Application.status, func.count()).where(
+        Application.programme_id == programme.id).group_by(Application.status)).all())
+    return render("applications/staff_list.html", fragments={"app-results": "results", "app-filter": "results"},
+                  programme=programme, form=form, page=page, counts=counts, bulk_form=BulkActionForm(),
+                  status_labels=STATUS_LABELS)
+
+
+@bp.route("/programme/<int:programme_id>/bulk", methods=["POST"])
+@permission_required("manage_applications")
+def staff_bulk(programme_id):
+    programme = get_or_404(Programme, programme_id)
+    form = BulkActionForm()
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    if not form.validate_on_submit() or not ids:
+        flash("처리할 신청서를 고르고 사유를 적어 주세요.", "error")
+        return redirect(url_for("applications.staff_list", programme_id=programme.id), 303)
+    applications = db.session.scalars(select(Application).where(
+        Application.id.in_(ids), Application.programme_id == programme.id)).all()
+    done, skipped = 0, 0
+    for application in applications:
+        try:
+            if form.action.data == "return":
+                services.return_for_changes(application, form.message.data, user=g.user)
+            else:
+                services.mark_ineligible(application, form.message.data, user=g.user)
+            done += 1
+        except services.ApplicationError:
+            skipped += 1
+    commit()
+    flash(f"{done}건 처리했습니다." + (f" {skipped}건은 처리할 수 없는 상태라 건너뛰었습니다." if skipped else ""), "success")
+    return redirect(url_for("applications.staff_list", programme_id=programme.id), 303)
+
+
+EXPORT_HEADER = ["신청번호", "등록번호", "모임명", "자치구", "상태", "제출일시", "요청액(원)", "경고 수",
+                 "비목", "품목", "단가(원)", "수량", "금액(원)", "비고"]
+
+
+def export_rows(programme: Programme):
+    from blueprints.core.formatting import kdatetime
+    from blueprints.programmes.rules import category
+
+    stmt = (select(Application, Group, BudgetLine)
+            .join(Group, Group.id == Application.group_id)
+            .outerjoin(BudgetLine, BudgetLine.application_id == Application.id)
+            .where(Application.programme_id == programme.id)
+            .order_by(Application.id, BudgetLine.position))
+    for application, group, line in db.session.execute(stmt):
+        base = [application.id, group.reg_no, group.name, group.district, STATUS_LABELS[application.status],
+                kdatetime(application.submitted_at) if application.submitted_at else "", application.requested_won,
+                application.warning_count]
+        if line is None:
+            yield base + ["", "", "", "", "", ""]
+        else:
+            cat = category(programme.rules, line.category)
+            yield base + [cat["label"] if cat else line.category, line.item, line.unit_price_won, line.quantity,
+                          line.amount_won, line.note]
+
+
+@bp.route("/programme/<int:programme_id>/export.<fmt>")
+@permission_required("export_applications")
+def staff_export(programme_id, fmt):
+    programme = get_or_404(Programme, programme_id)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_HEADER)
+        writer.writerows(_safe_cells(row) for row in export_rows(programme))
+        # BOM so that Excel opens the Korean text as UTF-8.
+        response = make_response("\ufeff" + out.getvalue())
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("신청서")
+        sheet.append(EXPORT_HEADER)
+        for row in export_rows(programme):
+            sheet.append(_safe_cells(row))
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = make_response(buffer.getvalue())
+        response.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    response.headers["Content-Disposition"] = f'attachment; filename="applications-{programme.year}-{programme.id}.{fmt}"'
+    return response
+
+
+def _safe_cells(row):
+    """Text that a spreadsheet would run as a formula is prefixed with a quote (CSV injection)."""
+    return [("'" + v) if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]

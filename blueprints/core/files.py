@@ -1,0 +1,140 @@
+"""Uploaded files (receipts, attachments): checked by content, size-limited, images shrunk and
+stripped of metadata (GPS), stored outside the web root under their content hash.
+
+Domains keep a foreign key to StoredFile and serve it with ``send_stored_file`` only after
+their own access check.
+"""
+import hashlib
+import io
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app, send_file
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+
+from .models import UTCDateTime, utcnow
+
+KINDS = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
+EXTENSIONS = {"pdf": "pdf", "jpeg": "jpg", "png": "png"}
+MAX_IMAGE_SIDE = 2000          # px; a phone photo of a receipt stays readable
+MAX_IMAGE_PIXELS = 60_000_000  # refuse decompression bombs before decoding
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+
+class UploadError(ValueError):
+    """The file was refused; the message is shown to the user next to the field."""
+
+
+class StoredFile(db.Model):
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    size: Mapped[int] = mapped_column(nullable=False)
+    original_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    @property
+    def mimetype(self) -> str:
+        return KINDS[self.kind]
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind in {"jpeg", "png"}
+
+    def path(self) -> Path:
+        return storage_path(self.sha256)
+
+
+def storage_path(sha256: str) -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / sha256[:2] / sha256[2:4] / sha256
+
+
+def sniff(data: bytes) -> str | None:
+    """The file's real kind from its first bytes, whatever its name says."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    return None
+
+
+def _clean_image(data: bytes, kind: str) -> bytes:
+    """Decode fully (a truncated file fails here), turn upright, shrink, re-encode without
+    metadata: EXIF with GPS position never reaches the disk."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+            out = io.BytesIO()
+            if kind == "jpeg":
+                image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+            else:
+                image.save(out, "PNG", optimize=True)
+            return out.getvalue()
+    except Image.DecompressionBombError as exc:
+        raise UploadError("이미지가 너무 큽니다. 해상도를 줄여서 다시 올려 주세요.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise UploadError("이미지 파일이 손상되었거나 끝까지 올라오지 않았습니다. 다시 찍거나 다른 파일을 올려 주세요.") from exc
+
+
+def _check_pdf(data: bytes) -> None:
+    if b"%%EOF" not in data[-2048:]:
+        raise UploadError("PDF 파일이 손상되었거나 끝까지 올라오지 않았습니다.")
+
+
+def store_upload(upload, *, allowed=("pdf", "jpeg", "png"), max_bytes: int | None = None, user=None) -> StoredFile:
+    """Check and store a werkzeug FileStorage; returns the (flushed) StoredFile row."""
+    max_bytes = max_bytes or current_app.config.get("MAX_FILE_BYTES", 10 * 1024 * 1024)
+    if upload is None or not getattr(upload, "filename", ""):
+        raise UploadError("파일을 선택해 주세요.")
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UploadError(f"파일이 너무 큽니다. {max_bytes // (1024 * 1024)}MB 이하로 올려 주세요.")
+    if not data:
+        raise UploadError("빈 파일입니다.")
+    kind = sniff(data)
+    if kind is None or kind not in allowed:
+        names = ", ".join(EXTENSIONS[k].upper() for k in allowed)
+        raise UploadError(f"{names} 파일만 올릴 수 있습니다. 파일 내용이 해당 형식이 아닙니다.")
+    if kind == "pdf":
+        _check_pdf(data)
+    else:
+        data = _clean_image(data, kind)
+    digest = hashlib.sha256(data).hexdigest()
+    path = storage_path(digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    name = Path(upload.filename).name[:200]
+    row = StoredFile(sha256=digest, kind=kind, size=len(data), original_name=name,
+                     created_by_id=user.id if user is not None else None)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def send_stored_file(stored: StoredFile, *, inline: bool = False):
+    """Serve a stored file with its sniffed type; never executable, never sniffed by the browser."""
+    download_name = stored.original_name or f"file-{stored.id}.{EXTENSIONS[stored.kind]}"
+    if not download_name.lower().endswith("." + EXTENSIONS[stored.kind]):
+        download_name += "." + EXTENSIONS[stored.kind]
+    response = send_file(stored.path(), mimetype=stored.mimetype, as_attachment=not inline,
+                         download_name=download_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,285 @@
+"""The application pages through HTTP: access per object, autosave, live checks, submit, PDF,
+staff list and export."""
+import io
+import re
+import shutil
+import subprocess
+
+import pytest
+from sqlalchemy import func, select
+
+from blueprints.applications.models import Application
+from blueprints.core.audit import AuditEvent
+from extensions import db
+
+BUDGET_FORM = {
+    "lines-0-category": "program_fee", "lines-0-item": "숲체험", "lines-0-unit_price_won": "10,000", "lines-0-quantity": "20",
+    "lines-0-note": "",
+    "lines-1-category": "snacks", "lines-1-item": "과일", "lines-1-unit_price_won": "5000", "lines-1-quantity": "30",
+    "lines-1-note": "",
+}
+
+
+def budget_data(application, **overrides):
+    data = dict(BUDGET_FORM, version=str(application.version))
+    data.update(overrides)
+    return data
+
+
+def test_group_officers_see_and_edit_others_cannot(client, auth, complete_application, make_user):
+    leader, treasurer, application = complete_application()
+    other_leader, _, other = complete_application(email="other@example.kr")
+    make_user("rev@example.kr", roles=("reviewer",))
+    make_user("staff@example.kr", roles=("staff",))
+    urls = [f"/applications/{application.id}", f"/applications/{application.id}/edit/budget",
+            f"/applications/{application.id}/budget/summary"]
+
+    for url in urls:
+        assert client.get(url).status_code == 302  # anonymous → login
+    auth.login(treasurer.email)  # the 회계 acts for the group too
+    for url in urls:
+        assert client.get(url).status_code in (200, 302)
+    assert client.get(urls[0]).status_code == 200 and client.get(urls[1]).status_code == 200
+    auth.logout()
+    auth.login("other@example.kr")
+    for url in urls:
+        assert client.get(url).status_code == 403
+    posted = client.post_form(f"/applications/{application.id}/edit/budget", budget_data(application))
+    assert posted.status_code == 403
+    assert client.post_form(f"/applications/{application.id}/submit", {"confirm": "y"}).status_code == 403
+    assert client.post_form(f"/applications/{application.id}/withdraw").status_code == 403
+    auth.logout()
+    auth.login("rev@example.kr")
+    assert client.get(urls[0]).status_code == 403
+    auth.logout()
+    auth.login("staff@example.kr")
+    assert client.get(urls[0]).status_code == 200
+    assert client.get(urls[1]).status_code == 403  # staff read, never edit a group's draft
+    db.session.refresh(application)
+    assert [l.item for l in application.lines] == ["숲체험 참가비", "만들기 재료", "과일 간식"]
+
+
+def test_autosave_returns_status_and_line_messages_out_of_band(client, auth, complete_application):
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    version = application.version
+    # 간식 150,000 of 350,000 = 42.9 %: over the 25 % cap.
+    response = client.htmx("POST", f"/applications/{application.id}/edit/budget", target="save-status",
+                           data=budget_data(application))
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "<html" not in body and "저장됨" in body
+    assert re.search(r'<input type="hidden" id="version" name="version" value="%d" hx-swap-oob="true">' % (version + 1), body)
+    issues_1 = re.search(r'<div id="line-1-issues"[^>]*hx-swap-oob="true">(.*?)</div>', body, re.S).group(1)
+    assert "간식비는 총액의 25%까지입니다" in issues_1
+    issues_0 = re.search(r'<div id="line-0-issues"[^>]*hx-swap-oob="true">(.*?)</div>', body, re.S).group(1)
+    assert "고쳐야 함" not in issues_0
+    assert '<output id="line-1-amount" hx-swap-oob="true">150,000원</output>' in body
+    assert "budget-changed" in response.headers["HX-Trigger"]
+    db.session.refresh(application)
+    assert application.requested_won == 350_000  # saved from the first keystroke
+
+    summary = client.htmx("GET", f"/applications/{application.id}/budget/summary", target="budget-summary")
+    text = summary.get_data(as_text=True)
+    assert "<html" not in text and "42.9%" in text and "350,000원" in text
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("10만원", "숫자로만"), ("-5000", "0원 이상"), ("99999999999", "너무 큽니다"), ("5,000.5", "숫자로만"),
+])
+def test_malformed_amounts_get_a_message_and_keep_the_typing(client, auth, complete_application, typed, message):
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    data = budget_data(application, **{"lines-1-unit_price_won": typed})
+    page = client.post_form(f"/applications/{application.id}/edit/budget", dict(data, go="stay"))
+    assert page.status_code == 422
+    body = page.get_data(as_text=True)
+    assert f'value="{typed}"' in body and message in body
+    assert 'value="숲체험"' in body  # the other rows stay as typed
+    live = client.htmx("POST", f"/applications/{application.id}/edit/budget", target="save-status",
+                       data=budget_data(application, **{"lines-1-unit_price_won": typed}))
+    assert live.status_code == 200 and message in live.get_data(as_text=True)
+
+
+def test_full_width_digits_and_commas_are_read(client, auth, complete_application):
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    data = budget_data(application, **{"lines-1-unit_price_won": "１,０００", "lines-1-quantity": "２０"})
+    assert client.post_form(f"/applications/{application.id}/edit/budget", dict(data, go="stay")).status_code == 303
+    db.session.refresh(application)
+    assert application.lines[1].unit_price_won == 1000 and application.lines[1].amount_won == 20_000
+
+
+def test_row_actions_keep_what_was_typed_without_javascript(client, auth, complete_application):
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    data = budget_data(application, **{"lines-1-unit_price_won": "10만원"}, row_action="add")
+    body = client.post_form(f"/applications/{application.id}/edit/budget", data).get_data(as_text=True)
+    assert 'name="lines-2-item"' in body and 'value="10만원"' in body and 'value="숲체험"' in body
+    data = budget_data(application, row_action="down-0")
+    body = client.post_form(f"/applications/{application.id}/edit/budget", data).get_data(as_text=True)
+    assert re.search(r'name="lines-0-item"[^>]*value="과일"', body)
+    data = budget_data(application, row_action="remove-0")
+    body = client.post_form(f"/applications/{application.id}/edit/budget", data).get_data(as_text=True)
+    assert 'value="숲체험"' not in body and re.search(r'name="lines-0-item"[^>]*value="과일"', body)
+
+
+def test_stale_version_conflict_is_409_and_keeps_the_other_version(client, auth, complete_application):
+    leader, treasurer, application = complete_application()
+    auth.login(leader.email)
+    stale = application.version
+    client.post_form(f"/applications/{application.id}/edit/purpose",
+                     {"purpose": "대표 버전", "need": "필요", "version": str(stale), "go": "stay"})
+    auth.logout()
+    auth.login(treasurer.email)
+    response = client.post_form(f"/applications/{application.id}/edit/purpose",
+                                {"purpose": "회계 버전", "need": "필요", "version": str(stale), "go": "stay"})
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "다른 담당자가 먼저 고쳤습니다" in body and "회계 버전" in body and "대표 버전" in body
+    db.session.refresh(application)
+    assert application.purpose == "대표 버전"
+
+
+def test_double_submit_makes_one_submission(client, auth, complete_application):
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    first = client.post_form(f"/applications/{application.id}/submit", {"confirm": "y"})
+    second = client.post_form(f"/applications/{application.id}/submit", {"confirm": "y"})
+    assert first.status_code == second.status_code == 303
+    db.session.refresh(application)
+    assert application.status == "submitted" and application.submission_count == 1
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "application.submitted")) == 1
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "제출한 신청서" in page and "숲체험 참가비" in page
+
+
+def test_submit_needs_the_confirmation_and_passing_rules(client, auth, complete_application):
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    response = client.post_form(f"/applications/{application.id}/submit", {})
+    assert response.status_code == 422 and "동의해야 제출할 수 있습니다" in response.get_data(as_text=True)
+    client.post_form(f"/applications/{application.id}/edit/budget",
+                     dict(budget_data(application, **{"lines-0-item": "소주"}), go="stay"))
+    response = client.post_form(f"/applications/{application.id}/submit", {"confirm": "y"})
+    assert response.status_code == 422 and "지원할 수 없는 품목" in response.get_data(as_text=True)
+    db.session.refresh(application)
+    assert application.status == "draft"
+
+
+def test_deadline_passing_while_editing_keeps_the_draft(client, auth, complete_application):
+    from datetime import timedelta
+
+    from blueprints.core.timeutil import now_utc
+
+    leader, _, application = complete_application()
+    application.programme.closes_at = now_utc() - timedelta(seconds=1)
+    db.session.commit()
+    auth.login(leader.email)
+    response = client.post_form(f"/applications/{application.id}/submit", {"confirm": "y"})
+    assert response.status_code == 422
+    assert "신청 기간" in response.get_data(as_text=True) and "저장되어 있습니다" in response.get_data(as_text=True)
+    db.session.refresh(application)
+    assert application.status == "draft" and len(application.lines) == 3
+
+
+def _pdf_text(data: bytes, tmp_path) -> tuple[str, str]:
+    path = tmp_path / "app.pdf"
+    path.write_bytes(data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return text, fonts
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is installed by scripts/test")
+def test_application_pdf_has_korean_text_and_the_font_embedded(client, auth, complete_application, make_user, tmp_path,
+                                                                caplog):
+    leader, _, application = complete_application()
+    make_user("rev@example.kr", roles=("reviewer",))
+    auth.login(leader.email)
+    assert client.get(f"/applications/{application.id}/pdf").status_code == 403  # nothing submitted yet
+    client.post_form(f"/applications/{application.id}/submit", {"confirm": "y"})
+    response = client.get(f"/applications/{application.id}/pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text, fonts = _pdf_text(response.data, tmp_path)
+    assert "공동육아 자조모임 지원사업" in text and "신청서" in text and "기본 정보" in text and "숲체험 참가비" in text and "360,000원" in text
+    assert "PretendardGOV" in fonts and "DejaVu" not in fonts
+    assert not [r for r in caplog.records if r.name == "weasyprint" and r.levelname == "WARNING"]
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:] if line.strip())  # emb column
+    auth.logout()
+    auth.login("rev@example.kr")
+    assert client.get(f"/applications/{application.id}/pdf").status_code == 403
+
+
+def test_staff_list_filters_fragment_and_bulk_return(client, auth, complete_application, make_user):
+    from blueprints.applications import services
+
+    leader_a, _, app_a = complete_application(district="마포구")
+    leader_b, _, app_b = complete_application(programme=app_a.programme, email="b@example.kr", district="서초구")
+    services.submit(app_a, user=leader_a)
+    services.submit(app_b, user=leader_b)
+    db.session.commit()
+    make_user("staff@example.kr", roles=("staff",))
+    auth.login("staff@example.kr")
+    url = f"/applications/programme/{app_a.programme_id}"
+    full = client.get(url).get_data(as_text=True)
+    assert app_a.group.name in full and app_b.group.name in full and "<html" in full
+    fragment = client.htmx("GET", url, target="app-results", data={"district": "서초구"}).get_data(as_text=True)
+    assert "<html" not in fragment and app_b.group.name in fragment and app_a.group.name not in fragment
+
+    response = client.post_form(f"{url}/bulk", {"ids": [app_a.id, app_b.id], "action": "return", "message": "회원 명부를 첨부해 주세요."})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert {a.status for a in db.session.scalars(select(Application))} == {"returned"}
+
+
+def test_staff_list_is_staff_only(client, auth, complete_application):
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    assert client.get(f"/applications/programme/{application.programme_id}").status_code == 403
+    assert client.get(f"/applications/programme/{application.programme_id}/export.csv").status_code == 403
+
+
+def test_export_csv_and_xlsx_with_budget_lines(client, auth, complete_application, make_user):
+    from openpyxl import load_workbook
+
+    leader, _, application = complete_application()
+    application.lines[0].item = "=HYPERLINK(\"x\")"
+    db.session.commit()
+    make_user("staff@example.kr", roles=("staff",))
+    auth.login("staff@example.kr")
+    csv_text = client.get(f"/applications/programme/{application.programme_id}/export.csv").get_data(as_text=True)
+    rows = csv_text.lstrip("\ufeff").splitlines()
+    assert rows[0].startswith("신청번호,등록번호,모임명") and len(rows) == 1 + 3
+    assert "'=HYPERLINK" in csv_text  # no formula injection
+    xlsx = client.get(f"/applications/programme/{application.programme_id}/export.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][2] == "모임명" and len(values) == 4 and values[3][12] == 60_000
+
+
+PNG_1x1 = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00"
+           b"\x00\x00\x0cIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\r\xefF\xb8\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def test_attachments_are_content_checked_and_served_only_to_the_group(client, auth, complete_application):
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    url = f"/applications/{application.id}/edit/attachments"
+    bad = client.post_form(url, {"label": "명부", "file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "member-list.pdf")},
+                           content_type="multipart/form-data")
+    assert bad.status_code == 422 and "파일 내용이 해당 형식이 아닙니다" in bad.get_data(as_text=True)
+    ok = client.post_form(url, {"label": "사진", "file": (io.BytesIO(PNG_1x1), "photo.png")}, content_type="multipart/form-data")
+    assert ok.status_code == 303
+    db.session.refresh(application)
+    attachment = application.attachments[0]
+    download = client.get(f"/applications/{application.id}/attachments/{attachment.id}")
+    assert download.status_code == 200 and download.mimetype == "image/png"
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    auth.logout()
+    _, _, other = complete_application(email="other@example.kr")
+    auth.login("other@example.kr")
+    assert client.get(f"/applications/{application.id}/attachments/{attachment.id}").status_code == 403
+    assert client.get(f"/applications/{other.id}/attachments/{attachment.id}").status_code == 404

@@ -1,0 +1,81 @@
+"""A parent on a 360 px phone fills the plan, types a snack line over the cap, sees the
+message appear beside the line without a page load, fixes it and submits."""
+from datetime import date, timedelta
+
+from blueprints.core.timeutil import now_utc
+from tests.browser.conftest import assert_accessible, login
+
+
+def test_budget_live_check_and_submit_on_phone(phone_page, live_url, shot, make_user, make_group, make_programme):
+    leader = make_user("leader@example.kr", name="김대표")
+    treasurer = make_user("treasurer@example.kr", name="이회계")
+    group = make_group(leader=leader, treasurer=treasurer, households=5, name="햇살품앗이")
+    programme = make_programme(opens_at=now_utc() - timedelta(days=1), closes_at=now_utc() + timedelta(days=7),
+                               activity_start=date(2027, 4, 1), activity_end=date(2027, 5, 31),
+                               settlement_due=date(2027, 6, 30))
+    page = phone_page
+    login(page, live_url, "leader@example.kr")
+    page.goto(f"{live_url}/applications/new/{programme.id}")
+    page.click("text=이 모임으로 신청서 작성")
+    page.wait_for_url("**/edit/purpose")
+
+    page.fill("#purpose", "아이들이 이웃과 함께 자라는 모임을 만듭니다.")
+    page.fill("#need", "맞벌이 가정이 많아 주말 공동 돌봄이 필요합니다.")
+    page.locator("#save-status").get_by_text("저장됨").wait_for()  # autosave, no button pressed
+    shot(page, "01-purpose-autosaved")
+    assert_accessible(page)
+    page.click("button[value=next]")
+    page.wait_for_url("**/edit/plan")
+
+    page.select_option("#sessions-0-month", "2027-04")
+    page.fill("#sessions-0-title", "봄 숲놀이")
+    page.click("button[value=add]")
+    page.locator("#sessions-1-month").wait_for()
+    assert page.input_value("#sessions-0-title") == "봄 숲놀이"  # the added row kept what was typed
+    page.select_option("#sessions-1-month", "2027-05")
+    page.fill("#sessions-1-title", "만들기 놀이")
+    shot(page, "02-plan")
+    assert_accessible(page)
+    page.click("button[value=next]")
+    page.wait_for_url("**/edit/budget")
+
+    page.select_option("#lines-0-category", "program_fee")
+    page.fill("#lines-0-item", "숲체험 참가비")
+    page.fill("#lines-0-unit_price_won", "10000")
+    page.fill("#lines-0-quantity", "20")
+    page.click("button[value=add]")
+    page.locator("#lines-1-category").wait_for()
+    page.evaluate("window.__no_reload = true")
+    page.select_option("#lines-1-category", "snacks")
+    page.fill("#lines-1-item", "과일 간식")
+    page.fill("#lines-1-unit_price_won", "5000")
+    page.fill("#lines-1-quantity", "30")  # 150,000 of 350,000 = 42.9 %: over the 25 % cap
+    message = page.locator("#line-1-issues").get_by_text("간식비는 총액의 25%까지입니다")
+    message.wait_for()
+    assert page.evaluate("window.__no_reload") is True  # no page load happened
+    page.locator("#budget-summary").get_by_text("42.9%").wait_for()  # the summary followed the event
+    shot(page, "03-budget-snack-over-cap")
+    assert_accessible(page)
+
+    page.fill("#lines-1-quantity", "10")  # 50,000 of 250,000 = 20 %
+    message.wait_for(state="detached")
+    page.locator("#budget-summary").get_by_text("20.0%").wait_for()
+    assert page.evaluate("window.__no_reload") is True
+    shot(page, "04-budget-fixed")
+    page.click("button[value=next]")
+    page.wait_for_url("**/edit/declaration")
+    page.click("label[for=other_funding-0]")
+    page.click("button[value=next]")
+    page.wait_for_url("**/edit/attachments")
+    page.click("text=다음 단계")
+    page.wait_for_url("**/edit/review")
+    assert "모든 필수 조건을 갖추었습니다" in page.locator("main").inner_text()
+    page.click("label[for=confirm]")
+    shot(page, "05-review")
+    assert_accessible(page)
+    page.click("button:has-text('제출하기')")
+    page.wait_for_url(f"{live_url}/applications/*")
+    assert "신청서를 제출했습니다" in page.locator("#flash-region").inner_text()
+    assert "제출한 신청서" in page.locator("main").inner_text()
+    shot(page, "06-submitted")
+    assert_accessible(page)
