@@ -1,10 +1,12 @@
 """Command-line tasks: `flask --app app demo`, and the maintenance commands."""
 import random
+from datetime import timedelta
 
 import click
 from flask import current_app
 from sqlalchemy import select
 
+from blueprints.core.timeutil import kst_datetime, today_kst
 from extensions import db
 
 DEMO_STAFF = [
@@ -72,6 +74,12 @@ def demo():
         Programme.year == fields["year"], Programme.title == fields["title"]))
     if programme is None:
         programme = Programme(**fields)
+        # The demo's application window is open now, so every screen can be tried.
+        today = today_kst()
+        programme.opens_at = kst_datetime(*(today - timedelta(days=7)).timetuple()[:3], 9, 0)
+        programme.closes_at = kst_datetime(*(today + timedelta(days=21)).timetuple()[:3], 18, 0)
+        programme.review_from = today + timedelta(days=22)
+        programme.review_to = today + timedelta(days=32)
         db.session.add(programme)
         db.session.flush()
         audit.record("programme.created", programme, actor=users["staff@demo.kr"], summary="데모: 기본값으로 사업 생성")
@@ -94,21 +102,76 @@ def demo():
                 treasurer = users["treasurer@demo.kr"]
                 member = GroupMember(user_id=treasurer.id, parent_name=treasurer.name, phone=treasurer.phone,
                                      email=treasurer.email, role="treasurer")
+            elif h == 0:
+                # Every demo group's 대표 can sign in: leader02@demo.kr … leader12@demo.kr.
+                leader = _user(f"leader{index + 1:02d}@demo.kr", rng.choice(SURNAMES) + rng.choice(GIVEN),
+                               ["applicant"], password, f"0106666{index:04d}")
+                db.session.flush()
+                member = GroupMember(user_id=leader.id, parent_name=leader.name, phone=leader.phone,
+                                     email=leader.email, role="leader")
             else:
-                role = "leader" if h == 0 else "treasurer" if h == 1 else "member"
+                role = "treasurer" if h == 1 else "member"
                 member = GroupMember(parent_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
                                      phone=f"010{rng.randint(10000000, 99999999)}", role=role)
             member.resident_district = district
             member.consent_at = now  # the 대표 confirmed each household agreed
             for _ in range(rng.randint(1, 2)):
-                member.children.append(Child(birth_ym=f"{rng.randint(2021, 2026)}-{rng.randint(1, 12):02d}"))
+                year = rng.randint(2021, 2026)
+                month = rng.randint(1, 9 if year == 2026 else 12)  # no child born in the future
+                member.children.append(Child(birth_ym=f"{year}-{month:02d}"))
             group.members.append(member)
         db.session.add(group)
         db.session.flush()
         audit.record("group.registered", group, actor=users["applicant@demo.kr"] if index == 0 else None,
                      summary=f"데모: {name} 등록")
+    db.session.flush()
+    _demo_applications(programme, users)
     db.session.commit()
 
     click.echo("데모 데이터 준비 완료 (demo data ready). 모든 계정의 비밀번호: " + password)
     for email, name, roles in DEMO_STAFF:
         click.echo(f"  {email:<22} {name} ({', '.join(roles)})")
+    click.echo("  leader02@demo.kr … leader12@demo.kr  다른 데모 모임의 대표")
+
+
+DEMO_SESSIONS = ["봄 숲놀이", "텃밭 가꾸기", "그림책 읽기", "물놀이", "여름 만들기", "가을 소풍", "전래놀이", "한 해 나눔잔치"]
+DEMO_LINES = [
+    dict(category="program_fee", item="숲체험 프로그램 참가비", unit_price_won=10_000, quantity=20, note=""),
+    dict(category="materials", item="만들기 재료(점토·색종이)", unit_price_won=5_000, quantity=20, note=""),
+    dict(category="books", item="그림책", unit_price_won=15_000, quantity=10, note="도서목록 첨부"),
+    dict(category="snacks", item="과일 간식", unit_price_won=3_000, quantity=30, note="1인 1회 3,000원"),
+]
+
+
+def _demo_applications(programme, users):
+    """Applications in several states: drafts, submitted, returned for changes, withdrawn."""
+    from blueprints.applications import services
+    from blueprints.applications.checks import months_between
+    from blueprints.applications.models import Application
+    from blueprints.groups.models import Group
+
+    groups = db.session.scalars(select(Group).where(Group.name.in_([g[0] for g in DEMO_GROUPS])).order_by(Group.id)).all()
+    states = ["draft", "submitted", "submitted", "submitted", "submitted", "returned", "withdrawn", "empty_draft"]
+    months = months_between(programme.activity_start, programme.activity_end)
+    for group, state in zip(groups, states):
+        if db.session.scalar(select(Application).where(Application.group_id == group.id,
+                                                       Application.programme_id == programme.id)):
+            continue
+        leader = group.officer("leader").user
+        application = services.start_application(group, programme, user=leader)
+        if state == "empty_draft":
+            continue
+        services.save_statements(application, purpose=f"{group.dong} 영유아 가정이 함께 놀고 배우며 서로 돌보는 이웃이 됩니다.",
+                                 need="맞벌이·한부모 가정이 많아 주말과 방학에 함께 돌볼 이웃이 필요합니다.",
+                                 other_funding=False, other_funding_detail="", based_on_version=None, user=leader)
+        sessions = [dict(month=m, title=DEMO_SESSIONS[i % len(DEMO_SESSIONS)], content="보호자와 아이가 함께하는 활동",
+                         place=group.meeting_place, expected_households=len(group.members), expected_children=len(group.members) + 2)
+                    for i, m in enumerate(months)]
+        services.save_sessions(application, sessions, based_on_version=None, user=leader)
+        services.save_budget(application, DEMO_LINES, based_on_version=None, user=leader)
+        if state in {"submitted", "returned", "withdrawn"}:
+            services.submit(application, user=leader)
+        if state == "returned":
+            services.return_for_changes(application, "간식비 산출 근거(인원×횟수)를 비고에 적어 주세요.", user=users["staff@demo.kr"])
+        if state == "withdrawn":
+            services.withdraw(application, user=leader, reason="모임 사정으로 올해는 쉽니다")

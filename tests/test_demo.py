@@ -24,6 +24,18 @@ def test_demo_command_is_idempotent_and_prints_the_accounts(runner, monkeypatch)
             db.session.scalar(select(func.count(Programme.id)))) == counts
 
 
+def test_demo_has_applications_in_several_states_and_an_open_window(runner):
+    from blueprints.applications.models import Application
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    states = set(db.session.scalars(select(Application.status)))
+    assert {"draft", "submitted", "returned", "withdrawn"} <= states
+    programme = db.session.scalars(select(Programme)).first()
+    assert programme.is_open()
+    submitted = db.session.scalars(select(Application).where(Application.status == "submitted")).all()
+    assert all(a.snapshot and a.snapshot["total_won"] == 540_000 for a in submitted)
+
+
 def test_demo_accounts_can_sign_in_with_the_demo_password(runner, client):
     runner.invoke(args=["demo"])
     response = client.post_form("/login", {"email": "applicant@demo.kr", "password": "demo1234!"})

@@ -85,10 +85,22 @@ def full_check(application: Application) -> checks.CheckResult:
     result.extend(check_plan(application))
     result.extend(check_budget(application))
     group = application.group
+    from blueprints.groups import eligibility
+
+    verdict = eligibility.evaluate(eligibility.candidate_from_group(group),
+                                   eligibility.rules_from_programme(application.programme))
+    for check in verdict.missing:
+        result.issues.append(checks.Issue("hard", f"모임 요건({check.title}): {check.message}", None,
+                                          f"eligibility_{check.code}"))
     if group.consent_provision_at is None:
         result.issues.append(checks.Issue("hard", "신청하려면 모임 정보의 자치구·시 제공에 동의해야 합니다. 모임 정보에서 동의해 주세요.",
                                           None, "provision_consent"))
     return result
+
+
+def applications_of_group(group) -> list[Application]:
+    return db.session.scalars(select(Application).where(Application.group_id == group.id)
+                              .order_by(Application.id.desc())).all()
 
 
 def groups_user_can_apply_for(user) -> list:

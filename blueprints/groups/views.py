@@ -10,6 +10,7 @@ from blueprints.core.formatting import format_phone
 from blueprints.core.htmx import is_boosted, is_htmx, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import KST
+from blueprints.applications.services import applications_of_group
 from extensions import db
 
 from . import bp, services
@@ -197,7 +198,8 @@ def _render_show(group: Group, status=200, invite_form=None, handover_form=None)
         can_invite=group.can(user, "invite"),
         can_handover_leader=group.can(user, "handover_leader"),
         can_handover_treasurer=group.can(user, "handover_treasurer"),
-        can_set_status=group.can(user, "set_status"))
+        can_set_status=group.can(user, "set_status"),
+        applications=applications_of_group(group))
 
 
 @bp.route("/<int:group_id>")

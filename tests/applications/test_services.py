@@ -183,3 +183,11 @@ def test_saves_of_other_sections_or_the_same_form_never_conflict(complete_applic
     with pytest.raises(services.VersionConflict):
         services.save_budget(application, GOOD_LINES, based_on_version=seen, user=leader, editor="form-L2")
     assert application.purpose == "새 목적 2" and len(application.lines) == 2
+
+
+def test_group_eligibility_rules_block_submission(complete_application):
+    leader, _, application = complete_application(households=5, birth_ym="2019-01")  # 만 8세 at the start
+    result = services.full_check(application)
+    assert "eligibility_child_age" in {i.code for i in result.hard}
+    with pytest.raises(services.ApplicationError):
+        services.submit(application, user=leader)

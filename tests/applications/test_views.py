@@ -283,3 +283,11 @@ def test_attachments_are_content_checked_and_served_only_to_the_group(client, au
     auth.login("other@example.kr")
     assert client.get(f"/applications/{application.id}/attachments/{attachment.id}").status_code == 403
     assert client.get(f"/applications/{other.id}/attachments/{attachment.id}").status_code == 404
+
+
+def test_group_page_lists_its_applications(client, auth, complete_application):
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    page = client.get(f"/groups/{application.group_id}").get_data(as_text=True)
+    assert application.programme.title in page and "작성중" in page
+    assert f"/applications/{application.id}" in page
