@@ -1,5 +1,6 @@
 """Application forms. Numbers are read strictly: '1,000' and full-width digits are fine;
 '10만원', negatives and absurd sizes get a Korean message and the typed text stays."""
+import unicodedata
 import uuid
 
 from wtforms import BooleanField, Field, FieldList, FormField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
@@ -13,21 +14,21 @@ MAX_LINE_WON = 100_000_000
 MAX_QUANTITY = 10_000
 
 
-class WonField(Field):
-    """Integer 원 typed as text. On a parse error, data is None and the raw text is shown back."""
+class _NumberText(Field):
+    """A number typed as text. On a parse error, data is None and the raw text is shown back."""
 
     widget = TextInput()
 
-    def __init__(self, label=None, validators=None, maximum=MAX_LINE_WON, **kwargs):
+    def __init__(self, label=None, validators=None, maximum=None, **kwargs):
         super().__init__(label, validators, **kwargs)
-        self.maximum = maximum
+        self.maximum = maximum or self.default_maximum
         self.parse_error = None
 
     def process_formdata(self, valuelist):
-        self.raw = valuelist[0] if valuelist else ""
+        self.raw = (valuelist[0] if valuelist else "").strip()
         try:
-            self.data = parse_money(self.raw, required=False, maximum=self.maximum)
-        except RuleError as exc:
+            self.data = self.parse(self.raw)
+        except ValueError as exc:
             self.data = None
             self.parse_error = str(exc)
 
@@ -40,44 +41,39 @@ class WonField(Field):
             return self.raw
         if isinstance(self.data, str):  # re-shown as typed
             return self.data
-        return f"{self.data:,}" if self.data else ""
+        return self.display(self.data) if self.data else ""
 
 
-class CountField(Field):
+class WonField(_NumberText):
+    """Integer 원: '1,000', '１０００' and '1000원' are read; '10만원' or '-5' get a message."""
+
+    default_maximum = MAX_LINE_WON
+    display = staticmethod(lambda value: f"{value:,}")
+
+    def parse(self, text):
+        try:
+            return parse_money(text, required=False, maximum=self.maximum)
+        except RuleError as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class CountField(_NumberText):
     """A small non-negative whole number (quantity, households, children)."""
 
-    widget = TextInput()
+    default_maximum = MAX_QUANTITY
+    display = staticmethod(str)
 
-    def __init__(self, label=None, validators=None, maximum=MAX_QUANTITY, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.maximum = maximum
-        self.parse_error = None
-
-    def process_formdata(self, valuelist):
-        import unicodedata
-
-        self.raw = (valuelist[0] if valuelist else "").strip()
-        text = unicodedata.normalize("NFKC", self.raw).replace(",", "")
-        self.data = None
+    def parse(self, text):
+        text = unicodedata.normalize("NFKC", text).replace(",", "")
         if not text:
-            self.data = 0
-        elif text.lstrip("-").isdigit() and text.startswith("-"):
-            self.parse_error = "0 이상의 수를 입력해 주세요."
-        elif not text.isdigit():
-            self.parse_error = "숫자로만 입력해 주세요."
-        elif int(text) > self.maximum:
-            self.parse_error = f"{self.maximum:,} 이하로 입력해 주세요."
-        else:
-            self.data = int(text)
-
-    def pre_validate(self, form):
-        if self.parse_error:
-            raise ValidationError(self.parse_error)
-
-    def _value(self):
-        if getattr(self, "parse_error", None):
-            return self.raw
-        return str(self.data) if self.data else ""
+            return 0
+        if text.startswith("-") and text[1:].isdigit():
+            raise ValueError("0 이상의 수를 입력해 주세요.")
+        if not text.isdigit():
+            raise ValueError("숫자로만 입력해 주세요.")
+        if int(text) > self.maximum:
+            raise ValueError(f"{self.maximum:,} 이하로 입력해 주세요.")
+        return int(text)
 
 
 class VersionedForm(BaseForm):

@@ -320,31 +320,33 @@ def withdraw(application: Application, *, user, reason: str = "", now: datetime 
 
 
 def return_for_changes(application: Application, message: str, *, user) -> None:
-    if application.status not in {"submitted", "under_review"}:
-        raise ApplicationError("제출된 신청서만 보완 요청할 수 있습니다.")
-    if not message.strip():
-        raise ApplicationError("보완 요청 내용을 적어 주세요.")
-    previous = application.status
-    application.status = "returned"
-    application.staff_message = message.strip()
-    db.session.flush()
-    audit.record("application.returned", application, summary=f"보완 요청: {message.strip()[:100]}",
-                 before={"status": previous}, after={"status": "returned"})
-    _notify_officers(application, "신청서 보완 요청", f"담당자가 신청서 보완을 요청했습니다.\n\n{message.strip()}")
+    _staff_decision(application, "returned", message, empty="보완 요청 내용을 적어 주세요.",
+                    action="application.returned", summary="보완 요청",
+                    mail=("신청서 보완 요청", "담당자가 신청서 보완을 요청했습니다.\n\n{text}"))
 
 
 def mark_ineligible(application: Application, reason: str, *, user) -> None:
+    _staff_decision(application, "ineligible", reason, empty="부적격 사유를 적어 주세요.",
+                    action="application.marked_ineligible", summary="부적격",
+                    mail=("신청서 검토 결과(부적격)", "신청서가 부적격으로 처리되었습니다.\n사유: {text}"))
+
+
+def _staff_decision(application: Application, status: str, text: str, *, empty: str, action: str, summary: str,
+                    mail: tuple[str, str]) -> None:
+    """Staff send a submitted application back (returned) or out (ineligible), with a reason."""
     if application.status not in {"submitted", "under_review"}:
-        raise ApplicationError("제출된 신청서만 부적격 처리할 수 있습니다.")
-    if not reason.strip():
-        raise ApplicationError("부적격 사유를 적어 주세요.")
+        raise ApplicationError("제출된 신청서만 처리할 수 있습니다.")
+    text = text.strip()
+    if not text:
+        raise ApplicationError(empty)
     previous = application.status
-    application.status = "ineligible"
-    application.staff_message = reason.strip()
+    application.status = status
+    application.staff_message = text
     db.session.flush()
-    audit.record("application.marked_ineligible", application, summary=f"부적격: {reason.strip()[:100]}",
-                 before={"status": previous}, after={"status": "ineligible"})
-    _notify_officers(application, "신청서 검토 결과(부적격)", f"신청서가 부적격으로 처리되었습니다.\n사유: {reason.strip()}")
+    audit.record(action, application, summary=f"{summary}: {text[:100]}",
+                 before={"status": previous}, after={"status": status})
+    subject, body = mail
+    _notify_officers(application, subject, body.format(text=text))
 
 
 def _notify_officers(application: Application, subject: str, body: str) -> None:
