@@ -217,3 +217,26 @@ def test_route_answers_each_role_as_expected(key, app, client, auth, world):
         if not ok:
             failures.append(f"{role}: got {got}, expected {wanted}")
     assert not failures, f"{key[1]} {url}: " + "; ".join(failures)
+
+
+POST_ROUTES = sorted(key for key in ROUTES if key[1] == "POST")
+
+
+@pytest.mark.parametrize("key", POST_ROUTES, ids=lambda k: k[0])
+def test_every_post_needs_the_csrf_token_with_or_without_htmx(key, client, auth, world):
+    from blueprints.core.audit import AuditEvent
+    from sqlalchemy import func, select
+
+    users, ids = world
+    url_template, data, expectations = ROUTES[key]
+    allowed = next(role for role in _run_order(expectations)[::-1])
+    if allowed != "anon":
+        auth.login(users[allowed].email)
+    url = url_template.format(**ids)
+    form = {k: str(v).format(**ids) for k, v in (data or {}).items()}
+    events_before = db.session.scalar(select(func.count(AuditEvent.id)))
+    plain = client.post(url, data=form)
+    htmx = client.post(url, data=form, headers={"HX-Request": "true"})
+    assert (plain.status_code, htmx.status_code) == (400, 400)
+    assert "보안 토큰" in plain.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == events_before  # nothing changed

@@ -107,7 +107,7 @@ class DeclarationForm(VersionedForm):
 
 
 class SessionForm(BaseSubForm):
-    month = SelectField("월", choices=[], validate_choice=False)
+    month = SelectField("월", choices=[])
     title = StringField("활동명", validators=[Optional(), Length(max=100, message="100자 이하")])
     content = TextAreaField("내용", validators=[Optional(), Length(max=1000, message="1,000자 이하")])
     place = StringField("장소", validators=[Optional(), Length(max=100, message="100자 이하")])
@@ -120,7 +120,7 @@ class PlanForm(VersionedForm):
 
 
 class LineForm(BaseSubForm):
-    category = SelectField("비목", choices=[], validate_choice=False)
+    category = SelectField("비목", choices=[])
     item = StringField("품목", validators=[Optional(), Length(max=200, message="200자 이하")])
     unit_price_won = WonField("단가(원)")
     quantity = CountField("수량")

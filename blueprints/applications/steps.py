@@ -1,4 +1,6 @@
 """The form's steps and the helpers that fill the row-based steps (plan, budget)."""
+from wtforms.validators import Length
+
 from .checks import months_between
 from .forms import BudgetForm, PlanForm
 
@@ -27,11 +29,17 @@ def category_choices(programme) -> list[tuple[str, str]]:
 
 
 def rows_from_form(field_list, names, *, raw: bool = False) -> list[dict]:
-    """The typed rows as plain dicts. Numbers that could not be read become None, or with
-    raw=True stay the text as typed (to show the form again with nothing lost)."""
+    """The typed rows as plain dicts, safe to store: numbers that could not be read become
+    None, a choice not on the list becomes "", text is cut to its field's length. With
+    raw=True everything stays as typed (to show the form again with nothing lost)."""
     def value(field):
-        if raw and getattr(field, "parse_error", None):
-            return field.raw
+        if raw:
+            return field.raw if getattr(field, "parse_error", None) else field.data
+        if getattr(field, "choices", None) is not None and field.data not in {c[0] for c in field.choices}:
+            return ""
+        limit = next((v.max for v in field.validators if isinstance(v, Length) and v.max > 0), None)
+        if limit and isinstance(field.data, str):
+            return field.data[:limit]
         return field.data
 
     return [{name: value(entry.form[name]) for name in names} for entry in field_list]

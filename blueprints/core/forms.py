@@ -5,8 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import Form, ValidationError
 
 
+# Control characters (NUL above all: PostgreSQL refuses it) never belong in typed text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    return _CONTROL.sub("", value).strip() if isinstance(value, str) else value
 
 
 class StripMeta:

@@ -48,7 +48,8 @@ def deliver_pending(limit: int = 50) -> int:
         message.attempts += 1
         try:
             _deliver(message)
-        except (OSError, smtplib.SMTPException) as exc:
+        except Exception as exc:  # noqa: BLE001 - a broken mailer must never undo committed work
+            current_app.logger.warning("메일 발송 실패(outbox #%s): %s", message.id, type(exc).__name__)
             message.last_error = str(exc)[:500]
             if message.attempts >= 5:
                 message.status = "failed"

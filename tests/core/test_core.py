@@ -245,3 +245,19 @@ def test_mail_waits_in_the_outbox_and_retries_after_smtp_failure(app, monkeypatc
     assert deliver_pending() == 1
     assert sent[0]["To"] == "a@example.kr" and sent[0]["Subject"] == "제목"
     assert db.session.scalar(select(OutboxMessage)).status == "sent"
+
+
+def test_a_broken_mailer_never_undoes_the_committed_change(client, make_user, monkeypatch):
+    """Mail is delivered after the commit; if delivery blows up the change stays and the
+    message waits in the outbox."""
+    import blueprints.core.mail as mail
+
+    def explode(message):
+        raise RuntimeError("mail server on fire")
+
+    monkeypatch.setattr(mail, "_deliver", explode)
+    make_user("a@example.kr")
+    response = client.post_form("/password/forgot", {"email": "a@example.kr"})
+    assert response.status_code == 303
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.status == "pending" and "on fire" in message.last_error
