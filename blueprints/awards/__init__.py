@@ -1,0 +1,7 @@
+"""Awards (교부결정): what a published selection decided per application. The disbursement
+work extends this package (acceptance, payments)."""
+from flask import Blueprint
+
+bp = Blueprint("awards", __name__, url_prefix="/awards")
+
+from . import models  # noqa: E402,F401  (model registration)

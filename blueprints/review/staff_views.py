@@ -1,0 +1,350 @@
+"""Staff pages: review settings, assignment (automatic and by hand, with the reasons a
+reviewer was not assigned), the score matrix, the ranking, the selection simulator with
+scenarios, publishing the decision, and the committee's minutes (PDF, XLSX)."""
+from flask import abort, flash, g, make_response, redirect, request, url_for
+from sqlalchemy import select
+
+from blueprints.accounts.models import User
+from blueprints.applications.models import Application
+from blueprints.awards import services as awards
+from blueprints.core.auth import authorize, permission_required, register_permission
+from blueprints.core.forms import EmptyForm
+from blueprints.core.htmx import is_htmx, render, set_htmx_headers
+from blueprints.core.persistence import commit, get_or_404
+from blueprints.programmes.models import Programme
+from extensions import db
+
+from . import bp, documents, services
+from .forms import (AdjustForm, AssignForm, ConflictForm, ProfileForm, PublishForm, ReasonForm, ScenarioForm,
+                    SettingsForm)
+from .models import ReviewAssignment, SelectionEntry, SelectionScenario
+from .scoring import AGGREGATES, COMMENT_RULES
+
+register_permission("manage_review", "staff")
+
+
+def _programme(programme_id: int) -> Programme:
+    return get_or_404(Programme, programme_id)
+
+
+@bp.route("/")
+@permission_required("manage_review")
+def programmes():
+    rows = []
+    for programme in db.session.scalars(select(Programme).order_by(Programme.year.desc(), Programme.id.desc())):
+        apps = services.applications_in_review(programme)
+        items = services.assignments_of_programme(programme)
+        rows.append(dict(programme=programme, in_review=len(apps),
+                         submitted=sum(1 for i in items if i.status == "submitted"),
+                         open=sum(1 for i in items if i.status == "assigned"),
+                         declined=sum(1 for i in items if i.status == "declined")))
+    return render("review/programmes.html", rows=rows)
+
+
+@bp.route("/programme/<int:programme_id>")
+@permission_required("manage_review")
+def overview(programme_id):
+    programme = _programme(programme_id)
+    settings = services.settings_for(programme)
+    items = services.assignments_of_programme(programme)
+    published = db.session.scalar(select(SelectionScenario).where(
+        SelectionScenario.programme_id == programme.id, SelectionScenario.status == "published"))
+    commit()
+    return render("review/overview.html", programme=programme, settings=settings, items=items,
+                  apps=services.applications_in_review(programme), published=published,
+                  declined=[i for i in items if i.status == "declined"], n=services.reviewers_per_application(programme),
+                  aggregates=AGGREGATES, comment_rules=COMMENT_RULES)
+
+
+# Settings -----------------------------------------------------------------------------------
+
+@bp.route("/programme/<int:programme_id>/settings", methods=["GET", "POST"])
+@permission_required("manage_review")
+def settings(programme_id):
+    programme = _programme(programme_id)
+    current = services.settings_for(programme)
+    form = SettingsForm(obj=current)
+    if form.validate_on_submit():
+        services.save_settings(current, {k: getattr(form, k).data for k in services.SETTING_FIELDS}, user=g.user)
+        commit()
+        flash("심사 설정을 저장했습니다.", "success")
+        return redirect(url_for("review.settings", programme_id=programme.id), 303)
+    profiles = services.profiles()
+    people = services.reviewers()
+    commit()
+    return render("review/settings.html", programme=programme, form=form, reviewers=people, profiles=profiles,
+                  status=422 if request.method == "POST" else 200, profile_errors={})
+
+
+@bp.route("/programme/<int:programme_id>/reviewer/<int:user_id>", methods=["POST"])
+@permission_required("manage_review")
+def save_profile(programme_id, user_id):
+    programme = _programme(programme_id)
+    reviewer = get_or_404(User, user_id)
+    if not reviewer.has_role("reviewer"):
+        abort(404)
+    form = ProfileForm(prefix=f"p{reviewer.id}")
+    if form.validate_on_submit():
+        services.save_profile(reviewer, district=form.district.data or "", dong=form.dong.data or "", user=g.user)
+        commit()
+        flash(f"{reviewer.name} 위원의 거주지를 저장했습니다.", "success")
+    else:
+        flash("자치구는 20자, 동은 30자 이내로 입력해 주세요.", "error")
+    return redirect(url_for("review.settings", programme_id=programme.id) + "#reviewers", 303)
+
+
+# Assignment ---------------------------------------------------------------------------------
+
+@bp.route("/programme/<int:programme_id>/assignments")
+@permission_required("manage_review")
+def assignments(programme_id):
+    programme = _programme(programme_id)
+    apps = services.applications_in_review(programme)
+    by_app: dict[int, list] = {}
+    for item in services.assignments_of_programme(programme):
+        by_app.setdefault(item.application_id, []).append(item)
+    load = services.loads(programme)
+    people = services.reviewers()
+    commit()
+    return render("review/assignments.html", programme=programme, apps=apps, by_app=by_app, load=load,
+                  reviewers=people, n=services.reviewers_per_application(programme))
+
+
+@bp.route("/programme/<int:programme_id>/auto-assign", methods=["POST"])
+@permission_required("manage_review")
+def auto_assign(programme_id):
+    programme = _programme(programme_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    plan = services.auto_assign(programme, user=g.user)
+    commit()
+    short = sum(plan.shortfall.values())
+    flash(f"자동 배정 {len(plan.pairs)}건을 했습니다."
+          + (f" 이해충돌 등으로 채우지 못한 자리가 {short}개 있습니다. 신청서별 배정 화면에서 이유를 확인하세요." if short else ""),
+          "success" if not short else "info")
+    return redirect(url_for("review.assignments", programme_id=programme.id), 303)
+
+
+@bp.route("/application/<int:application_id>/assign", methods=["GET", "POST"])
+@permission_required("manage_review")
+def assign_application(application_id):
+    application = get_or_404(Application, application_id)
+    form = AssignForm()
+    conflict_form = ConflictForm(prefix="c")
+    people = services.reviewers()
+    choices = [(p.id, p.name) for p in people]
+    form.reviewer_id.choices = choices
+    conflict_form.reviewer_id.choices = choices
+    status = 200
+    if request.method == "POST" and request.form.get("do") == "assign":
+        if form.validate_on_submit():
+            reviewer = get_or_404(User, form.reviewer_id.data)
+            try:
+                services.assign(application, reviewer, user=g.user)
+            except services.ReviewError as exc:
+                form.reviewer_id.errors = [str(exc)]
+                status = 422
+            else:
+                commit()
+                flash(f"{reviewer.name} 위원을 배정했습니다.", "success")
+                return redirect(url_for("review.assign_application", application_id=application.id), 303)
+        else:
+            status = 422
+    elif request.method == "POST" and request.form.get("do") == "conflict":
+        if conflict_form.validate_on_submit():
+            reviewer = get_or_404(User, conflict_form.reviewer_id.data)
+            try:
+                services.declare_conflict(application, reviewer, kind=conflict_form.kind.data,
+                                          reason=conflict_form.reason.data, user=g.user)
+            except services.ReviewError as exc:
+                conflict_form.reason.errors = [str(exc)]
+                status = 422
+            else:
+                commit()
+                flash(f"{reviewer.name} 위원의 이해충돌을 기록했습니다.", "success")
+                return redirect(url_for("review.assign_application", application_id=application.id), 303)
+        else:
+            status = 422
+    elif request.method == "POST":
+        abort(400)
+    panel = services.assignment_panel(application)
+    commit()
+    return render("review/assign.html", application=application, panel=panel, form=form,
+                  conflict_form=conflict_form, status=status, reopen_form=ReasonForm(prefix="r"),
+                  n=services.reviewers_per_application(application.programme))
+
+
+@bp.route("/assignment/<int:assignment_id>/unassign", methods=["POST"])
+@permission_required("manage_review")
+def unassign(assignment_id):
+    item = authorize("unassign", get_or_404(ReviewAssignment, assignment_id))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    application_id = item.application_id
+    services.unassign(item, user=g.user)
+    commit()
+    flash("배정을 취소했습니다.", "success")
+    return redirect(url_for("review.assign_application", application_id=application_id), 303)
+
+
+@bp.route("/assignment/<int:assignment_id>/reopen", methods=["POST"])
+@permission_required("manage_review")
+def reopen(assignment_id):
+    item = authorize("reopen", get_or_404(ReviewAssignment, assignment_id))
+    form = ReasonForm(prefix="r")
+    if not form.validate_on_submit():
+        flash("재개 사유를 적어 주세요.", "error")
+    else:
+        services.reopen(item, reason=form.reason.data, user=g.user)
+        commit()
+        flash(f"{item.reviewer.name} 위원의 심사를 다시 열었습니다.", "success")
+    return redirect(url_for("review.assign_application", application_id=item.application_id), 303)
+
+
+# Scores and ranking -------------------------------------------------------------------------
+
+@bp.route("/programme/<int:programme_id>/matrix")
+@permission_required("manage_review")
+def matrix(programme_id):
+    programme = _programme(programme_id)
+    data = services.matrix(programme)
+    commit()
+    return render("review/matrix.html", programme=programme, **data)
+
+
+@bp.route("/programme/<int:programme_id>/ranking")
+@permission_required("manage_review")
+def ranking(programme_id):
+    programme = _programme(programme_id)
+    rows = services.ranking(programme)
+    settings = services.settings_for(programme)
+    from blueprints.programmes.rules import tie_break_label
+
+    rub = services.rubric(programme)
+    commit()
+    return render("review/ranking.html", programme=programme, rows=rows, settings=settings,
+                  pass_mark=services.pass_mark(programme), aggregates=AGGREGATES,
+                  tie_labels=[tie_break_label(c, rub) for c in services.tie_break(programme)])
+
+
+# Selection ----------------------------------------------------------------------------------
+
+@bp.route("/programme/<int:programme_id>/scenarios", methods=["GET", "POST"])
+@permission_required("manage_review")
+def scenarios(programme_id):
+    programme = _programme(programme_id)
+    form = ScenarioForm()
+    if form.validate_on_submit():
+        scenario = services.create_scenario(programme, name=form.name.data,
+                                            quota_per_district=form.quota_per_district.data, user=g.user)
+        commit()
+        flash(f"시나리오 ‘{scenario.name}’을 만들었습니다.", "success")
+        return redirect(url_for("review.scenario", scenario_id=scenario.id), 303)
+    all_scenarios = db.session.scalars(select(SelectionScenario).where(
+        SelectionScenario.programme_id == programme.id).order_by(SelectionScenario.id)).all()
+    picked = [s for s in all_scenarios if str(s.id) in request.args.getlist("compare")]
+    if not form.name.data and request.method == "GET":
+        form.name.data = f"시나리오 {len(all_scenarios) + 1}"
+    return render("review/scenarios.html", programme=programme, form=form, scenarios=all_scenarios, picked=picked,
+                  comparison=services.compare(picked) if len(picked) >= 2 else [],
+                  summaries={s.id: services.scenario_summary(s, programme) for s in all_scenarios},
+                  status=422 if request.method == "POST" else 200)
+
+
+def _scenario_context(scenario, **extra):
+    programme = get_or_404(Programme, scenario.programme_id)
+    forms = {e.id: AdjustForm(prefix=f"e{e.id}", formdata=None,
+                              data=dict(selected=e.selected, amount_won=e.amount_won, reason=e.reason))
+             for e in scenario.entries}
+    forms.update(extra.pop("forms", {}))
+    return dict(scenario=scenario, programme=programme, summary=services.scenario_summary(scenario, programme),
+                forms=forms, publish_form=extra.pop("publish_form", None) or PublishForm(),
+                blockers=services.publish_blockers(programme, scenario) if scenario.status == "draft" else [],
+                unit=services.rounding_unit(programme), errors=extra.pop("errors", {}), **extra)
+
+
+FRAGMENTS = {"budget-summary": "summary"}
+
+
+@bp.route("/scenario/<int:scenario_id>")
+@permission_required("manage_review")
+def scenario(scenario_id):
+    item = get_or_404(SelectionScenario, scenario_id)
+    return render("review/scenario.html", fragments=FRAGMENTS, **_scenario_context(item))
+
+
+@bp.route("/scenario/<int:scenario_id>/entry/<int:entry_id>", methods=["POST"])
+@permission_required("manage_review")
+def adjust(scenario_id, entry_id):
+    item = get_or_404(SelectionScenario, scenario_id)
+    entry = get_or_404(SelectionEntry, entry_id)
+    if entry.scenario_id != item.id:
+        abort(404)
+    form = AdjustForm(prefix=f"e{entry.id}")
+    error = None
+    if form.validate_on_submit():
+        amount = form.amount_won.data if form.amount_won.data is not None else entry.proposed_won
+        try:
+            services.adjust_entry(entry, selected=form.selected.data, amount_won=amount,
+                                  reason=form.reason.data or "", user=g.user)
+        except services.ReviewError as exc:
+            error = str(exc)
+            db.session.rollback()
+        else:
+            commit()
+            if not is_htmx():
+                flash(f"신청서 #{entry.application_id}를 조정했습니다.", "success")
+                return redirect(url_for("review.scenario", scenario_id=item.id) + f"#entry-{entry.id}", 303)
+    else:
+        error = "입력 내용을 확인해 주세요."
+    item = db.session.get(SelectionScenario, scenario_id)
+    entry = db.session.get(SelectionEntry, entry_id)
+    if error:
+        form.reason.errors = list(form.reason.errors) + [error]
+    context = _scenario_context(item, forms={entry.id: form} if error else {}, errors={entry.id: error})
+    if is_htmx():
+        response = render("review/scenario.html", fragments={f"entry-{entry.id}": "entry_row"},
+                          status=422 if error else 200, entry=entry, **context)
+        return set_htmx_headers(response, trigger="budget-changed")
+    return render("review/scenario.html", fragments=FRAGMENTS, status=422, **context)
+
+
+@bp.route("/scenario/<int:scenario_id>/publish", methods=["POST"])
+@permission_required("manage_review")
+def publish(scenario_id):
+    item = get_or_404(SelectionScenario, scenario_id)
+    form = PublishForm()
+    if form.validate_on_submit():
+        try:
+            made = awards.publish_decision(item, user=g.user, share_feedback=form.share_feedback.data,
+                                           conditions=form.conditions.data or "")
+        except awards.AwardError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            commit()
+            flash(f"선정 결과를 공개했습니다. {len(made)}개 모임에 교부결정을 통지했습니다.", "success")
+            return redirect(url_for("review.scenario", scenario_id=item.id), 303)
+    item = db.session.get(SelectionScenario, scenario_id)
+    return render("review/scenario.html", fragments=FRAGMENTS, status=422,
+                  **_scenario_context(item, publish_form=form))
+
+
+# Minutes ------------------------------------------------------------------------------------
+
+@bp.route("/programme/<int:programme_id>/minutes.<fmt>")
+@permission_required("manage_review")
+def minutes(programme_id, fmt):
+    programme = _programme(programme_id)
+    hide = request.args.get("names") != "show"
+    data = documents.minutes_data(programme, hide_names=hide)
+    if fmt == "pdf":
+        body, mimetype = documents.minutes_pdf(data), "application/pdf"
+    elif fmt == "xlsx":
+        body, mimetype = documents.minutes_xlsx(data), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    response = make_response(body)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="review-minutes-{programme.year}-{programme.id}.{fmt}"'
+    return response
