@@ -23,6 +23,9 @@ COMMENT_RULES = {
 
 # Validating one reviewer's scores -----------------------------------------------------------
 
+MAX_COMMENT = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL above all: PostgreSQL refuses it
+
 @dataclass
 class ScoreCheck:
     values: dict[str, int | None]
@@ -59,7 +62,7 @@ def check_scores(rubric: list[dict], raw_scores: dict[str, str | int | None], co
     for criterion in rubric:
         code, maximum = criterion["code"], int(criterion["max"])
         text = "" if raw_scores.get(code) is None else str(raw_scores.get(code)).strip()
-        comment = (comments.get(code) or "").strip()
+        comment = _CONTROL.sub("", comments.get(code) or "").strip()
         notes[code] = comment
         value = None
         if text:
@@ -71,6 +74,8 @@ def check_scores(rubric: list[dict], raw_scores: dict[str, str | int | None], co
                     errors[code] = f"배점({maximum}점)을 넘을 수 없습니다."
                     value = None
         values[code] = value
+        if code not in errors and len(comment) > MAX_COMMENT:
+            errors[code] = f"의견은 {MAX_COMMENT:,}자 이내로 적어 주세요."
         if code in errors or not final:
             continue
         if value is None:

@@ -77,6 +77,12 @@ def test_non_integers_and_negatives_are_refused():
     assert all("정수" in m for m in check.errors.values())
 
 
+def test_comments_lose_control_characters_and_have_a_length_limit():
+    check = S.check_scores(RUBRIC, {"need": "5"}, {"need": "근거\x00 부족\x07", "plan": "가" * 2001})
+    assert check.comments["need"] == "근거 부족"
+    assert check.errors == {"plan": "의견은 2,000자 이내로 적어 주세요."}
+
+
 def test_final_needs_every_score_and_comment_below_threshold():
     scores = _all("10")  # need 10/20 = 50 % < 60 %: comment needed; plan 10/30 too
     scores["participation"] = "15"
