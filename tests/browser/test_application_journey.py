@@ -19,9 +19,10 @@ def test_budget_live_check_and_submit_on_phone(phone_page, live_url, shot, make_
     page.click("text=이 모임으로 신청서 작성")
     page.wait_for_url("**/edit/purpose")
 
-    page.fill("#purpose", "아이들이 이웃과 함께 자라는 모임을 만듭니다.")
-    page.fill("#need", "맞벌이 가정이 많아 주말 공동 돌봄이 필요합니다.")
-    page.locator("#save-status").get_by_text("저장됨").wait_for()  # autosave, no button pressed
+    with page.expect_response(lambda r: r.request.method == "POST" and r.status == 200):
+        page.fill("#purpose", "아이들이 이웃과 함께 자라는 모임을 만듭니다.")
+        page.fill("#need", "맞벌이 가정이 많아 주말 공동 돌봄이 필요합니다.")
+    page.locator("#save-status").get_by_text("저장됨").wait_for()  # autosaved, no button pressed
     shot(page, "01-purpose-autosaved")
     assert_accessible(page)
     page.click("button[value=next]")
@@ -79,3 +80,86 @@ def test_budget_live_check_and_submit_on_phone(phone_page, live_url, shot, make_
     assert "제출한 신청서" in page.locator("main").inner_text()
     shot(page, "06-submitted")
     assert_accessible(page)
+
+
+def _setup(make_user, make_group, make_programme):
+    leader = make_user("leader@example.kr", name="김대표")
+    group = make_group(leader=leader, treasurer=make_user("treasurer@example.kr"), households=5, name="햇살품앗이")
+    programme = make_programme(opens_at=now_utc() - timedelta(days=1), closes_at=now_utc() + timedelta(days=7),
+                               activity_start=date(2027, 4, 1), activity_end=date(2027, 5, 31),
+                               settlement_due=date(2027, 6, 30))
+    return leader, group, programme
+
+
+def test_the_whole_application_without_javascript(nojs_page, live_url, shot, make_user, make_group, make_programme):
+    """Every step works as plain forms: save buttons, row buttons, errors, submit."""
+    _, _, programme = _setup(make_user, make_group, make_programme)
+    page = nojs_page
+    login(page, live_url, "leader@example.kr")
+    page.goto(f"{live_url}/applications/new/{programme.id}")
+    page.click("text=이 모임으로 신청서 작성")
+    page.fill("#purpose", "아이들이 함께 자라는 모임")
+    page.fill("#need", "이웃 돌봄이 필요합니다")
+    page.click("button[value=next]")
+    page.wait_for_url("**/edit/plan")
+    page.select_option("#sessions-0-month", "2027-04")
+    page.fill("#sessions-0-title", "봄 숲놀이")
+    page.click("button[value=add]")
+    page.select_option("#sessions-1-month", "2027-05")
+    page.fill("#sessions-1-title", "만들기")
+    page.click("button[value=next]")
+    page.wait_for_url("**/edit/budget")
+    page.select_option("#lines-0-category", "snacks")
+    page.fill("#lines-0-item", "과일")
+    page.fill("#lines-0-unit_price_won", "10만원")
+    page.fill("#lines-0-quantity", "10")
+    page.click("button[value=stay]")
+    assert "숫자로만" in page.locator("#lines-0-unit_price_won-error").inner_text()
+    assert page.input_value("#lines-0-unit_price_won") == "10만원"  # kept as typed
+    shot(page, "nojs-budget-error")
+    page.fill("#lines-0-unit_price_won", "3000")
+    page.click("button[value=add]")
+    page.select_option("#lines-1-category", "program_fee")
+    page.fill("#lines-1-item", "숲체험")
+    page.fill("#lines-1-unit_price_won", "10000")
+    page.fill("#lines-1-quantity", "20")
+    page.click("button[value=next]")
+    page.wait_for_url("**/edit/declaration")
+    page.click("label[for=other_funding-0]")
+    page.click("button[value=next]")
+    page.wait_for_url("**/edit/attachments")
+    page.click("text=다음 단계")
+    page.click("label[for=confirm]")
+    page.click("button:has-text('제출하기')")
+    page.wait_for_url(f"{live_url}/applications/*")
+    assert "신청서를 제출했습니다" in page.locator("main").inner_text()
+    assert "230,000원" in page.locator("main").inner_text()
+    shot(page, "nojs-submitted")
+
+
+def test_the_purpose_step_by_keyboard_alone(laptop_page, live_url, make_user, make_group, make_programme):
+    """Skip link, tab order and a visible focus ring: the form can be filled without a mouse."""
+    _, group, programme = _setup(make_user, make_group, make_programme)
+    page = laptop_page
+    login(page, live_url, "leader@example.kr")
+    page.goto(f"{live_url}/applications/new/{programme.id}")
+    page.click("text=이 모임으로 신청서 작성")
+    page.wait_for_url("**/edit/purpose")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "본문 바로가기"
+    page.keyboard.press("Enter")
+    for _ in range(40):  # tab until the purpose field has focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "purpose":
+            break
+    assert page.evaluate("document.activeElement.id") == "purpose"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle + getComputedStyle(document.activeElement).boxShadow")
+    assert outline != "nonenone"  # focus is visible
+    page.keyboard.type("키보드로 적은 목적")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "need"
+    with page.expect_response(lambda r: r.request.method == "POST" and "/edit/purpose" in r.url):
+        page.keyboard.type("키보드로 적은 필요성")  # the autosave follows the typing
+    page.wait_for_load_state("networkidle")
+    page.reload()
+    assert page.input_value("#purpose") == "키보드로 적은 목적"
