@@ -126,6 +126,9 @@ def demo():
                      summary=f"데모: {name} 등록")
     db.session.flush()
     _demo_applications(programme, users)
+    from blueprints.settlement.demo import demo_settlements
+
+    demo_settlements(users)
     db.session.commit()
 
     click.echo("데모 데이터 준비 완료 (demo data ready). 모든 계정의 비밀번호: " + password)

@@ -143,6 +143,12 @@ ROUTES = {
 }
 
 
+# Disbursement and settlement (교부·집행·정산): their rows and objects live with their tests.
+from tests.settlement.access import SETTLEMENT_ROUTES, settlement_world  # noqa: E402
+
+ROUTES.update(SETTLEMENT_ROUTES)
+
+
 def route_keys(app):
     keys = set()
     for rule in app.url_map.iter_rules():
@@ -220,6 +226,7 @@ def world(make_user, make_group, make_programme):
                conflict_a=conflict.id, submitted_a=submitted.id, user_b=users["applicant_b"].id,
                reviewer=users["reviewer"].id, assignment=assignment.id, other_programme=other.id,
                scenario=scenario.id, entry=scenario.entries[0].id)
+    ids.update(settlement_world(users, group_a, make_programme))
     return users, ids
 
 

@@ -1,0 +1,140 @@
+"""Disbursement operations: accept an award (교부 신청), record a payment exactly once, the
+finance dashboard's figures. They mutate, flush and audit; the view commits."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.core import audit
+from blueprints.core.models import utcnow
+from extensions import db
+
+from .models import Disbursement, Payment
+
+
+class DisbursementError(Exception):
+    """A rule of disbursement; the message is shown to the person."""
+
+
+def schedule_for(award) -> list[dict]:
+    """Instalments from the programme: one payment by default, or shares (70/30 after the
+    mid-term check) when ``disbursement.mode`` is ``split``. The last instalment takes the
+    remainder so the amounts add up to the award exactly."""
+    block = (award.programme.rules or {}).get("disbursement") or {}
+    plan = block.get("alt_schedule") if block.get("mode") == "split" else block.get("schedule")
+    plan = plan or [{"instalment": 1, "share": 1.0}]
+    rows, left = [], award.amount_won
+    for i, step in enumerate(plan):
+        last = i == len(plan) - 1
+        amount = left if last else int(award.amount_won * float(step.get("share", 1.0))) // 10 * 10
+        left -= amount
+        rows.append({"instalment": int(step.get("instalment", i + 1)), "amount_won": amount,
+                     "after": step.get("after")})
+    return rows
+
+
+def normalise_account(text: str) -> str:
+    return re.sub(r"[\s-]", "", text or "")
+
+
+def accept_award(award, *, bank: str, account_number: str, holder: str, user) -> Disbursement:
+    if award.status != "offered":
+        raise DisbursementError("이미 수락했거나 수락할 수 없는 교부결정입니다.")
+    digits = normalise_account(account_number)
+    if not digits.isdigit() or not 8 <= len(digits) <= 20:
+        raise DisbursementError("계좌번호는 숫자 8~20자리로 입력해 주세요.")
+    row = Disbursement(award_id=award.id, amount_won=award.amount_won, paid_won=0, bank=bank,
+                       account_number=digits, account_holder=holder, schedule=schedule_for(award),
+                       accepted_at=utcnow(), accepted_by_id=user.id)
+    db.session.add(row)
+    award.status = "accepted"
+    db.session.flush()
+    audit.record("award.accepted", award, summary=f"교부 신청(수락): {bank} {row.masked_account} {holder}",
+                 after={"bank": bank, "account": row.masked_account, "holder": holder})
+    return row
+
+
+def lock(disbursement_id: int) -> Disbursement:
+    # Lock the disbursement row only (its award is joined-loaded; PostgreSQL refuses to lock
+    # the nullable side of an outer join).
+    row = db.session.scalar(select(Disbursement).where(Disbursement.id == disbursement_id)
+                            .with_for_update(of=Disbursement).execution_options(populate_existing=True))
+    if row is None:
+        raise DisbursementError("교부 정보를 찾을 수 없습니다.")
+    return row
+
+
+def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: int, paid_on: date,
+                   reference: str, idempotency_key: str, user, note: str = "") -> tuple[Payment, bool]:
+    """Record one instalment. Returns (payment, created). The same idempotency key returns
+    the payment already made (a double click); two people recording the same instalment
+    at once: the second waits on the row lock, then finds it done."""
+    existing = db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+    if existing is not None:
+        return existing, False
+    row = lock(disbursement.id)
+    existing = db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+    if existing is not None:
+        return existing, False
+    if row.award.status in {"offered"}:
+        raise DisbursementError("교부 신청(수락) 전에는 지급할 수 없습니다.")
+    if db.session.scalar(select(Payment.id).where(Payment.disbursement_id == row.id,
+                                                   Payment.instalment == instalment)):
+        raise DisbursementError(f"{instalment}회차는 이미 지급 처리되었습니다.")
+    planned = next((s for s in row.schedule if s["instalment"] == instalment), None)
+    if planned is None:
+        raise DisbursementError("교부 계획에 없는 회차입니다.")
+    if planned.get("after") == "mid_check" and row.mid_check_passed_at is None:
+        raise DisbursementError(f"{instalment}회차는 중간 점검을 마친 뒤 지급합니다.")
+    if amount_won <= 0:
+        raise DisbursementError("지급액을 입력해 주세요.")
+    if amount_won > row.amount_won - row.paid_won:
+        raise DisbursementError(f"지급액 합계가 교부결정액을 넘습니다. 남은 금액은 {row.amount_won - row.paid_won:,}원입니다.")
+    payment = Payment(disbursement_id=row.id, instalment=instalment, amount_won=amount_won, paid_on=paid_on,
+                      reference=reference, note=note, idempotency_key=idempotency_key, recorded_by_id=user.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(payment)
+            db.session.flush()
+            # The database keeps the total: paid_won <= amount_won is a CHECK.
+            db.session.execute(update(Disbursement).where(Disbursement.id == row.id)
+                               .values(paid_won=Disbursement.paid_won + amount_won))
+    except IntegrityError as exc:
+        raise DisbursementError("이미 처리된 지급이거나 교부결정액을 넘는 지급입니다.") from exc
+    db.session.refresh(row)
+    award = row.award
+    award.status = "paid"
+    audit.record("payment.recorded", payment, summary=f"{award.application.group.name} {instalment}회차 "
+                 f"{amount_won:,}원 지급", after={"instalment": instalment, "amount_won": amount_won,
+                                                "paid_on": paid_on.isoformat(), "reference": reference})
+    return payment, True
+
+
+def pass_mid_check(disbursement: Disbursement, *, user) -> None:
+    if disbursement.mid_check_passed_at is not None:
+        return
+    disbursement.mid_check_passed_at = utcnow()
+    audit.record("disbursement.mid_check", disbursement, summary="중간 점검 완료")
+
+
+def dashboard_rows(programme_id: int | None = None):
+    """Per programme and 자치구: number of awards, awarded, paid, unpaid."""
+    from blueprints.applications.models import Application
+    from blueprints.awards.models import Award
+    from blueprints.groups.models import Group
+    from blueprints.programmes.models import Programme
+
+    paid = func.coalesce(func.sum(Disbursement.paid_won), 0)
+    query = (select(Programme.id, Programme.title, Group.district, func.count(Award.id),
+                    func.coalesce(func.sum(Award.amount_won), 0), paid)
+             .select_from(Award).join(Programme, Programme.id == Award.programme_id)
+             .join(Application, Application.id == Award.application_id).join(Group, Group.id == Application.group_id)
+             .outerjoin(Disbursement, Disbursement.award_id == Award.id)
+             .group_by(Programme.id, Programme.title, Group.district).order_by(Programme.id, Group.district))
+    if programme_id:
+        query = query.where(Programme.id == programme_id)
+    return [dict(programme_id=r[0], programme=r[1], district=r[2], awards=r[3], awarded=int(r[4]), paid=int(r[5]),
+                 unpaid=int(r[4]) - int(r[5])) for r in db.session.execute(query)]

@@ -1,0 +1,156 @@
+"""Award acceptance (the group), payments and the finance dashboard (finance staff)."""
+from flask import abort, flash, g, redirect, request, url_for
+
+from blueprints.core.auth import authorize, login_required, permission_required, register_permission
+from blueprints.core.htmx import render
+from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.timeutil import today_kst
+from extensions import db
+
+from . import bp, services
+from .forms import AcceptForm, PaymentForm
+
+register_permission("view_finance_dashboard", "finance", "staff")
+
+
+@bp.app_context_processor
+def inject_my_awards():
+    """`my_awards()` for the dashboard: awards of the groups the signed-in parent is an officer of."""
+    def my_awards():
+        from sqlalchemy import select
+
+        from blueprints.applications.models import Application
+        from blueprints.awards.models import Award
+        from blueprints.groups.models import GroupMember
+
+        user = g.get("user")
+        if user is None:
+            return []
+        return db.session.scalars(
+            select(Award).join(Application, Application.id == Award.application_id)
+            .join(GroupMember, GroupMember.group_id == Application.group_id)
+            .where(GroupMember.user_id == user.id, GroupMember.role.in_(("leader", "treasurer")))
+            .order_by(Award.id.desc())).all()
+
+    return {"my_awards": my_awards}
+register_permission("record_payment", "finance")
+
+
+def load_award(award_id: int):
+    from blueprints.awards.models import Award
+
+    return authorize("view", get_or_404(Award, award_id))
+
+
+def _payment_form(disb, form=None):
+    form = form or PaymentForm()
+    if disb is not None:
+        form.instalment.choices = [(str(s["instalment"]), f"{s['instalment']}회차 ({s['amount_won']:,}원)")
+                                   for s in disb.schedule]
+        nxt = disb.next_instalment()
+        if request.method == "GET" and nxt:
+            form.instalment.data = str(nxt["instalment"])
+            form.amount_won.data = nxt["amount_won"]
+            form.paid_on.data = today_kst()
+    return form.stamp()
+
+
+@bp.route("/awards/<int:award_id>", methods=["GET", "POST"])
+def show_award(award_id):
+    award = load_award(award_id)
+    officer = award.application.group.is_officer(g.user)
+    form = AcceptForm()
+    status = 200
+    if request.method == "POST":
+        if not officer:
+            abort(403)
+        if award.status != "offered":
+            flash("이미 교부 신청을 했습니다.", "info")
+            return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
+        if form.validate_on_submit():
+            try:
+                services.accept_award(award, bank=form.bank.data, account_number=form.account_number.data,
+                                      holder=form.account_holder.data, user=g.user)
+            except services.DisbursementError as exc:
+                form.account_number.errors = [str(exc)]
+            else:
+                commit()
+                flash("교부 신청을 했습니다. 회계담당이 지급하면 알려 드립니다.", "success")
+                return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
+        status = 422
+    disb = getattr(award, "disbursement", None)
+    return render("disbursement/award.html", award=award, disb=disb, officer=officer, form=form,
+                  payment_form=_payment_form(disb) if g.user.has_role("finance") and disb else None, status=status)
+
+
+@bp.route("/awards/<int:award_id>/payments", methods=["POST"])
+@permission_required("record_payment")
+def record_payment(award_id):
+    award = load_award(award_id)
+    disb = getattr(award, "disbursement", None)
+    if disb is None:
+        flash("교부 신청(수락) 전에는 지급할 수 없습니다.", "error")
+        return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
+    form = _payment_form(disb, PaymentForm())
+    if form.validate_on_submit():
+        try:
+            _, created = services.record_payment(
+                disb, instalment=int(form.instalment.data or 0), amount_won=form.amount_won.data,
+                paid_on=form.paid_on.data, reference=form.reference.data or "",
+                idempotency_key=form.idempotency_key.data or "", user=g.user)
+        except services.DisbursementError as exc:
+            db.session.rollback()
+            form.amount_won.errors = [str(exc)]
+        else:
+            commit()
+            flash("지급을 기록했습니다." if created else "이미 기록된 지급입니다(같은 요청이 두 번 왔습니다).",
+                  "success" if created else "info")
+            return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
+    award = load_award(award_id)
+    return render("disbursement/award.html", award=award, disb=award.disbursement, officer=False,
+                  form=AcceptForm(), payment_form=form, status=422)
+
+
+@bp.route("/awards/<int:award_id>/mid-check", methods=["POST"])
+@permission_required("record_payment")
+def mid_check(award_id):
+    from blueprints.core.forms import EmptyForm
+
+    award = load_award(award_id)
+    if not EmptyForm().validate_on_submit() or getattr(award, "disbursement", None) is None:
+        abort(400)
+    services.pass_mid_check(award.disbursement, user=g.user)
+    commit()
+    flash("중간 점검 완료로 표시했습니다. 2회차를 지급할 수 있습니다.", "success")
+    return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
+
+
+@bp.route("/")
+@permission_required("view_finance_dashboard")
+def dashboard():
+    from sqlalchemy import select
+
+    from blueprints.awards.models import Award
+    from blueprints.programmes.models import Programme
+
+    programme_id = request.args.get("programme", type=int)
+    programmes = db.session.scalars(select(Programme).order_by(Programme.year.desc(), Programme.id.desc())).all()
+    rows = services.dashboard_rows(programme_id)
+    query = select(Award).order_by(Award.programme_id, Award.rank)
+    if programme_id:
+        query = query.where(Award.programme_id == programme_id)
+    awards = db.session.scalars(query).all()
+    totals = dict(awards=sum(r["awards"] for r in rows), awarded=sum(r["awarded"] for r in rows),
+                  paid=sum(r["paid"] for r in rows), unpaid=sum(r["unpaid"] for r in rows))
+    return render("disbursement/dashboard.html", rows=rows, awards=awards, totals=totals, programmes=programmes,
+                  programme_id=programme_id, fragments={"dash-body": "body"})
+
+
+@bp.route("/payments.<fmt>")
+@permission_required("view_finance_dashboard")
+def export_payments(fmt):
+    from blueprints.settlement.exports import payments_table, send_table
+
+    if fmt not in {"csv", "xlsx"}:
+        abort(404)
+    return send_table(payments_table(request.args.get("programme", type=int)), "교부내역", fmt)

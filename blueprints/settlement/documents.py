@@ -1,0 +1,165 @@
+"""The settlement PDF (정산보고서): primitive data in, WeasyPrint out, PDF receipts merged into
+the appendix in ledger order, cached per settlement version.
+
+The cache key is a hash of everything the document shows (not the generation time), so a
+PDF is rebuilt only when the settlement, its lines, receipts or review change.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from blueprints.core.audit import AuditEvent
+from blueprints.core.models import utcnow
+from blueprints.core.pdf import render_pdf
+from extensions import db
+
+from . import checks, services
+from .models import REVIEW_LABELS
+
+
+def context(settlement) -> dict:
+    award = settlement.award
+    application = award.application
+    group = application.group
+    programme = award.programme
+    rules = programme.rules
+    disb = getattr(award, "disbursement", None)
+    rows = services.expenses(award)
+    f = services.figures(settlement)
+    expenses = []
+    for e in rows:
+        expenses.append(dict(
+            seq=e.seq, evidence_no=e.evidence_no, spent_on=e.spent_on.isoformat(), category=services.category_label(rules, e.category),
+            vendor=e.vendor, biz_no=e.biz_no, description=e.description, amount_won=e.amount_won,
+            method=checks.METHOD_LABELS.get(e.method, e.method), approval_no=e.approval_no,
+            participants=e.participants, review=REVIEW_LABELS[e.review_status], review_status=e.review_status,
+            reason=e.review_reason,
+            receipt=(dict(kind=e.receipt.kind, uri=e.receipt.path().resolve().as_uri(), sha=e.receipt.sha256,
+                          path=str(e.receipt.path())) if e.receipt else None)))
+    sessions = [dict(held_on=s.held_on.isoformat(), place=s.place, title=s.title, content=s.content,
+                     households=s.households, adults=s.adults, children=s.children, outcome=s.outcome,
+                     photos=[p.stored_file.path().resolve().as_uri() for p in s.photos][:2])
+                for s in services.sessions(award)]
+    ids = [str(e.id) for e in rows]
+    trail = db.session.scalars(select(AuditEvent).where(or_(
+        (AuditEvent.object_type == "settlement") & (AuditEvent.object_id == str(settlement.id)),
+        (AuditEvent.object_type == "award") & (AuditEvent.object_id == str(award.id)),
+        (AuditEvent.object_type == "payment") & (AuditEvent.object_id.in_([str(p.id) for p in (disb.payments if disb else [])])),
+    )).order_by(AuditEvent.id)).all()
+    reviews = db.session.scalar(select(db.func.count(AuditEvent.id)).where(
+        AuditEvent.object_type == "expense", AuditEvent.action == "expense.reviewed", AuditEvent.object_id.in_(ids))) if ids else 0
+    refund = settlement.refund
+    return dict(
+        programme=dict(title=programme.title, year=programme.year, operator=programme.operator,
+                       activity_start=programme.activity_start.isoformat(), activity_end=programme.activity_end.isoformat(),
+                       settlement_due=programme.settlement_due.isoformat()),
+        group=dict(name=group.name, reg_no=group.reg_no, district=group.district, dong=group.dong,
+                   leader=group.leader.parent_name if group.leader else "",
+                   treasurer=group.treasurer.parent_name if group.treasurer else ""),
+        award=dict(amount_won=award.amount_won, decided_at=award.decided_at.isoformat(), conditions=award.conditions),
+        account=dict(bank=disb.bank, masked=disb.masked_account, holder=disb.account_holder) if disb else None,
+        payments=[dict(instalment=p.instalment, paid_on=p.paid_on.isoformat(), amount_won=p.amount_won, reference=p.reference)
+                  for p in (disb.payments if disb else [])],
+        settlement=dict(id=settlement.id, status=settlement.status_label, submission=settlement.submission_count,
+                        submitted_at=settlement.submitted_at.isoformat() if settlement.submitted_at else None,
+                        is_late=settlement.is_late, report_text=settlement.report_text,
+                        approved_at=settlement.approved_at.isoformat() if settlement.approved_at else None,
+                        approved_by=settlement.approved_by.name if settlement.approved_by else ""),
+        figures=dict(paid=f.paid_won, interest=f.interest_won, spent=f.spent_won, recognised=f.recognised_won,
+                     not_recognised=f.not_recognised_won, unspent=f.unspent_won, refund=f.refund_won,
+                     truncated=f.truncated_won, final=settlement.status in {"승인", "종결"} or settlement.approved_at is not None),
+        categories=services.totals_by_category(settlement),
+        expenses=expenses,
+        sessions=sessions,
+        refund=dict(amount_won=refund.amount_won, received_on=refund.received_on.isoformat(), depositor=refund.depositor)
+        if refund else None,
+        depositor=services.expected_depositor(settlement),
+        trail=[dict(at=t.created_at.isoformat(), actor=t.actor.name if t.actor else "시스템", summary=t.summary)
+               for t in trail],
+        review_events=reviews,
+    )
+
+
+def cache_key(ctx: dict) -> str:
+    template = Path(current_app.root_path) / "templates" / "pdf" / "settlement.html"
+    blob = json.dumps(ctx, sort_keys=True, ensure_ascii=False, default=str).encode() + template.read_bytes()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def cache_dir() -> Path:
+    path = Path(current_app.config.get("PDF_CACHE_DIR") or Path(current_app.instance_path) / "pdf-cache")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def file_name(ctx: dict) -> str:
+    return f"정산보고서_{ctx['group']['reg_no']}_{ctx['group']['name']}.pdf".replace("/", "_")
+
+
+def settlement_pdf(settlement) -> tuple[bytes, str]:
+    """(PDF bytes, download name); from the cache when nothing changed."""
+    ctx = context(settlement)
+    key = cache_key(ctx)
+    path = cache_dir() / f"settlement-{settlement.id}-{key}.pdf"
+    if path.exists():
+        return path.read_bytes(), file_name(ctx)
+    data = build(ctx)
+    for old in cache_dir().glob(f"settlement-{settlement.id}-*.pdf"):
+        old.unlink(missing_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return data, file_name(ctx)
+
+
+def build(ctx: dict) -> bytes:
+    """Render the HTML; then put every PDF receipt's pages right after its placeholder page."""
+    from weasyprint import HTML  # noqa: F401  (render_pdf imports it; kept for clarity)
+
+    pdf = render_pdf("pdf/settlement.html", generated_at=utcnow(),
+                     operator_name=current_app.config["OPERATOR_NAME"], **ctx)
+    pdf_receipts = [e for e in ctx["expenses"] if e["receipt"] and e["receipt"]["kind"] == "pdf"]
+    if not pdf_receipts:
+        return pdf
+    return merge_receipts(pdf, pdf_receipts)
+
+
+def merge_receipts(pdf: bytes, receipts: list[dict]) -> bytes:
+    """Each PDF receipt's placeholder is a heading, so it is in the PDF outline with its page
+    number: the receipt's pages go right after that page (no text extraction needed)."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(io.BytesIO(pdf))
+    by_no = {f"[{e['evidence_no']} PDF]": e for e in receipts}
+    marks: dict[int, list[dict]] = {}
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+                continue
+            for prefix, e in by_no.items():
+                if str(item.title).startswith(prefix):
+                    marks.setdefault(reader.get_destination_page_number(item), []).append(e)
+
+    walk(reader.outline)
+    writer = PdfWriter(clone_from=reader)
+    inserted = 0
+    for index in sorted(marks):
+        for e in marks[index]:
+            try:
+                pages = PdfReader(e["receipt"]["path"]).pages
+                for page in pages:
+                    inserted += 1
+                    writer.insert_page(page, index + inserted)
+            except Exception:  # a receipt that cannot be read stays a placeholder page
+                current_app.logger.warning("receipt %s could not be merged", e["evidence_no"])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

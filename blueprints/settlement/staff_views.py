@@ -1,0 +1,189 @@
+"""Finance staff: the settlement review line by line (with what changed since the last
+submission), return for fixes, approve, record the refund; a programme's settlements, the
+bulk ZIP of PDFs (background job with a progress bar) and the exports."""
+from flask import abort, flash, g, redirect, request, send_file, url_for
+from sqlalchemy import select
+
+from blueprints.core.auth import authorize, permission_required, register_permission
+from blueprints.core.forms import EmptyForm
+from blueprints.core.htmx import render
+from blueprints.core.persistence import commit, get_or_404
+from extensions import db
+
+from . import bp, services
+from .exports import expenses_table, send_table, settlements_table
+from .forms import RefundForm, ReturnForm, ReviewLineForm
+from .models import Expense, ExportJob, Settlement
+
+register_permission("review_settlements", "finance")
+register_permission("list_settlements", "finance", "staff")
+
+
+def _review_page(settlement, *, status=200, refund_form=None, return_form=None, line_errors=None):
+    return render("settlement/review.html", settlement=settlement, award=settlement.award,
+                  rows=services.expenses(settlement.award), figures=services.figures(settlement),
+                  categories=services.totals_by_category(settlement),
+                  changes=services.diff(settlement.previous_snapshot, settlement.snapshot),
+                  changed_seqs={c["seq"] for c in services.diff(settlement.previous_snapshot, settlement.snapshot) if c["seq"]},
+                  refund_form=refund_form or _refund_form(settlement), return_form=return_form or ReturnForm(),
+                  line_errors=line_errors or {}, review_form=ReviewLineForm(), status=status,
+                  fragments={f"line-{e.id}": "line" for e in []})
+
+
+def _refund_form(settlement):
+    form = RefundForm()
+    if request.method == "GET" and settlement.refund_due_won is not None:
+        form.amount_won.data = settlement.refund_due_won
+        form.depositor.data = services.expected_depositor(settlement)
+    return form
+
+
+@bp.route("/review/<int:settlement_id>")
+@permission_required("list_settlements")
+def review(settlement_id):
+    settlement = authorize("view", get_or_404(Settlement, settlement_id))
+    return _review_page(settlement)
+
+
+@bp.route("/review/<int:settlement_id>/lines/<int:expense_id>", methods=["POST"])
+@permission_required("review_settlements")
+def review_line(settlement_id, expense_id):
+    settlement = authorize("review", get_or_404(Settlement, settlement_id))
+    expense = get_or_404(Expense, expense_id)
+    if expense.award_id != settlement.award_id:
+        abort(404)
+    form = ReviewLineForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            services.review_line(expense, decision=form.decision.data, reason=form.reason.data or "", user=g.user)
+        except services.SettlementError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            commit()
+    else:
+        error = " ".join(sum(form.errors.values(), [])) or "검토 결과를 고르세요."
+    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true":
+        response = render("settlement/review.html", fragments={f"line-{expense.id}": "line"}, e=expense,
+                          settlement=settlement, line_error=error, review_form=ReviewLineForm(),
+                          changed_seqs=set(), status=422 if error else 200)
+        from blueprints.core.htmx import set_htmx_headers
+
+        return set_htmx_headers(response, trigger="review-changed")
+    if error:
+        return _review_page(settlement, status=422, line_errors={expense.id: error})
+    return redirect(url_for("settlement.review", settlement_id=settlement.id) + f"#line-{expense.id}", 303)
+
+
+@bp.route("/review/<int:settlement_id>/return", methods=["POST"])
+@permission_required("review_settlements")
+def return_settlement(settlement_id):
+    settlement = authorize("return", get_or_404(Settlement, settlement_id))
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            services.return_for_changes(settlement, message=form.message.data or "", user=g.user)
+        except services.SettlementError as exc:
+            form.message.errors = [str(exc)]
+        else:
+            commit()
+            flash("보완 요청을 보냈습니다.", "success")
+            return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
+    return _review_page(settlement, status=422, return_form=form)
+
+
+@bp.route("/review/<int:settlement_id>/approve", methods=["POST"])
+@permission_required("review_settlements")
+def approve(settlement_id):
+    settlement = authorize("approve", get_or_404(Settlement, settlement_id))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.approve(settlement, user=g.user)
+    except services.SettlementError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
+    commit()
+    flash(f"정산을 승인했습니다. 인정액 {settlement.recognised_won:,}원, 반환액 {settlement.refund_due_won:,}원.", "success")
+    return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
+
+
+@bp.route("/review/<int:settlement_id>/refund", methods=["POST"])
+@permission_required("review_settlements")
+def record_refund(settlement_id):
+    settlement = authorize("record_refund", get_or_404(Settlement, settlement_id))
+    form = RefundForm()
+    if form.validate_on_submit():
+        try:
+            services.record_refund(settlement, amount_won=form.amount_won.data, received_on=form.received_on.data,
+                                   depositor=form.depositor.data, note=form.note.data or "", user=g.user)
+        except services.SettlementError as exc:
+            form.amount_won.errors = [str(exc)]
+        else:
+            commit()
+            flash("반환 입금을 기록했습니다. 정산이 종결되었습니다.", "success")
+            return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
+    return _review_page(settlement, status=422, refund_form=form)
+
+
+# A programme's settlements -------------------------------------------------------------------
+
+@bp.route("/programme/<int:programme_id>")
+@permission_required("list_settlements")
+def programme_list(programme_id):
+    from blueprints.awards.models import Award
+    from blueprints.programmes.models import Programme
+
+    programme = get_or_404(Programme, programme_id)
+    awards = db.session.scalars(select(Award).where(Award.programme_id == programme.id).order_by(Award.rank)).all()
+    jobs = db.session.scalars(select(ExportJob).where(ExportJob.programme_id == programme.id)
+                              .order_by(ExportJob.id.desc()).limit(3)).all()
+    return render("settlement/programme.html", programme=programme, awards=awards, jobs=jobs)
+
+
+@bp.route("/programme/<int:programme_id>/zip", methods=["POST"])
+@permission_required("review_settlements")
+def start_zip(programme_id):
+    from blueprints.programmes.models import Programme
+
+    from .jobs import build_zip
+
+    programme = get_or_404(Programme, programme_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    job = ExportJob(programme_id=programme.id, created_by_id=g.user.id)
+    db.session.add(job)
+    commit()
+    build_zip(job.id)   # enqueued; the worker builds it (immediate in tests)
+    return redirect(url_for("settlement.job", job_id=job.id), 303)
+
+
+@bp.route("/jobs/<int:job_id>")
+@permission_required("review_settlements")
+def job(job_id):
+    row = get_or_404(ExportJob, job_id)
+    db.session.refresh(row)
+    return render("settlement/job.html", job=row, fragments={"job-progress": "progress"})
+
+
+@bp.route("/jobs/<int:job_id>/download")
+@permission_required("review_settlements")
+def job_download(job_id):
+    from .jobs import export_dir
+
+    row = get_or_404(ExportJob, job_id)
+    if row.status != "done":
+        abort(404)
+    return send_file(export_dir() / row.file_name, mimetype="application/zip", as_attachment=True,
+                     download_name=f"settlements-{row.programme_id}.zip")
+
+
+@bp.route("/programme/<int:programme_id>/<what>.<fmt>")
+@permission_required("list_settlements")
+def export(programme_id, what, fmt):
+    tables = {"expenses": (expenses_table, "집행내역"), "settlements": (settlements_table, "정산내역")}
+    if what not in tables or fmt not in {"csv", "xlsx"}:
+        abort(404)
+    build, name = tables[what]
+    return send_table(build(programme_id), name, fmt)

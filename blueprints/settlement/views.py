@@ -1,0 +1,268 @@
+"""The group's pages: the expense ledger on a phone (with live checks and the balance per
+category), activity results, and the settlement to submit."""
+from datetime import date
+
+from flask import abort, flash, g, redirect, request, url_for
+
+from blueprints.core.auth import authorize
+from blueprints.core.files import UploadError, send_stored_file
+from blueprints.core.forms import EmptyForm
+from blueprints.core.htmx import render, set_htmx_headers
+from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.timeutil import today_kst
+from blueprints.core.formatting import kdate
+from extensions import db
+
+from . import bp, services
+from .checks import ExpenseIn
+from .forms import ExpenseForm, SessionForm, SettlementForm
+from .models import ActivityPhoto, ActivitySession, Expense
+
+
+@bp.app_template_filter("isodate")
+def isodate(text):
+    """'2027-04-15' (kept in snapshots and PDF data) -> 2027. 4. 15."""
+    return kdate(date.fromisoformat(text)) if text else "-"
+
+
+def load_award(award_id: int, action: str = "view"):
+    from blueprints.awards.models import Award
+
+    award = get_or_404(Award, award_id)
+    authorize("view", award)
+    if action == "edit" and not Expense.can_on(award, g.user):
+        abort(403)
+    return award
+
+
+def _category_choices(award):
+    cats = [c for c in award.programme.rules.get("expense_categories", []) if c.get("allowed", True)]
+    return [("", "선택")] + [(c["code"], c["label"]) for c in cats]
+
+
+def _expense_form(award, expense=None, formdata=None):
+    form = ExpenseForm(formdata=formdata, obj=expense) if expense is not None and formdata is None else ExpenseForm(formdata=formdata)
+    form.category.choices = _category_choices(award)
+    form.session_id.choices = [("", "해당 없음")] + [(str(s.id), f"{s.held_on.month}/{s.held_on.day} {s.title}")
+                                                   for s in services.sessions(award)]
+    if expense is not None and formdata is None:
+        form.session_id.data = str(expense.session_id or "")
+    if request.method == "GET" and expense is None:
+        form.spent_on.data = today_kst() if award.programme.activity_start <= today_kst() <= award.programme.activity_end else None
+        form.method.data = "clean_card"
+    return form
+
+
+def _expense_in(form) -> ExpenseIn:
+    session_id = form.session_id.data
+    return ExpenseIn(spent_on=form.spent_on.data, category=form.category.data or "", vendor=form.vendor.data or "",
+                     biz_no=form.biz_no.data or "", description=form.description.data or "",
+                     amount_won=form.amount_won.data, method=form.method.data or "", approval_no=form.approval_no.data or "",
+                     cash_reason=form.cash_reason.data or "", evidence_kind=form.evidence_kind.data or "card_slip",
+                     participants=form.participants.data or 0, hours=form.hours.data or None,
+                     session_id=int(session_id) if session_id and session_id.isdigit() else None)
+
+
+def _ledger_page(award, form, *, expense=None, result=None, status=200):
+    settlement = services.settlement_for(award)
+    return render("settlement/expenses.html", award=award, form=form, expense=expense, result=result,
+                  rows=services.expenses(award), balance=services.balance(award), settlement=settlement,
+                  can_edit=Expense.can_on(award, g.user), status=status,
+                  labels={c["code"]: c["label"] for c in award.programme.rules.get("expense_categories", [])},
+                  fragments={"expense-check": "check", "balance": "balance"})
+
+
+@bp.route("/awards/<int:award_id>/expenses", methods=["GET", "POST"])
+def expenses(award_id):
+    award = load_award(award_id)
+    if request.method == "GET":
+        return _ledger_page(award, _expense_form(award))
+    load_award(award_id, "edit")
+    form = _expense_form(award, formdata=request.form)
+    return _save(award, form, None)
+
+
+@bp.route("/expenses/<int:expense_id>/edit", methods=["GET", "POST"])
+def edit_expense(expense_id):
+    expense = authorize("edit", get_or_404(Expense, expense_id))
+    award = expense.award
+    if request.method == "GET":
+        return _ledger_page(award, _expense_form(award, expense), expense=expense)
+    return _save(award, _expense_form(award, formdata=request.form), expense)
+
+
+def _save(award, form, expense):
+    data = _expense_in(form) if form.validate() else None
+    result = None
+    if data is not None:
+        try:
+            saved = services.save_expense(award, data, user=g.user, receipt=request.files.get("receipt"), expense=expense)
+        except UploadError as exc:
+            db.session.rollback()
+            form.receipt.errors = [str(exc)]
+        except services.ExpenseRejected as exc:
+            db.session.rollback()
+            result = exc.result
+        except services.SettlementError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            commit()
+            flash(f"{saved.evidence_no} {saved.description} {saved.amount_won:,}원을 기록했습니다.", "success")
+            response = redirect(url_for("settlement.expenses", award_id=award.id) + "#balance", 303)
+            return set_htmx_headers(response, trigger="balance-changed")
+    if result is None and data is not None:
+        result = services.check(award, data, excluding=expense.id if expense else None)
+    return _ledger_page(award, form, expense=expense, result=result, status=422)
+
+
+@bp.route("/awards/<int:award_id>/expenses/check", methods=["POST"])
+def check_expense(award_id):
+    """Live check while typing (htmx): the issues for the form as it stands."""
+    award = load_award(award_id, "edit")
+    form = _expense_form(award, formdata=request.form)
+    form.validate()
+    expense_id = request.form.get("expense_id", type=int)
+    data = _expense_in(form)
+    data.has_receipt = bool(request.form.get("has_receipt")) or bool(expense_id and db.session.get(Expense, expense_id)
+                                                                    and db.session.get(Expense, expense_id).receipt_file_id)
+    result = services.check(award, data, excluding=expense_id)
+    # The photo is not sent with a live check; the receipt is checked when saving.
+    result.issues = [i for i in result.issues if i.code != "no_receipt"]
+    return render("settlement/expenses.html", fragments={"expense-check": "check"}, award=award, form=form,
+                  result=result, expense=None, rows=[], balance=services.balance(award), settlement=None, can_edit=True)
+
+
+@bp.route("/awards/<int:award_id>/balance")
+def balance(award_id):
+    award = load_award(award_id)
+    return render("settlement/expenses.html", fragments={"balance": "balance"}, award=award, form=_expense_form(award),
+                  result=None, expense=None, rows=[], balance=services.balance(award), settlement=None, can_edit=False)
+
+
+@bp.route("/expenses/<int:expense_id>/delete", methods=["POST"])
+def delete_expense(expense_id):
+    expense = authorize("edit", get_or_404(Expense, expense_id))
+    award_id = expense.award_id
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_expense(expense, user=g.user)
+    except services.SettlementError as exc:
+        flash(str(exc), "error")
+    else:
+        commit()
+        flash("집행내역을 삭제했습니다.", "success")
+    return redirect(url_for("settlement.expenses", award_id=award_id), 303)
+
+
+@bp.route("/expenses/<int:expense_id>/receipt")
+def receipt(expense_id):
+    expense = authorize("view", get_or_404(Expense, expense_id))
+    if expense.receipt is None:
+        abort(404)
+    return send_stored_file(expense.receipt, inline=request.args.get("inline") == "1")
+
+
+# Activity results ---------------------------------------------------------------------------
+
+@bp.route("/awards/<int:award_id>/sessions", methods=["GET", "POST"])
+def activity(award_id):
+    award = load_award(award_id)
+    form = SessionForm()
+    status = 200
+    if request.method == "POST":
+        load_award(award_id, "edit")
+        if form.validate_on_submit():
+            try:
+                services.save_session(award, held_on=form.held_on.data, title=form.title.data, place=form.place.data or "",
+                                      content=form.content.data or "", households=form.households.data or 0,
+                                      adults=form.adults.data or 0, children=form.children.data or 0,
+                                      outcome=form.outcome.data or "", photos=request.files.getlist("photos"), user=g.user)
+            except UploadError as exc:
+                db.session.rollback()
+                form.photos.errors = [str(exc)]
+            except services.SettlementError as exc:
+                db.session.rollback()
+                form.held_on.errors = [str(exc)]
+            else:
+                commit()
+                flash("활동실적을 기록했습니다.", "success")
+                return redirect(url_for("settlement.activity", award_id=award.id), 303)
+        status = 422
+    return render("settlement/sessions.html", award=award, form=form, rows=services.sessions(award),
+                  can_edit=Expense.can_on(award, g.user), status=status)
+
+
+@bp.route("/photos/<int:photo_id>")
+def photo(photo_id):
+    row = get_or_404(ActivityPhoto, photo_id)
+    authorize("view", row.session)
+    return send_stored_file(row.stored_file, inline=True)
+
+
+# The settlement -------------------------------------------------------------------------------
+
+@bp.route("/awards/<int:award_id>", methods=["GET", "POST"])
+def settlement(award_id):
+    award = load_award(award_id)
+    row = services.settlement_for(award)
+    officer = award.application.group.is_officer(g.user)
+    if row is None and officer and Expense.can_on(award, g.user):
+        row = services.settlement_for(award, create=True)
+        commit()
+    if row is None:
+        abort(404)
+    form = SettlementForm(obj=row) if request.method == "GET" else SettlementForm()
+    status = 200
+    if request.method == "POST":
+        authorize("edit", row)
+        if form.validate_on_submit():
+            try:
+                services.save_settlement(row, report_text=form.report_text.data or "", interest_won=form.interest_won.data or 0,
+                                         interest_file=request.files.get("interest_file"), user=g.user)
+            except (UploadError, services.SettlementError) as exc:
+                db.session.rollback()
+                form.interest_file.errors = [str(exc)]
+            else:
+                commit()
+                flash("정산서를 저장했습니다.", "success")
+                return redirect(url_for("settlement.settlement", award_id=award.id), 303)
+        status = 422
+    return render("settlement/settlement.html", award=award, settlement=row, form=form,
+                  figures=services.figures(row), categories=services.totals_by_category(row),
+                  rows=services.expenses(award), blockers=services.submission_blockers(row) if row.is_editable else [],
+                  depositor=services.expected_depositor(row), status=status)
+
+
+@bp.route("/<int:settlement_id>/submit", methods=["POST"])
+def submit(settlement_id):
+    from .models import Settlement
+
+    row = authorize("submit", get_or_404(Settlement, settlement_id))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.submit(row, user=g.user)
+    except services.SettlementError as exc:
+        flash(str(exc), "error")
+    else:
+        commit()
+        flash("정산서를 제출했습니다. 회계담당이 검토합니다.", "success")
+    return redirect(url_for("settlement.settlement", award_id=row.award_id), 303)
+
+
+@bp.route("/<int:settlement_id>/pdf")
+def pdf(settlement_id):
+    from flask import make_response
+    from urllib.parse import quote
+
+    from .documents import settlement_pdf
+    from .models import Settlement
+
+    row = authorize("download_pdf", get_or_404(Settlement, settlement_id))
+    data, name = settlement_pdf(row)
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f"attachment; filename=\"settlement-{row.id}.pdf\"; filename*=UTF-8''{quote(name)}"
+    return response

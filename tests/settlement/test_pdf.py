@@ -1,0 +1,120 @@
+"""The settlement PDF: 60 lines, 30 photo receipts and a PDF receipt; Korean headings and
+amounts in the text, the font embedded, receipts merged, cached per version; ZIP job; CLI."""
+import io
+import os
+from pathlib import Path
+import logging
+import shutil
+import subprocess
+import time
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from blueprints.core.pdf import WeasyWarnings
+from blueprints.settlement import services as s
+from blueprints.settlement.models import ExportJob
+from extensions import db
+from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
+
+
+def receipt_pdf() -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string="<p>전자 세금계산서 RECEIPT-PDF-PAGE</p>").write_pdf()
+
+
+@pytest.fixture
+def big_settlement(paid_award, finance):
+    leader, treasurer, award = paid_award(amount=1_000_000)
+    start = date(2027, 4, 1)
+    for i in range(60):
+        # 30 phone-sized photos, one PDF receipt, the rest small scans
+        if i % 2 == 0:
+            upload = Upload(jpeg_bytes(size=(900, 1200), color=(250 - i, 240, 230)), f"r{i}.jpg")
+        elif i == 1:
+            upload = Upload(receipt_pdf(), "세금계산서.pdf")
+        else:
+            upload = Upload(jpeg_bytes(size=(60, 60), color=(i, 200, 200)), f"s{i}.jpg")
+        data = expense_in(spent_on=start + timedelta(days=i), description=f"만들기 재료 {i + 1}호 (쀍 포함)",
+                          amount_won=15_000 + i, vendor=f"문구점 {i + 1}")
+        s.save_expense(award, data, user=treasurer, receipt=upload)
+    s.save_session(award, held_on=date(2027, 4, 10), title="봄 숲놀이", place="불광천", content="숲에서 놀이",
+                   households=5, adults=6, children=7, outcome="즐거웠어요", user=treasurer)
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text=s.draft_report(award), interest_won=1_234,
+                      interest_file=Upload(jpeg_bytes(), "통장.jpg"), user=treasurer)
+    s.submit(settlement, user=treasurer)
+    for e in s.expenses(award):
+        s.review_line(e, decision="recognised" if e.seq != 3 else "not_recognised",
+                      reason="" if e.seq != 3 else "영수증 불명확", user=finance)
+    s.approve(settlement, user=finance)
+    db.session.commit()
+    return settlement
+
+
+@needs_poppler
+def test_settlement_pdf_text_fonts_pages_and_cache(big_settlement, tmp_path, app):
+    from blueprints.settlement.documents import settlement_pdf
+
+    warnings = WeasyWarnings()
+    logging.getLogger("weasyprint").addHandler(warnings)
+    try:
+        started = time.perf_counter()
+        data, name = settlement_pdf(big_settlement)
+        first = time.perf_counter() - started
+    finally:
+        logging.getLogger("weasyprint").removeHandler(warnings)
+    assert not [r.getMessage() for r in warnings.records]
+    out = os.environ.get("SETTLEMENT_PDF_OUT")
+    path = Path(out) if out else tmp_path / "s.pdf"
+    print(f"settlement PDF: {first:.2f} s, {len(data) // 1024} KB")
+    path.write_bytes(data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for heading in ("기본정보", "사업실적", "정산총괄표", "집행내역 명세", "반환내역", "확인·서명", "붙임 1. 영수증철",
+                    "붙임 2. 처리 이력", "증빙-060", "1,000,000원", "2027. 4. 1.", "쀍", "RECEIPT-PDF-PAGE"):
+        assert heading in text, heading
+    # refund: 1,000,000 + 1,234 − (sum of 60 lines − line 3)
+    total = sum(15_000 + i for i in range(60))
+    refund = 1_000_000 + 1_234 - (total - 15_002)
+    assert f"{refund:,}원" in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "PretendardGOV" in fonts and all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]
+                                            if "PretendardGOV" in line)
+    started = time.perf_counter()
+    again, _ = settlement_pdf(big_settlement)
+    assert again == data and time.perf_counter() - started < first / 3    # from the cache
+    big_settlement.content_version += 1
+    big_settlement.report_text += "\n추가"
+    db.session.commit()
+    changed, _ = settlement_pdf(big_settlement)
+    assert changed != data
+
+
+def test_zip_job_and_cli(big_settlement, finance, client, auth, runner, tmp_path):
+    auth.login(finance.email)
+    programme_id = big_settlement.award.programme_id
+    response = client.post_form(f"/settlement/programme/{programme_id}/zip")
+    assert response.status_code == 303
+    job = db.session.scalar(select(ExportJob))
+    assert (job.status, job.done, job.total) == ("done", 1, 1)
+    progress = client.htmx("GET", f"/settlement/jobs/{job.id}", target="job-progress")
+    assert "<html" not in progress.get_data(as_text=True) and "완료" in progress.get_data(as_text=True)
+    archive = client.get(f"/settlement/jobs/{job.id}/download")
+    names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
+    assert len(names) == 1 and names[0].endswith(".pdf")
+    result = runner.invoke(args=["export-settlements", "--programme", str(programme_id), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == 1
+    for what in ("expenses", "settlements"):
+        for fmt in ("csv", "xlsx"):
+            r = client.get(f"/settlement/programme/{programme_id}/{what}.{fmt}")
+            assert r.status_code == 200 and len(r.data) > 100
+    csv_text = client.get(f"/settlement/programme/{programme_id}/expenses.csv").data.decode("utf-8-sig")
+    assert "증빙-060" in csv_text and "불인정" in csv_text
+    assert client.get("/disbursement/payments.csv").status_code == 200
+    assert "미지급" in client.get("/disbursement/").get_data(as_text=True)
