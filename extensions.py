@@ -21,7 +21,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Views commit once and then render: keep what was loaded instead of reloading every object
+# row by row (expired objects made list pages run one query per row after the commit).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
 def _render_migration_type(type_, obj, autogen_context):

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from blueprints.accounts.models import User, UserRole
 from blueprints.applications.models import Application
@@ -171,7 +172,9 @@ def applications_in_review(programme: Programme) -> list[Application]:
 
 
 def assignments_of_programme(programme: Programme) -> list[ReviewAssignment]:
+    # Scores come in one extra query for all assignments (totals are summed from them).
     return db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.programme_id == programme.id)
+                              .options(selectinload(ReviewAssignment.scores))
                               .order_by(ReviewAssignment.application_id, ReviewAssignment.id)).unique().all()
 
 
@@ -336,6 +339,7 @@ def assignment_panel(application: Application) -> list[dict]:
 def my_assignments(user: User) -> list[ReviewAssignment]:
     return db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.reviewer_id == user.id,
                                                              ReviewAssignment.status != "declined")
+                              .options(selectinload(ReviewAssignment.scores))
                               .order_by(ReviewAssignment.status, ReviewAssignment.id)).unique().all()
 
 
@@ -406,11 +410,17 @@ def reopen(item: ReviewAssignment, *, reason: str, user) -> None:
 
 def first_time(application: Application) -> bool:
     """No earlier selected application of the same group."""
-    earlier = db.session.scalar(select(func.count()).select_from(Application).join(
+    return application.group_id not in groups_selected_before(application.programme, [application.group_id])
+
+
+def groups_selected_before(programme: Programme, group_ids) -> set[int]:
+    """Of these groups, those with a selected application in an earlier programme (one query)."""
+    if not group_ids:
+        return set()
+    return set(db.session.scalars(select(Application.group_id).join(
         Programme, Programme.id == Application.programme_id).where(
-        Application.group_id == application.group_id, Application.id != application.id,
-        Application.status == "selected", Programme.opens_at < application.programme.opens_at))
-    return not earlier
+        Application.group_id.in_(list(group_ids)), Application.status == "selected",
+        Programme.opens_at < programme.opens_at)))
 
 
 def matrix(programme: Programme) -> dict:
@@ -462,11 +472,12 @@ def ranking(programme: Programme) -> list[dict]:
     for item in assignments_of_programme(programme):
         by_app.setdefault(item.application_id, []).append(item)
     items, extra = [], {}
+    returning = groups_selected_before(programme, {a.group_id for a in apps})
     for application in apps:
         mine = by_app.get(application.id, [])
         totals = [i.total for i in mine if i.status == "submitted"]
         items.append(S.RankItem(application_id=application.id, score=S.aggregate(totals, settings.aggregate),
-                                criterion_means=criterion_means(mine), first_time=first_time(application),
+                                criterion_means=criterion_means(mine), first_time=application.group_id not in returning,
                                 submitted_at=application.submitted_at, eligible=True))
         extra[application.id] = dict(application=application, reviewers=len(totals),
                                      pending=sum(1 for i in mine if i.status == "assigned"),
