@@ -41,7 +41,8 @@ def context(settlement) -> dict:
             participants=e.participants, review=REVIEW_LABELS[e.review_status], review_status=e.review_status,
             reason=e.review_reason,
             receipt=(dict(kind=e.receipt.kind, uri=e.receipt.path().resolve().as_uri(), sha=e.receipt.sha256,
-                          path=str(e.receipt.path())) if e.receipt else None)))
+                          path=str(e.receipt.path()), pages=pdf_page_count(e.receipt.path()) if e.receipt.kind == "pdf" else 0)
+                     if e.receipt else None)))
     sessions = [dict(held_on=s.held_on.isoformat(), place=s.place, title=s.title, content=s.content,
                      households=s.households, adults=s.adults, children=s.children, outcome=s.outcome,
                      photos=[p.stored_file.path().resolve().as_uri() for p in s.photos][:2])
@@ -84,6 +85,16 @@ def context(settlement) -> dict:
                for t in trail],
         review_events=reviews,
     )
+
+
+def pdf_page_count(path) -> int:
+    """Pages of a PDF receipt (the settlement PDF reserves as many numbered pages for it)."""
+    from pypdf import PdfReader
+
+    try:
+        return max(len(PdfReader(str(path)).pages), 1)
+    except Exception:  # unreadable: one placeholder page stays
+        return 1
 
 
 def cache_key(ctx: dict) -> str:
@@ -131,35 +142,52 @@ def build(ctx: dict) -> bytes:
 
 
 def merge_receipts(pdf: bytes, receipts: list[dict]) -> bytes:
-    """Each PDF receipt's placeholder is a heading, so it is in the PDF outline with its page
-    number: the receipt's pages go right after that page (no text extraction needed)."""
+    """The HTML reserved one numbered page per page of each PDF receipt, each marked by a
+    heading ("[증빙-002 PDF 1/2]") that lands in the PDF outline with its page number; those
+    pages are swapped for the receipt's own pages, so page totals stay right. The outline is
+    rebuilt from the document's headings (without the slot marks)."""
     from pypdf import PdfReader, PdfWriter
 
     reader = PdfReader(io.BytesIO(pdf))
-    by_no = {f"[{e['evidence_no']} PDF]": e for e in receipts}
-    marks: dict[int, list[dict]] = {}
+    by_mark = {}
+    for e in receipts:
+        for k in range(e["receipt"]["pages"]):
+            by_mark[f"[{e['evidence_no']} PDF {k + 1}/{e['receipt']['pages']}]"] = (e, k)
+    slots: dict[int, tuple[dict, int]] = {}
+    headings: list[tuple[str, int]] = []
 
     def walk(items):
         for item in items:
             if isinstance(item, list):
                 walk(item)
                 continue
-            for prefix, e in by_no.items():
-                if str(item.title).startswith(prefix):
-                    marks.setdefault(reader.get_destination_page_number(item), []).append(e)
+            title, page = str(item.title), reader.get_destination_page_number(item)
+            if title in by_mark:
+                slots[page] = by_mark[title]
+            else:
+                headings.append((title, page))
 
     walk(reader.outline)
-    writer = PdfWriter(clone_from=reader)
-    inserted = 0
-    for index in sorted(marks):
-        for e in marks[index]:
-            try:
-                pages = PdfReader(e["receipt"]["path"]).pages
-                for page in pages:
-                    inserted += 1
-                    writer.insert_page(page, index + inserted)
-            except Exception:  # a receipt that cannot be read stays a placeholder page
-                current_app.logger.warning("receipt %s could not be merged", e["evidence_no"])
+    opened: dict[str, PdfReader | None] = {}
+    writer = PdfWriter()
+    for index, page in enumerate(reader.pages):
+        if index in slots:
+            e, k = slots[index]
+            path = e["receipt"]["path"]
+            if path not in opened:
+                try:
+                    opened[path] = PdfReader(path)
+                except Exception:  # unreadable receipt: its numbered placeholder page stays
+                    current_app.logger.warning("receipt %s could not be merged", e["evidence_no"])
+                    opened[path] = None
+            source = opened[path]
+            if source is not None and k < len(source.pages):
+                writer.add_page(source.pages[k])
+                continue
+        writer.add_page(page)
+    for title, page in headings:
+        writer.add_outline_item(title=title, page_number=page)
+    writer.add_metadata({k: v for k, v in (reader.metadata or {}).items() if isinstance(v, str)})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -3,7 +3,7 @@
 
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from blueprints.applications.forms import CountField, WonField
 from blueprints.core.forms import BaseForm
@@ -28,7 +28,7 @@ class ExpenseForm(BaseForm):
     vendor = StringField("사용처(가맹점·받는 사람)", validators=[DataRequired("사용처를 입력해 주세요."), Length(max=100)])
     biz_no = StringField("사업자등록번호", validators=[Optional(), Length(max=14)], description="영수증에 있으면 적어 주세요. 예: 124-82-10324")
     description = StringField("내용·품목", validators=[DataRequired("내용을 입력해 주세요."), Length(max=300)])
-    amount_won = WonField("금액(원)", validators=[DataRequired("금액을 입력해 주세요.")])
+    amount_won = WonField("금액(원)", validators=[InputRequired("금액을 입력해 주세요.")])
     method = SelectField("결제수단", choices=[("", "선택")] + list(METHOD_LABELS.items()), validate_choice=False)
     approval_no = StringField("카드 승인번호·이체 참조", validators=[Optional(), Length(max=40)])
     cash_reason = StringField("현금 결제 사유(예외 때만)", validators=[Optional(), Length(max=300)])
@@ -73,7 +73,7 @@ class ReturnForm(BaseForm):
 
 
 class RefundForm(BaseForm):
-    amount_won = WonField("반환액(원)", validators=[DataRequired("반환액을 입력해 주세요.")])
+    amount_won = WonField("반환액(원)", validators=[InputRequired("반환액을 입력해 주세요.")])
     received_on = KDateField("입금 확인일", validators=[DataRequired("입금일을 입력해 주세요.")], default=today_kst)
     depositor = StringField("입금자명", validators=[DataRequired("입금자명을 입력해 주세요."), Length(max=120)])
     note = StringField("비고", validators=[Optional(), Length(max=300)])

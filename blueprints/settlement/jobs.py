@@ -49,34 +49,64 @@ def write_pdfs(programme_id: int, out_dir: Path, progress=None) -> list[Path]:
 
 @app_task()
 def build_zip(job_id: int) -> None:
-    from .documents import settlement_pdf
-
+    """Fan out: one render task per settlement (the consumer's workers share them); the task
+    that renders the last one packs the ZIP from the PDF cache."""
     job = db.session.get(ExportJob, job_id)
     if job is None:
         return
-    rows = programme_settlements(job.programme_id)
-    job.status, job.total, job.done = "running", len(rows), 0
+    ids = [r.id for r in programme_settlements(job.programme_id)]
+    job.status, job.total, job.done = "running", len(ids), 0
     db.session.commit()
+    if not ids:
+        _pack(job_id)
+        return
+    for settlement_id in ids:
+        render_one(job_id, settlement_id)
+
+
+@app_task()
+def render_one(job_id: int, settlement_id: int) -> None:
+    from sqlalchemy import update
+
+    from .documents import settlement_pdf
+
+    try:
+        settlement_pdf(db.session.get(Settlement, settlement_id))
+    except Exception as exc:
+        _fail(job_id, exc)
+        raise
+    done = db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(done=ExportJob.done + 1)
+                              .returning(ExportJob.done, ExportJob.total)).one()
+    db.session.commit()
+    if done[0] == done[1]:
+        _pack(job_id)
+
+
+def _pack(job_id: int) -> None:
+    from .documents import settlement_pdf
+
+    job = db.session.get(ExportJob, job_id)
     path = export_dir() / f"settlements-{job.programme_id}-{job.id}.zip"
     try:
-        ids = [r.id for r in rows]
         with zipfile.ZipFile(path.with_suffix(".part"), "w", zipfile.ZIP_STORED) as archive:
-            for index, settlement_id in enumerate(ids, 1):
-                data, name = settlement_pdf(db.session.get(Settlement, settlement_id))
+            for settlement in programme_settlements(job.programme_id):
+                data, name = settlement_pdf(settlement)     # from the cache the render tasks filled
                 archive.writestr(name, data)
                 db.session.expire_all()
-                job = db.session.get(ExportJob, job_id)
-                job.done = index
-                db.session.commit()
         path.with_suffix(".part").replace(path)
-    except Exception as exc:  # the page shows the failure instead of spinning forever
-        db.session.rollback()
-        job = db.session.get(ExportJob, job_id)
-        job.status, job.error, job.finished_at = "failed", str(exc)[:500], utcnow()
-        db.session.commit()
+    except Exception as exc:
+        _fail(job_id, exc)
         raise
     job = db.session.get(ExportJob, job_id)
     job.status, job.file_name, job.finished_at = "done", path.name, utcnow()
+    db.session.commit()
+
+
+def _fail(job_id: int, exc: Exception) -> None:
+    """The page shows the failure instead of spinning forever."""
+    db.session.rollback()
+    job = db.session.get(ExportJob, job_id)
+    job.status, job.error, job.finished_at = "failed", str(exc)[:500], utcnow()
     db.session.commit()
 
 

@@ -27,7 +27,7 @@ def _review_page(settlement, *, status=200, refund_form=None, return_form=None, 
                   changed_seqs={c["seq"] for c in services.diff(settlement.previous_snapshot, settlement.snapshot) if c["seq"]},
                   refund_form=refund_form or _refund_form(settlement), return_form=return_form or ReturnForm(),
                   line_errors=line_errors or {}, review_form=ReviewLineForm(), status=status,
-                  fragments={f"line-{e.id}": "line" for e in []})
+                  fragments={"review-side": "side"})
 
 
 def _refund_form(settlement):

@@ -235,6 +235,16 @@ def settlement(award_id):
                   depositor=services.expected_depositor(row), status=status)
 
 
+@bp.route("/<int:settlement_id>/interest-evidence")
+def interest_evidence(settlement_id):
+    from .models import Settlement
+
+    row = authorize("view", get_or_404(Settlement, settlement_id))
+    if row.interest_file is None:
+        abort(404)
+    return send_stored_file(row.interest_file, inline=True)
+
+
 @bp.route("/<int:settlement_id>/submit", methods=["POST"])
 def submit(settlement_id):
     from .models import Settlement

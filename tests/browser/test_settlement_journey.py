@@ -91,3 +91,35 @@ def test_treasurer_records_expense_and_finance_approves(phone_page, laptop_page,
     info.value.save_as(pdf_path)
     assert pdf_path.read_bytes().startswith(b"%PDF")
     shot(laptop, "05-laptop-approved")
+
+
+def test_expense_and_refund_work_without_javascript(nojs_page, live_url, make_user, complete_application,
+                                                     open_programme, tmp_path):
+    finance = make_user("finance@example.kr", roles=("finance",))
+    programme = open_programme(**PAST)
+    leader, treasurer, application = complete_application(programme)
+    application.status, application.submitted_at = "selected", utcnow()
+    award = Award(application_id=application.id, programme_id=programme.id, amount_won=600_000, rank=1,
+                  decided_at=utcnow())
+    db.session.add(award)
+    db.session.flush()
+    disb = disbursement.accept_award(award, bank="신한은행", account_number="110123456789", holder="모임", user=leader)
+    disbursement.record_payment(disb, instalment=1, amount_won=600_000, paid_on=date(2026, 4, 2), reference="",
+                                idempotency_key="nojs-1", user=finance)
+    db.session.commit()
+    page = nojs_page
+    login(page, live_url, treasurer.email)
+    page.goto(f"{live_url}/settlement/awards/{award.id}/expenses")
+    page.fill("#spent_on", "2026-06-01")
+    page.select_option("#category", "program_fee")
+    page.fill("#amount_won", "10만원")                      # unreadable: kept, with a message
+    page.fill("#vendor", "숲체험학교")
+    page.fill("#description", "숲체험 참가비")
+    page.set_input_files("#receipt", str(receipt_photo(tmp_path / "r.jpg")))
+    page.click("form button[type=submit]:has-text('저장')")
+    expect(page.locator("#amount_won")).to_have_value("10만원")
+    expect(page.locator("#amount_won-error")).to_contain_text("숫자")
+    page.fill("#amount_won", "100,000")
+    page.set_input_files("#receipt", str(receipt_photo(tmp_path / "r.jpg")))
+    page.click("form button[type=submit]:has-text('저장')")
+    expect(page.locator("#balance-left")).to_have_text("500,000원")

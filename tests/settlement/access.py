@@ -43,6 +43,8 @@ SETTLEMENT_ROUTES = {
                                   _expect(403, applicant_a=200, staff=200, finance=200, admin=200)),
     ("settlement.settlement", "GET"): ("/settlement/awards/{award_a}", None, READERS),
     ("settlement.settlement", "POST"): ("/settlement/awards/{award_a}", {"interest_won": "x"}, OFFICER),
+    ("settlement.interest_evidence", "GET"): ("/settlement/{settlement_s}/interest-evidence", None,
+                                              _expect(403, applicant_a=200, staff=200, finance=200, admin=200)),
     ("settlement.submit", "POST"): ("/settlement/{settlement_a}/submit", {}, OFFICER),
     ("settlement.pdf", "GET"): ("/settlement/{settlement_a}/pdf", None, READERS),
     ("settlement.review", "GET"): ("/settlement/review/{settlement_s}", None, FINANCE_STAFF),
@@ -113,6 +115,8 @@ def _build(users, group_a, make_programme) -> dict:
         settlement = s.settlement_for(award, create=True)
         awards.append((award, expense, session, settlement))
     (award_a, expense_a, session_a, settlement_a), (_, expense_s, _, settlement_s) = awards
+    s.save_settlement(settlement_s, report_text="활동했습니다", interest_won=120, interest_file=_Upload(PNG_1x1),
+                      user=leader)
     s.submit(settlement_s, user=leader)
     job = ExportJob(programme_id=programme.id, created_by_id=finance.id)
     db.session.add(job)

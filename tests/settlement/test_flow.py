@@ -193,3 +193,34 @@ def test_per_object_access(paid_award, make_user, client, auth):
     auth.login(leader.email)
     assert client.get(f"/settlement/expenses/{expense.id}/receipt").status_code == 200
     assert client.post_form(f"/disbursement/awards/{award.id}/payments", {"instalment": "1"}).status_code == 403
+
+
+def test_review_side_panel_and_interest_evidence(paid_award, finance, client, auth):
+    _, treasurer, award = paid_award()
+    _spend(award, treasurer, n=1)
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text="보고", interest_won=500, interest_file=Upload(jpeg_bytes(), "통장.jpg"),
+                      user=treasurer)
+    s.submit(settlement, user=treasurer)
+    db.session.commit()
+    auth.login(finance.email)
+    assert client.get(f"/settlement/{settlement.id}/interest-evidence").headers["Content-Type"] == "image/jpeg"
+    line = s.expenses(award)[0]
+    r = client.htmx("POST", f"/settlement/review/{settlement.id}/lines/{line.id}", target=f"line-{line.id}",
+                    data={"decision": "recognised"})
+    assert "review-changed" in r.headers["HX-Trigger"] and "<html" not in r.get_data(as_text=True)
+    side = client.htmx("GET", f"/settlement/review/{settlement.id}", target="review-side").get_data(as_text=True)
+    assert "<html" not in side and "정산 총괄" in side and "100,000원" in side
+
+
+def test_officer_accepts_the_award_on_the_page(awarded, client, auth):
+    leader, _, award = awarded()
+    auth.login(leader.email)
+    bad = client.post_form(f"/disbursement/awards/{award.id}", {"bank": "신한은행", "account_number": "12-34",
+                                                               "account_holder": "햇살"})
+    assert bad.status_code == 422 and "교부 조건에 동의" in bad.get_data(as_text=True)
+    ok = client.post_form(f"/disbursement/awards/{award.id}", {"bank": "신한은행", "account_number": "110-123-456789",
+                                                              "account_holder": "햇살", "confirm": "y"})
+    assert ok.status_code == 303
+    page = client.get(f"/disbursement/awards/{award.id}").get_data(as_text=True)
+    assert "********6789" in page and "110123456789" not in page and "110-123-456789" not in page

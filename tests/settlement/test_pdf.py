@@ -82,6 +82,11 @@ def test_settlement_pdf_text_fonts_pages_and_cache(big_settlement, tmp_path, app
     total = sum(15_000 + i for i in range(60))
     refund = 1_000_000 + 1_234 - (total - 15_002)
     assert f"{refund:,}원" in text
+    # the merged PDF receipt replaced a reserved page: the footer's total is the real page count
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(str(path)).pages)
+    assert f"1 / {pages}" in text and f"{pages} / {pages}" in text
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     assert "PretendardGOV" in fonts and all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]
                                             if "PretendardGOV" in line)
