@@ -104,7 +104,8 @@ def cache_key(ctx: dict) -> str:
 
 
 def cache_dir() -> Path:
-    path = Path(current_app.config.get("PDF_CACHE_DIR") or Path(current_app.instance_path) / "pdf-cache")
+    # Beside the uploads (instance/ by default; the test run's temporary folder in tests).
+    path = Path(current_app.config.get("PDF_CACHE_DIR") or Path(current_app.config["UPLOAD_DIR"]).parent / "pdf-cache")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -17,7 +17,7 @@ from .models import ExportJob, Settlement
 
 
 def export_dir() -> Path:
-    path = Path(current_app.instance_path) / "exports"
+    path = Path(current_app.config.get("EXPORT_DIR") or Path(current_app.config["UPLOAD_DIR"]).parent / "exports")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
