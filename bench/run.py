@@ -79,7 +79,7 @@ def wait_http(port, path, timeout=30):
 
 
 def get(port, path, cookie=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)  # a slow page run leaves a queue to drain
     conn.request("GET", path, headers={"Cookie": f"session={cookie}"} if cookie else {})
     response = conn.getresponse()
     return response.status, response.read()
