@@ -291,3 +291,16 @@ def test_group_page_lists_its_applications(client, auth, complete_application):
     page = client.get(f"/groups/{application.group_id}").get_data(as_text=True)
     assert application.programme.title in page and "작성중" in page
     assert f"/applications/{application.id}" in page
+
+
+def test_staff_list_pages_through_many_applications(client, auth, complete_application, make_user):
+    _, _, first = complete_application()
+    for n in range(26):
+        complete_application(programme=first.programme, email=f"p{n}@example.kr")
+    make_user("staff@example.kr", roles=("staff",))
+    auth.login("staff@example.kr")
+    url = f"/applications/programme/{first.programme_id}"
+    page1 = client.get(url)
+    assert page1.status_code == 200 and f"{url}?page=2" in page1.get_data(as_text=True)
+    page2 = client.htmx("GET", url, target="app-results", data={"page": "2", "sort": "group"})
+    assert page2.status_code == 200 and "27건" in page2.get_data(as_text=True)
