@@ -6,13 +6,18 @@ from blueprints.core.timeutil import now_utc
 from tests.browser.conftest import assert_accessible, login
 
 
-def test_budget_live_check_and_submit_on_phone(phone_page, live_url, shot, make_user, make_group, make_programme):
+def _setup(make_user, make_group, make_programme):
+    """A leader of a five-household group and a programme whose window is open now."""
     leader = make_user("leader@example.kr", name="김대표")
-    treasurer = make_user("treasurer@example.kr", name="이회계")
-    group = make_group(leader=leader, treasurer=treasurer, households=5, name="햇살품앗이")
+    group = make_group(leader=leader, treasurer=make_user("treasurer@example.kr"), households=5, name="햇살품앗이")
     programme = make_programme(opens_at=now_utc() - timedelta(days=1), closes_at=now_utc() + timedelta(days=7),
                                activity_start=date(2027, 4, 1), activity_end=date(2027, 5, 31),
                                settlement_due=date(2027, 6, 30))
+    return leader, group, programme
+
+
+def test_budget_live_check_and_submit_on_phone(phone_page, live_url, shot, make_user, make_group, make_programme):
+    _, _, programme = _setup(make_user, make_group, make_programme)
     page = phone_page
     login(page, live_url, "leader@example.kr")
     page.goto(f"{live_url}/applications/new/{programme.id}")
@@ -81,14 +86,6 @@ def test_budget_live_check_and_submit_on_phone(phone_page, live_url, shot, make_
     shot(page, "06-submitted")
     assert_accessible(page)
 
-
-def _setup(make_user, make_group, make_programme):
-    leader = make_user("leader@example.kr", name="김대표")
-    group = make_group(leader=leader, treasurer=make_user("treasurer@example.kr"), households=5, name="햇살품앗이")
-    programme = make_programme(opens_at=now_utc() - timedelta(days=1), closes_at=now_utc() + timedelta(days=7),
-                               activity_start=date(2027, 4, 1), activity_end=date(2027, 5, 31),
-                               settlement_due=date(2027, 6, 30))
-    return leader, group, programme
 
 
 def test_the_whole_application_without_javascript(nojs_page, live_url, shot, make_user, make_group, make_programme):
