@@ -1,6 +1,9 @@
 """Error pages in Korean: a full page, or for htmx a fragment shown in the message region."""
+import traceback
+
 from flask import current_app, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from extensions import db
@@ -49,9 +52,22 @@ def handle_csrf_error(error: CSRFError):
     return render_error(400, "보안 토큰이 없거나 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.")
 
 
+def loggable(error: Exception) -> str:
+    """The error as it may be written to the log. A database error's own message carries row
+    values (PostgreSQL: "Key (email)=(…) already exists"), so only its kind, constraint and SQL
+    are kept; bound parameters are hidden by the engine option hide_parameters."""
+    if isinstance(error, DBAPIError):
+        orig = error.orig
+        diag = getattr(orig, "diag", None)
+        return (f"{type(error).__name__}({type(orig).__name__}) sqlstate={getattr(orig, 'sqlstate', None)} "
+                f"constraint={getattr(diag, 'constraint_name', None)} statement={error.statement}")
+    return f"{type(error).__name__}: {error}"
+
+
 def handle_unexpected(error: Exception):
     db.session.rollback()
-    current_app.logger.exception("처리되지 않은 오류")
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    current_app.logger.error("처리되지 않은 오류: %s\n%s", loggable(error), frames)
     return render_error(500)
 
 

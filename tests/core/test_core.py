@@ -91,6 +91,27 @@ def test_unexpected_error_rolls_back_and_shows_500_page(make_user):
     assert "일시적인 오류가 발생했습니다" in response.get_data(as_text=True)
 
 
+def test_a_database_error_is_logged_without_personal_data(app, caplog):
+    """PostgreSQL puts the duplicate value in the error's message; SQLite names the column."""
+    from sqlalchemy.exc import IntegrityError
+
+    from blueprints.accounts.models import User
+    from blueprints.core.errors import handle_unexpected
+
+    for _ in range(2):
+        db.session.add(User(email="private.person@example.kr", name="홍길동", phone="01012345678"))
+    with pytest.raises(IntegrityError) as excinfo:
+        db.session.flush()
+    with app.test_request_context("/"), caplog.at_level("ERROR"):
+        g.user = None
+        response = handle_unexpected(excinfo.value)
+    assert response.status_code == 500
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "IntegrityError" in logged and "INSERT INTO users" in logged  # still there to debug with
+    for private in ("private.person@example.kr", "홍길동", "01012345678"):
+        assert private not in logged
+
+
 def test_security_headers(client):
     response = client.get("/login")
     csp = response.headers["Content-Security-Policy"]
