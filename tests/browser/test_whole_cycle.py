@@ -405,10 +405,14 @@ def decide(page, evidence_no, decision, reason=""):
     expect(page.locator("article.review-line", has_text=evidence_no).locator(".line-status")).to_contain_text(decision)
 
 
-def finance_return_one_line(j, page):
+def open_submitted_settlement(page):
     nav(page, "교부·정산")
     page.locator("tr", has_text=GROUP).get_by_role("link", name=re.compile("제출")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("정산 검토")
+
+
+def finance_return_one_line(j, page):
+    open_submitted_settlement(page)
     decide(page, "증빙-001", "인정")
     decide(page, "증빙-002", "보완 요청", "영수증 금액(95,000원)과 다릅니다. 금액과 품목을 고쳐 주세요.")
     decide(page, "증빙-003", "인정")
@@ -440,7 +444,7 @@ def treasurer_fixes(j, page):
 
 
 def finance_approve_and_download(j, page, tmp_path):
-    page.reload()
+    open_submitted_settlement(page)
     expect(page.locator("article.review-line", has_text="증빙-002")).to_contain_text("만들기 재료(색종이·풀)")
     expect(page.locator(".diff")).to_contain_text("금액 90,000원 → 95,000원")
     decide(page, "증빙-002", "인정")
@@ -469,7 +473,6 @@ def run_cycle(j, programme, tmp_path):
     for n in range(3):
         score(j, j.person(LAPTOP), n, programme)
     j.lap("4 assignment and three reviews (laptop)")
-    staff.reload()
     select_and_publish(j, staff)
     j.lap("5 selection and publication (laptop)")
 
