@@ -283,6 +283,11 @@ FIELD_LABELS = {"spent_on": "사용일", "category": "비목", "vendor": "사용
                 "description": "내용", "amount_won": "금액", "method": "결제수단", "receipt": "영수증"}
 
 
+def _won(value):
+    """Money in the diff as people read it elsewhere: 90,000원."""
+    return f"{value:,}원" if isinstance(value, int) else value
+
+
 def diff(previous: dict | None, current: dict | None) -> list[dict]:
     """What changed between two submissions: [{kind: added|removed|changed, seq, label, changes:[(field, old, new)]}]."""
     if not previous or not current:
@@ -290,7 +295,7 @@ def diff(previous: dict | None, current: dict | None) -> list[dict]:
     out = []
     if previous.get("interest_won") != current.get("interest_won"):
         out.append(dict(kind="changed", seq=None, label="발생이자",
-                        changes=[("이자", previous.get("interest_won"), current.get("interest_won"))]))
+                        changes=[("이자", _won(previous.get("interest_won")), _won(current.get("interest_won")))]))
     if previous.get("report_text") != current.get("report_text"):
         out.append(dict(kind="changed", seq=None, label="사업실적(결과보고)", changes=[("내용", "…", "수정됨")]))
     old, new = previous.get("expenses", {}), current.get("expenses", {})
@@ -301,7 +306,8 @@ def diff(previous: dict | None, current: dict | None) -> list[dict]:
         elif b is None:
             out.append(dict(kind="removed", seq=a["seq"], label=a["description"], changes=[]))
         else:
-            changes = [(FIELD_LABELS[f], a.get(f), b.get(f)) for f in FIELD_LABELS if a.get(f) != b.get(f)]
+            changes = [(FIELD_LABELS[f], *((_won(a.get(f)), _won(b.get(f))) if f == "amount_won" else (a.get(f), b.get(f))))
+                       for f in FIELD_LABELS if a.get(f) != b.get(f)]
             if changes:
                 out.append(dict(kind="changed", seq=b["seq"], label=b["description"], changes=changes))
     return out

@@ -95,6 +95,25 @@ def nojs_page(browser, live_url):
 
 
 @pytest.fixture
+def open_page(browser, live_url):
+    """open_page(viewport, javascript=True) -> a page in a context of its own (one signed-in person
+    each). Every page must end without console errors (like phone_page/laptop_page) and, with or
+    without JavaScript, without a 5xx or 409 answer."""
+    opened = []
+
+    def make(viewport, javascript=True):
+        context, page = _new_page(browser, viewport, javascript)
+        opened.append((context, page))
+        return page
+
+    yield make
+    for context, _ in opened:
+        context.close()
+    errors = [error for _, page in opened for error in page.js_errors]
+    assert not errors, f"browser console errors: {errors}"
+
+
+@pytest.fixture
 def shot(request):
     """shot(page, "step-name") saves test-artifacts/<test>/<step>.png (full page)."""
     folder = ARTIFACTS / request.node.name
@@ -126,8 +145,11 @@ def axe_violations(page, impacts=("serious", "critical")):
 
 
 def assert_accessible(page):
+    """No serious or critical axe violation; returns every violation (minor and moderate too)."""
     before = len(page.js_errors)
-    violations = axe_violations(page)
+    violations = axe_violations(page, impacts=("minor", "moderate", "serious", "critical"))
     page.wait_for_timeout(50)
     del page.js_errors[before:]  # axe's own injected styles trip our CSP; they are not the page's
-    assert not violations, "axe: " + "\n".join(violations)
+    serious = [v for v in violations if "(serious)" in v or "(critical)" in v]
+    assert not serious, "axe: " + "\n".join(serious)
+    return violations

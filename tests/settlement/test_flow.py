@@ -135,7 +135,7 @@ def test_fix_and_resubmit_cycle_with_diff_then_approval_and_refund(paid_award, f
 
     auth.login(finance.email)
     review = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
-    assert "바뀐 내용 1건" in review and "100000" in review and "90000" in review
+    assert "바뀐 내용 1건" in review and "금액 <del>100,000원</del> → <ins>90,000원</ins>" in review
     client.post_form(f"/settlement/review/{settlement.id}/lines/{second.id}", {"decision": "recognised"})
     assert client.post_form(f"/settlement/review/{settlement.id}/approve").status_code == 303
     db.session.expire_all()
