@@ -22,19 +22,50 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+class InFlight:
+    """WSGI wrapper counting requests being served, so a test's end can wait for the last one
+    (a request the closed browser left running must not meet the emptying of the tables: on
+    PostgreSQL the TRUNCATE and its transaction would deadlock)."""
+
+    def __init__(self, app):
+        self.app, self.count, self.changed = app, 0, threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.changed:
+            self.count += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                return [b"".join(body)]
+            finally:
+                getattr(body, "close", lambda: None)()
+        finally:
+            with self.changed:
+                self.count -= 1
+                self.changed.notify_all()
+
+    def wait_idle(self, timeout=15):
+        with self.changed:
+            assert self.changed.wait_for(lambda: self.count == 0, timeout), "a request is still running"
+
+
 @pytest.fixture(scope="session")
 def _server(_session_app):
-    server = make_server("127.0.0.1", 0, _session_app, threaded=True)
+    served = InFlight(_session_app)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.server_port}", served
     server.shutdown()
 
 
 @pytest.fixture
 def live_url(app, _server):
-    """Base URL of the running app; the `app` fixture empties the tables after the test."""
-    return _server
+    """Base URL of the running app; the `app` fixture empties the tables after the test, once
+    the last request (the browser contexts are closed first) has finished."""
+    url, served = _server
+    yield url
+    served.wait_idle()
 
 
 @pytest.fixture(scope="session")
