@@ -72,7 +72,7 @@ from datetime import date
 from sqlalchemy import delete, select
 
 from blueprints.core import audit
-from blueprints.core.files import StoredFile, storage_path
+from blueprints.core.files import remove_unreferenced
 from blueprints.core.models import utcnow
 from blueprints.core.timeutil import to_kst, today_kst
 from extensions import db
@@ -370,17 +370,6 @@ def process_group(group, today: date, *, now) -> tuple[Destroyed, list[str]]:
     return out, labels
 
 
-def _unlink_unreferenced(hashes) -> int:
-    removed = 0
-    for sha in hashes:
-        if db.session.scalar(select(StoredFile.id).where(StoredFile.sha256 == sha).limit(1)) is None:
-            path = storage_path(sha)
-            if path.exists():
-                path.unlink()
-                removed += 1
-    return removed
-
-
 def _drop_pdf_cache(settlement_ids) -> None:
     from blueprints.settlement.documents import cache_dir
 
@@ -395,7 +384,7 @@ def _finish(out: Destroyed, report: Report, dry_run: bool) -> None:
         db.session.rollback()
         return
     db.session.commit()
-    report.files_unlinked += _unlink_unreferenced(out.hashes)
+    report.files_unlinked += remove_unreferenced(out.hashes)
     _drop_pdf_cache(out.pdf_settlements)
 
 
