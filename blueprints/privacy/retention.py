@@ -19,7 +19,8 @@ end of D's anniversary N years later (민법 제157조·제160조: the first day
      place; the leader's name and meeting place inside application snapshots; attachments of
      applications that were not awarded (a 회원명단 can be one; they are not grant records);
      the before/after of "household deleted its data" audit events (children's birth
-     year-months). The group becomes inactive.
+     year-months); mail in the outbox to a household address no account or other household
+     uses. The group becomes inactive.
    * Kept: the group row (registration number, name, district, 동, activity type, description,
      consent times), the household rows with their role (the number of households and the
      foreign keys), applications with their plans and budgets — the 지원이력 the city keeps
@@ -200,6 +201,7 @@ def _scrub_audit(object_type: str, ids, *, actions=None) -> int:
 
 def anonymise_contacts(group, applications_with_awards, *, now, out: Destroyed) -> None:
     members = list(group.members)
+    emails = {m.email for m in members if m.email}
     for member in members:
         out.add("children", len(member.children))
         member.children.clear()
@@ -232,11 +234,27 @@ def anonymise_contacts(group, applications_with_awards, *, now, out: Destroyed) 
             AuditEvent.action == "group.member_data_deleted")):
         event.changes = None
     db.session.flush()
+    out.add("mails", _drop_mail_to_unused(emails))
     audit.record("retention.contacts_destroyed", group,
                  summary=f"보존기간(사업 종료 후 {CONTACT_YEARS}년) 경과: 연락처 파기 "
                          f"(가구 {out.counts.get('households', 0)}, 자녀 {out.counts.get('children', 0)})",
                  after={"households": out.counts.get("households", 0), "children": out.counts.get("children", 0),
                         "attachments": out.counts.get("attachments", 0)})
+
+
+def _drop_mail_to_unused(emails) -> int:
+    """Mail sent to addresses that no account and no other household uses any more."""
+    from blueprints.accounts.models import User
+    from blueprints.core.mail import OutboxMessage
+    from blueprints.groups.models import GroupMember
+
+    dropped = 0
+    for email in emails:
+        used = (db.session.scalar(select(GroupMember.id).where(GroupMember.email == email).limit(1))
+                or db.session.scalar(select(User.id).where(User.email == email).limit(1)))
+        if not used:
+            dropped += db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == email)).rowcount or 0
+    return dropped
 
 
 def anonymise_records(settlement, application, *, now, out: Destroyed) -> None:

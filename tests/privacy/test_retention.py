@@ -105,8 +105,13 @@ def test_settlement_records_are_kept_through_five_years_then_destroyed_amounts_k
 
 
 def test_contacts_are_kept_one_year_after_the_programme_ended_then_destroyed(closed_settlement):
+    from blueprints.core.mail import OutboxMessage, queue_email
+
     leader, treasurer, award, settlement = closed_settlement()
     group = award.application.group
+    group.members[3].email = "household4@example.kr"          # invited, never signed up
+    queue_email("household4@example.kr", "[초대] 모임", "가입해 주세요")
+    db.session.commit()
     phones = [m.phone for m in group.members]
 
     run(today=CONTACTS_LAST_KEPT)
@@ -125,6 +130,8 @@ def test_contacts_are_kept_one_year_after_the_programme_ended_then_destroyed(clo
     assert db.session.scalar(select(func.count()).select_from(Child)) == 0
     assert (group.meeting_place, group.status) == ("", "inactive") and group.reg_no and group.name
     assert award.application.snapshot["group"]["leader"] == REDACTED
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.recipient == "household4@example.kr")) == 0
     # Settlement evidence is still inside its five years: untouched.
     expense = db.session.scalar(select(Expense))
     assert expense.description.startswith("만들기 재료") and expense.receipt.path().exists()
