@@ -7,10 +7,11 @@ from blueprints.core import bp as core_bp
 from blueprints.disbursement import bp as disbursement_bp
 from blueprints.groups import bp as groups_bp
 from blueprints.home import bp as home_bp
+from blueprints.privacy import bp as privacy_bp
 from blueprints.programmes import bp as programmes_bp
 from blueprints.review import bp as review_bp
 from blueprints.settlement import bp as settlement_bp
 
 ALL_BLUEPRINTS = (core_bp, home_bp, accounts_bp, audit_bp, programmes_bp, groups_bp, applications_bp,
                  review_bp, awards_bp,
-                 disbursement_bp, settlement_bp)
+                 disbursement_bp, settlement_bp, privacy_bp)

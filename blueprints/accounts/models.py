@@ -27,6 +27,8 @@ class User(TimestampMixin, db.Model):
     privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     privacy_consent_version: Mapped[str | None] = mapped_column(String(20))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by `flask retention`: deactivated, e-mail/name/phone scrubbed, row kept for foreign keys.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",

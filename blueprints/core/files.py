@@ -127,6 +127,21 @@ def store_upload(upload, *, allowed=("pdf", "jpeg", "png"), max_bytes: int | Non
     return row
 
 
+def remove_unreferenced(hashes) -> int:
+    """After a commit that deleted StoredFile rows: unlink each content hash no row uses any more
+    (one file can back several rows). Returns how many files left the disk."""
+    from sqlalchemy import select
+
+    removed = 0
+    for sha in set(hashes):
+        if db.session.scalar(select(StoredFile.id).where(StoredFile.sha256 == sha).limit(1)) is None:
+            path = storage_path(sha)
+            if path.exists():
+                path.unlink()
+                removed += 1
+    return removed
+
+
 def send_stored_file(stored: StoredFile, *, inline: bool = False):
     """Serve a stored file with its sniffed type; never executable, never sniffed by the browser."""
     download_name = stored.original_name or f"file-{stored.id}.{EXTENSIONS[stored.kind]}"

@@ -31,6 +31,8 @@ class Group(TimestampMixin, db.Model):
     consent_collection_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_provision_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_photos_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by `flask retention` once the members' contact data is destroyed (core/retention.py).
+    contacts_anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     members: Mapped[list["GroupMember"]] = relationship(
         back_populates="group", cascade="all, delete-orphan", order_by="GroupMember.id")

@@ -171,6 +171,8 @@ class Settlement(TimestampMixin, db.Model):
     reminded_on: Mapped[date | None] = mapped_column(Date)
     # Bumped by every change to the settlement or its lines: the PDF cache key.
     content_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Set by `flask retention` five years after closing: free text, receipts and photos gone.
+    records_anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     award = relationship("Award", backref=db.backref("settlement", uselist=False), lazy="joined")
     interest_file = relationship("StoredFile")

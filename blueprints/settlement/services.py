@@ -187,6 +187,74 @@ def save_session(award, *, held_on: date, title: str, place: str, content: str, 
     return row
 
 
+SESSION_FIELDS = ("held_on", "title", "place", "content", "households", "adults", "children", "outcome")
+
+
+def update_session(row: ActivitySession, *, held_on: date, title: str, place: str, content: str, households: int,
+                   adults: int, children: int, outcome: str, photos=(), remove_photo_ids=(), user) -> set[str]:
+    """Change a session while the settlement is editable; add photos and remove the ones ticked.
+    Returns the content hashes of removed photo files, to unlink after the commit
+    (core.files.remove_unreferenced)."""
+    award = row.award
+    _require_editable(award)
+    programme = award.programme
+    if not (programme.activity_start <= held_on <= programme.activity_end):
+        raise SettlementError("활동기간 안의 날짜를 입력해 주세요.")
+    before = {f: _plain(getattr(row, f)) for f in SESSION_FIELDS}
+    row.held_on, row.title, row.place, row.content = held_on, title, place, content
+    row.households, row.adults, row.children, row.outcome = households, adults, children, outcome
+    for upload in photos:
+        if getattr(upload, "filename", ""):
+            stored = store_upload(upload, allowed=("jpeg", "png"), max_bytes=RECEIPT_MAX_BYTES, user=user)
+            row.photos.append(ActivityPhoto(stored_file_id=stored.id))
+    removed = _remove_photos(row, {int(i) for i in remove_photo_ids})
+    _bump(award)
+    db.session.flush()
+    after = {f: _plain(getattr(row, f)) for f in SESSION_FIELDS}
+    changed = {f: after[f] for f in SESSION_FIELDS if before[f] != after[f]}
+    audit.record("activity.updated", row, object_type="activity_session",
+                 summary=f"활동실적 {held_on.isoformat()} 수정" + (f", 사진 {len(removed)}장 삭제" if removed else ""),
+                 before={f: before[f] for f in changed}, after=changed)
+    return removed
+
+
+def delete_session(row: ActivitySession, *, user) -> set[str]:
+    """Delete a session with its photos while the settlement is editable. A session that spending
+    lines point at (강사비 hours, participants) stays until they point elsewhere."""
+    award = row.award
+    _require_editable(award)
+    linked = db.session.scalars(select(Expense).where(Expense.session_id == row.id).order_by(Expense.seq)).all()
+    if linked:
+        raise SettlementError("이 활동에 연결된 집행내역이 있습니다(" + ", ".join(e.evidence_no for e in linked)
+                              + "). 그 집행내역의 활동을 먼저 바꿔 주세요.")
+    removed = _remove_photos(row, {p.id for p in row.photos})
+    audit.record("activity.deleted", row, object_type="activity_session",
+                 summary=f"활동실적 {row.held_on.isoformat()} 삭제",
+                 before={"held_on": row.held_on.isoformat(), "households": row.households, "photos": len(removed)})
+    _bump(award)
+    db.session.delete(row)
+    db.session.flush()
+    return removed
+
+
+def _remove_photos(row: ActivitySession, photo_ids: set[int]) -> set[str]:
+    from blueprints.core.files import StoredFile
+
+    hashes, files = set(), []
+    for photo in [p for p in row.photos if p.id in photo_ids]:
+        files.append(photo.stored_file)
+        row.photos.remove(photo)
+    db.session.flush()
+    for stored in files:
+        still_used = db.session.scalar(select(func.count()).select_from(ActivityPhoto)
+                                       .where(ActivityPhoto.stored_file_id == stored.id))
+        if not still_used:
+            hashes.add(stored.sha256)
+            db.session.delete(stored)
+    db.session.flush()
+    return hashes
+
+
 # The settlement -------------------------------------------------------------------------------
 
 def settlement_for(award, *, create: bool = False) -> Settlement | None:

@@ -2,12 +2,12 @@
 category), activity results, and the settlement to submit."""
 from datetime import date
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, make_response, redirect, request, url_for
 
 from blueprints.core.auth import authorize
-from blueprints.core.files import UploadError, send_stored_file
+from blueprints.core.files import UploadError, remove_unreferenced, send_stored_file
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import render, set_htmx_headers
+from blueprints.core.htmx import render, render_flash_oob, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import today_kst
 from blueprints.core.formatting import kdate
@@ -166,6 +166,24 @@ def receipt(expense_id):
 
 # Activity results ---------------------------------------------------------------------------
 
+def _session_fields(form) -> dict:
+    return dict(held_on=form.held_on.data, title=form.title.data, place=form.place.data or "",
+                content=form.content.data or "", households=form.households.data or 0, adults=form.adults.data or 0,
+                children=form.children.data or 0, outcome=form.outcome.data or "")
+
+
+def _sessions_page(award, *, form=None, editing=None, edit_form=None, row=None, fragments=None, status=200):
+    """The activity page; ``row`` is the one session a row fragment renders (htmx)."""
+    return render("settlement/sessions.html", award=award, form=form or SessionForm(formdata=None),
+                  rows=services.sessions(award), can_edit=Expense.can_on(award, g.user), editing=editing,
+                  edit_form=edit_form, s=row or editing, fragments=fragments, status=status)
+
+
+def _inline() -> bool:
+    """An htmx request from the row itself (not a boosted page load): answer with the row."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
 @bp.route("/awards/<int:award_id>/sessions", methods=["GET", "POST"])
 def activity(award_id):
     award = load_award(award_id)
@@ -175,10 +193,7 @@ def activity(award_id):
         load_award(award_id, "edit")
         if form.validate_on_submit():
             try:
-                services.save_session(award, held_on=form.held_on.data, title=form.title.data, place=form.place.data or "",
-                                      content=form.content.data or "", households=form.households.data or 0,
-                                      adults=form.adults.data or 0, children=form.children.data or 0,
-                                      outcome=form.outcome.data or "", photos=request.files.getlist("photos"), user=g.user)
+                services.save_session(award, **_session_fields(form), photos=request.files.getlist("photos"), user=g.user)
             except UploadError as exc:
                 db.session.rollback()
                 form.photos.errors = [str(exc)]
@@ -190,8 +205,64 @@ def activity(award_id):
                 flash("활동실적을 기록했습니다.", "success")
                 return redirect(url_for("settlement.activity", award_id=award.id), 303)
         status = 422
-    return render("settlement/sessions.html", award=award, form=form, rows=services.sessions(award),
-                  can_edit=Expense.can_on(award, g.user), status=status)
+    return _sessions_page(award, form=form, status=status)
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+def edit_session(session_id):
+    """The row turns into its form (htmx: that row only; without JS: the page with the form in
+    place). Saving answers with the row again, or a redirect to the list."""
+    row = authorize("edit", get_or_404(ActivitySession, session_id))
+    award = row.award
+    target = f"session-{row.id}"
+    # Prefixed ids: the row's form can sit on the page beside the "add" form. CSRF is checked
+    # for every POST by CSRFProtect (the plain csrf_token field or the htmx header).
+    edit = dict(prefix="edit", meta={"csrf": False})
+    form = SessionForm(obj=row, **edit) if request.method == "GET" else SessionForm(**edit)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            remove = [int(i) for i in request.form.getlist("remove_photos") if i.isdigit()]
+            try:
+                removed = services.update_session(row, **_session_fields(form), photos=request.files.getlist("edit-photos"),
+                                                  remove_photo_ids=remove, user=g.user)
+            except UploadError as exc:
+                db.session.rollback()
+                form.photos.errors = [str(exc)]
+            except services.SettlementError as exc:
+                db.session.rollback()
+                form.held_on.errors = [str(exc)]
+            else:
+                commit()
+                remove_unreferenced(removed)
+                flash("활동실적을 고쳤습니다.", "success")
+                if _inline():
+                    return _sessions_page(award, row=row, fragments={target: "session_row"})
+                return redirect(url_for("settlement.activity", award_id=award.id) + f"#{target}", 303)
+        status = 422
+    return _sessions_page(award, editing=row, edit_form=form, fragments={target: "session_form_row"}, status=status)
+
+
+@bp.route("/sessions/<int:session_id>/delete", methods=["POST"])
+def delete_session(session_id):
+    row = authorize("edit", get_or_404(ActivitySession, session_id))
+    award = row.award
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        removed = services.delete_session(row, user=g.user)
+    except services.SettlementError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        if _inline():
+            return _sessions_page(award, row=row, fragments={f"session-{session_id}": "session_row"}, status=409)
+    else:
+        commit()
+        remove_unreferenced(removed)
+        flash("활동실적을 삭제했습니다.", "success")
+        if _inline():
+            return set_htmx_headers(make_response(render_flash_oob()))
+    return redirect(url_for("settlement.activity", award_id=award.id), 303)
 
 
 @bp.route("/photos/<int:photo_id>")

@@ -39,6 +39,9 @@ SETTLEMENT_ROUTES = {
                                     _expect(403, applicant_a=200, staff=200, finance=200, admin=200)),
     ("settlement.activity", "GET"): ("/settlement/awards/{award_a}/sessions", None, READERS),
     ("settlement.activity", "POST"): ("/settlement/awards/{award_a}/sessions", {"title": ""}, OFFICER),
+    ("settlement.edit_session", "GET"): ("/settlement/sessions/{session_a}/edit", None, _expect(403, applicant_a=200)),
+    ("settlement.edit_session", "POST"): ("/settlement/sessions/{session_a}/edit", {"edit-title": ""}, OFFICER),
+    ("settlement.delete_session", "POST"): ("/settlement/sessions/{session_a}/delete", {}, OFFICER),
     ("settlement.photo", "GET"): ("/settlement/photos/{photo_a}", None,
                                   _expect(403, applicant_a=200, staff=200, finance=200, admin=200)),
     ("settlement.settlement", "GET"): ("/settlement/awards/{award_a}", None, READERS),
@@ -121,6 +124,6 @@ def _build(users, group_a, make_programme) -> dict:
     job = ExportJob(programme_id=programme.id, created_by_id=finance.id)
     db.session.add(job)
     db.session.commit()
-    return dict(award_a=award_a.id, expense_a=expense_a.id, photo_a=session_a.photos[0].id,
+    return dict(award_a=award_a.id, expense_a=expense_a.id, photo_a=session_a.photos[0].id, session_a=session_a.id,
                 settlement_a=settlement_a.id, settlement_s=settlement_s.id, expense_s=expense_s.id,
                 money_programme=programme.id, job=job.id)
