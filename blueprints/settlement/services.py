@@ -12,6 +12,7 @@ from blueprints.core import audit
 from blueprints.core.files import store_upload
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
+from blueprints.core.persistence import lock_row
 from blueprints.core.timeutil import today_kst
 from extensions import db
 
@@ -189,6 +190,13 @@ def save_session(award, *, held_on: date, title: str, place: str, content: str, 
 
 # The settlement -------------------------------------------------------------------------------
 
+def lock(settlement: Settlement) -> Settlement:
+    """Every change of a settlement's state or of a line's decision takes the settlement's row
+    lock first and checks the state after it: two finance officers approving at once, or an
+    approval and a line sent back, happen one after the other (the second sees the first)."""
+    return lock_row(Settlement, settlement.id)
+
+
 def settlement_for(award, *, create: bool = False) -> Settlement | None:
     row = getattr(award, "settlement", None)
     if row is None and create:
@@ -324,6 +332,7 @@ def submission_blockers(settlement: Settlement) -> list[str]:
 
 
 def submit(settlement: Settlement, *, user) -> None:
+    lock(settlement)
     if not settlement.is_editable:
         raise SettlementError("지금은 제출할 수 없는 상태입니다.")
     problems = submission_blockers(settlement)
@@ -347,6 +356,9 @@ def submit(settlement: Settlement, *, user) -> None:
 
 def review_line(expense: Expense, *, decision: str, reason: str, user) -> None:
     settlement = expense.award.settlement
+    if settlement is not None:
+        lock(settlement)
+        db.session.refresh(expense)
     if settlement is None or settlement.status != "submitted":
         raise SettlementError("제출된 정산만 검토할 수 있습니다.")
     if decision not in {"recognised", "not_recognised", "needs_fix"}:
@@ -364,6 +376,7 @@ def review_line(expense: Expense, *, decision: str, reason: str, user) -> None:
 
 
 def return_for_changes(settlement: Settlement, *, message: str, user) -> None:
+    lock(settlement)
     if settlement.status != "submitted":
         raise SettlementError("제출된 정산만 보완 요청할 수 있습니다.")
     needs = [e for e in expenses(settlement.award) if e.review_status == "needs_fix"]
@@ -383,6 +396,7 @@ def return_for_changes(settlement: Settlement, *, message: str, user) -> None:
 
 
 def approve(settlement: Settlement, *, user) -> None:
+    lock(settlement)
     if settlement.status != "submitted":
         raise SettlementError("제출된 정산만 승인할 수 있습니다.")
     rows = expenses(settlement.award)
@@ -409,6 +423,7 @@ def approve(settlement: Settlement, *, user) -> None:
 
 def record_refund(settlement: Settlement, *, amount_won: int, received_on: date, depositor: str, note: str = "",
                   user) -> Refund:
+    lock(settlement)
     if settlement.status != "approved":
         raise SettlementError("승인된 정산에만 반환을 기록할 수 있습니다.")
     if amount_won != settlement.refund_due_won:
