@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -84,11 +85,22 @@ class Browser:
     def get(self, path: str) -> Answer:
         return self._open(urllib.request.Request(self.base + path))
 
-    def post(self, path: str, data: dict | None = None) -> Answer:
+    def post(self, path: str, data: dict | None = None, files: dict | None = None) -> Answer:
+        """A form POST; with `files` ({field: (filename, bytes)}) a multipart one."""
         data = dict(data or {})
         data.setdefault("csrf_token", self.token)
-        body = urllib.parse.urlencode(data, doseq=True).encode()
-        return self._open(urllib.request.Request(self.base + path, data=body, method="POST"))
+        if not files:
+            body = urllib.parse.urlencode(data, doseq=True).encode()
+            return self._open(urllib.request.Request(self.base + path, data=body, method="POST"))
+        boundary = uuid.uuid4().hex
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                 for k, v in data.items()]
+        for field, (filename, content) in files.items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+                         f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self._open(urllib.request.Request(self.base + path, data=body, method="POST", headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}"}))
 
     def fetch_token(self, path: str = "/privacy") -> str:
         page = self.get(path)

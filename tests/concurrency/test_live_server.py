@@ -281,3 +281,76 @@ def test_refund_recorded_from_several_tabs_at_once_is_recorded_once(paid_award, 
     assert (row.status, row.refund.amount_won, row.award.status) == ("closed", 501_234, "closed")
     assert events("refund.recorded") == 1 and events("settlement.closed", settlement.id) == 1
     assert added_rows(before) == {"refunds": 1, "audit_events": 2}
+
+
+# Spending -------------------------------------------------------------------------------------
+
+EXPENSE = {"spent_on": "2027-04-10", "category": "materials", "vendor": "다이소 망원점", "biz_no": "124-82-10324",
+           "description": "만들기 재료", "amount_won": "50,000", "method": "clean_card", "evidence_kind": "card_slip",
+           "participants": "10", "session_id": "", "hours": "", "cash_reason": "", "approval_no": "12345678"}
+
+
+def test_both_officers_adding_expenses_at_once_never_spend_above_the_award(paid_award, browser):
+    """Leader and treasurer, two tabs each, add expenses at the same moment: 4 × 50,000원 all
+    saved with their own evidence numbers; then 2 × 500,000원 on an 800,000원 award (200,000
+    spent): each alone fits, together they do not — one is saved, the other refused."""
+    leader, treasurer, award = paid_award()
+    people = [browser(leader.email), browser(treasurer.email)]
+    tabs = [p.tab() for p in people for _ in range(2)]
+    url = f"/settlement/awards/{award.id}/expenses"
+    receipts = [{"receipt": (f"r{i}.jpg", jpeg_bytes(color=(i * 50, 90, 90)))} for i in range(6)]
+    before = row_counts()
+
+    answers = fire([lambda t=t, i=i: t.post(url, {**EXPENSE, "description": f"재료 {i}"}, receipts[i])
+                    for i, t in enumerate(tabs)])
+
+    assert [a.status for a in answers] == [303] * 4, [(a.status, a.body[:200]) for a in answers]
+    rows = s.expenses(award)
+    assert sorted(e.seq for e in rows) == [1, 2, 3, 4] and sum(e.amount_won for e in rows) == 200_000
+    # Each expense: its row, its receipt file and its audit event.
+    assert added_rows(before) == {"expenses": 4, "stored_files": 4, "audit_events": 4}
+
+    big = {**EXPENSE, "category": "program_fee", "amount_won": "500,000", "participants": "10"}
+    answers = fire([lambda b=b, i=i: b.post(url, {**big, "description": f"큰 지출 {i}"}, receipts[4 + i])
+                    for i, b in enumerate(people)])
+
+    assert sorted(a.status for a in answers) == [303, 422], [(a.status, a.body[:200]) for a in answers]
+    assert "교부결정액" in next(a for a in answers if a.status == 422).body
+    rows = s.expenses(award)
+    assert sum(e.amount_won for e in rows) == 700_000 <= award.amount_won
+    assert sorted(e.seq for e in rows) == [1, 2, 3, 4, 5]
+
+
+def test_an_expense_saved_while_the_settlement_is_submitted_is_in_it_or_refused(paid_award, finance, browser):
+    """The treasurer adds an expense as the leader submits: either the expense is saved first and
+    the submitted snapshot holds it, or the submission comes first and the expense is refused."""
+    leader, treasurer, award = paid_award()
+    for i in range(2):
+        s.save_expense(award, expense_in(description=f"재료 {i}", amount_won=100_000), user=treasurer,
+                       receipt=Upload(jpeg_bytes(color=(i * 40, 90, 90)), f"r{i}.jpg"))
+    s.save_session(award, held_on=date(2027, 4, 10), title="봄 숲놀이", place="불광천", content="숲에서 놀이",
+                   households=5, adults=6, children=7, outcome="즐거웠어요", user=treasurer)
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text=s.draft_report(award), interest_won=0, user=treasurer)
+    db.session.commit()
+    submitter, spender = browser(leader.email), browser(treasurer.email)
+    before = row_counts()
+
+    answers = fire([
+        lambda: submitter.post(f"/settlement/{settlement.id}/submit"),
+        lambda: spender.post(f"/settlement/awards/{award.id}/expenses", {**EXPENSE, "description": "늦은 영수증"},
+                             {"receipt": ("late.jpg", jpeg_bytes(color=(9, 9, 9)))}),
+    ])
+
+    submit, spend = answers
+    row = db.session.get(Settlement, settlement.id)
+    assert submit.status == 303 and row.status == "submitted"
+    saved = {str(e.id): e.description for e in s.expenses(award)}
+    # The snapshot finance review is exactly the ledger: no line slipped in after it was taken.
+    assert {k: v["description"] for k, v in row.snapshot["expenses"].items()} == saved
+    if spend.status == 303:      # the expense came first: the submission holds it
+        assert "늦은 영수증" in saved.values()
+    else:                        # the submission came first: the expense is refused
+        assert spend.status in (403, 422), (spend.status, spend.body[:200])
+        assert "늦은 영수증" not in saved.values()
+    assert events("settlement.submitted", settlement.id) == 1
