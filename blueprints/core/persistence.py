@@ -1,5 +1,7 @@
-"""The one commit per request, then what must happen only after it (mail delivery)."""
+"""The one commit per request, then what must happen only after it (mail delivery); and the
+row lock that makes concurrent requests on one object take turns."""
 from flask import abort, g
+from sqlalchemy import inspect, select, text
 
 from extensions import db
 
@@ -18,3 +20,20 @@ def get_or_404(model, ident):
     if obj is None:
         abort(404)
     return obj
+
+
+def lock_row(model, ident):
+    """Hold the row until the commit and read it (and what it eager-loads) fresh: a second
+    request for the same object waits here, then sees what the first one did.
+
+    PostgreSQL: SELECT … FOR UPDATE OF the row. SQLite has no row locks: a no-op UPDATE of the
+    row takes the database's write lock instead (other writers wait, busy_timeout), so the
+    checks after it read committed data there too. Returns None when there is no such row."""
+    db.session.flush()
+    key = inspect(model).primary_key[0]
+    if db.session.get_bind().dialect.name == "sqlite":
+        table = model.__table__.name
+        db.session.execute(text(f'UPDATE "{table}" SET "{key.name}" = "{key.name}" WHERE "{key.name}" = :ident'),
+                           {"ident": ident})
+    return db.session.scalar(select(model).where(key == ident).with_for_update(of=model)
+                             .execution_options(populate_existing=True))

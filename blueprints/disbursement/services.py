@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blueprints.core import audit
 from blueprints.core.models import utcnow
+from blueprints.core.persistence import lock_row
 from extensions import db
 
 from .models import Disbursement, Payment
@@ -59,9 +60,9 @@ def accept_award(award, *, bank: str, account_number: str, holder: str, user) ->
 
 def lock(disbursement_id: int) -> Disbursement:
     # Lock the disbursement row only (its award is joined-loaded; PostgreSQL refuses to lock
-    # the nullable side of an outer join).
-    row = db.session.scalar(select(Disbursement).where(Disbursement.id == disbursement_id)
-                            .with_for_update(of=Disbursement).execution_options(populate_existing=True))
+    # the nullable side of an outer join). On SQLite it takes the database's write lock, so a
+    # second request with the same key finds the first one's payment below (not a unique error).
+    row = lock_row(Disbursement, disbursement_id)
     if row is None:
         raise DisbursementError("교부 정보를 찾을 수 없습니다.")
     return row

@@ -14,6 +14,7 @@ from blueprints.applications.models import Application
 from blueprints.core import audit
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
+from blueprints.core.persistence import lock_row
 from blueprints.core.timeutil import end_of_day_kst, to_kst
 from blueprints.groups.models import Group
 from blueprints.programmes.models import Programme
@@ -29,6 +30,7 @@ from .models import (ConflictDeclaration, ReminderLog, ReviewAssignment, Reviewe
 
 IN_REVIEW = ("submitted", "under_review")
 SUBJECT = "[공동육아 자조모임]"
+LOCKED = "제출한 심사는 고칠 수 없습니다. 수정이 필요하면 사업담당에게 재개를 요청해 주세요."
 
 
 class ReviewError(Exception):
@@ -359,11 +361,12 @@ def check_for(item: ReviewAssignment, scores: dict, comments: dict, *, final: bo
 
 def save_scores(item: ReviewAssignment, check: S.ScoreCheck, *, user, submit: bool = False) -> None:
     """Save the reviewer's scores as a draft, or submit them (then they are locked)."""
-    # Lock the row (a second tab submitting at once waits here), then read it fresh.
-    db.session.execute(select(ReviewAssignment.id).where(ReviewAssignment.id == item.id).with_for_update())
+    # Lock the row (a second tab submitting at once waits here, on SQLite too), then read it
+    # and its scores fresh.
+    lock_row(ReviewAssignment, item.id)
     db.session.refresh(item)
     if item.status != "assigned":
-        raise ReviewError("제출한 심사는 고칠 수 없습니다. 수정이 필요하면 사업담당에게 재개를 요청해 주세요.")
+        raise ReviewError(LOCKED)
     if item.application.status != "under_review":
         raise ReviewError("심사가 끝난 신청서입니다.")
     if not check.ok:

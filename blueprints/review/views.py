@@ -72,6 +72,10 @@ def score(assignment_id):
         response = _page(item)
         commit()
         return response
+    if item.status == "submitted":
+        # A second tab or a double click after the submit: the same answer as when it waited
+        # on the row lock in save_scores (the page, read-only, with the reason), not a 403.
+        return _page(item, status=422, message=services.LOCKED)
     authorize("score", item)
     if not EmptyForm().validate_on_submit():
         abort(400)

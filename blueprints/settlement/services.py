@@ -12,6 +12,7 @@ from blueprints.core import audit
 from blueprints.core.files import store_upload
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
+from blueprints.core.persistence import lock_row
 from blueprints.core.timeutil import today_kst
 from extensions import db
 
@@ -100,6 +101,22 @@ def category_label(rules: dict, code: str) -> str:
     return cat["label"] if cat else code
 
 
+# Locking --------------------------------------------------------------------------------------
+
+def lock(award) -> Settlement | None:
+    """Every change to an award's spending or settlement takes the award's row lock, then its
+    settlement's, and checks the state after them (always in that order: no deadlock). Two
+    officers adding expenses, an expense saved while the settlement is submitted, two finance
+    officers approving, an approval and a line sent back: one after the other, the second
+    seeing what the first did. Returns the settlement read fresh (None before it exists)."""
+    from blueprints.awards.models import Award
+
+    lock_row(Award, award.id)
+    db.session.expire(award, ["settlement"])
+    settlement = award.settlement
+    return lock_row(Settlement, settlement.id) if settlement is not None else None
+
+
 # Expenses -------------------------------------------------------------------------------------
 
 def _bump(award) -> None:
@@ -119,6 +136,7 @@ def _require_editable(award):
 def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense | None = None) -> Expense:
     """Create or update an expense. A new receipt file (photo or PDF) is checked and cleaned by
     core.files; hard rule issues refuse the save (ExpenseRejected carries them)."""
+    lock(award)
     _require_editable(award)
     stored = None
     if receipt is not None and getattr(receipt, "filename", ""):
@@ -153,6 +171,7 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
 
 
 def delete_expense(expense: Expense, *, user) -> None:
+    lock(expense.award)
     _require_editable(expense.award)
     audit.record("expense.deleted", expense, summary=f"{expense.evidence_no} {expense.description} 삭제",
                  before={f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS})
@@ -169,6 +188,7 @@ def _plain(value):
 
 def save_session(award, *, held_on: date, title: str, place: str, content: str, households: int, adults: int,
                  children: int, outcome: str, photos=(), user) -> ActivitySession:
+    lock(award)
     _require_editable(award)
     programme = award.programme
     if not (programme.activity_start <= held_on <= programme.activity_end):
@@ -260,6 +280,8 @@ def _remove_photos(row: ActivitySession, photo_ids: set[int]) -> set[str]:
 def settlement_for(award, *, create: bool = False) -> Settlement | None:
     row = getattr(award, "settlement", None)
     if row is None and create:
+        row = lock(award)  # both officers opening the page for the first time at once
+    if row is None and create:
         row = Settlement(award_id=award.id, status="draft", report_text=draft_report(award))
         db.session.add(row)
         db.session.flush()
@@ -319,6 +341,7 @@ def totals_by_category(settlement: Settlement) -> list[dict]:
 
 
 def save_settlement(settlement: Settlement, *, report_text: str, interest_won: int, interest_file=None, user) -> None:
+    lock(settlement.award)
     if not settlement.is_editable:
         raise SettlementError("제출한 정산은 고칠 수 없습니다.")
     if interest_file is not None and getattr(interest_file, "filename", ""):
@@ -398,6 +421,7 @@ def submission_blockers(settlement: Settlement) -> list[str]:
 
 
 def submit(settlement: Settlement, *, user) -> None:
+    lock(settlement.award)
     if not settlement.is_editable:
         raise SettlementError("지금은 제출할 수 없는 상태입니다.")
     problems = submission_blockers(settlement)
@@ -420,7 +444,8 @@ def submit(settlement: Settlement, *, user) -> None:
 
 
 def review_line(expense: Expense, *, decision: str, reason: str, user) -> None:
-    settlement = expense.award.settlement
+    settlement = lock(expense.award)
+    db.session.refresh(expense)
     if settlement is None or settlement.status != "submitted":
         raise SettlementError("제출된 정산만 검토할 수 있습니다.")
     if decision not in {"recognised", "not_recognised", "needs_fix"}:
@@ -438,6 +463,7 @@ def review_line(expense: Expense, *, decision: str, reason: str, user) -> None:
 
 
 def return_for_changes(settlement: Settlement, *, message: str, user) -> None:
+    lock(settlement.award)
     if settlement.status != "submitted":
         raise SettlementError("제출된 정산만 보완 요청할 수 있습니다.")
     needs = [e for e in expenses(settlement.award) if e.review_status == "needs_fix"]
@@ -457,6 +483,7 @@ def return_for_changes(settlement: Settlement, *, message: str, user) -> None:
 
 
 def approve(settlement: Settlement, *, user) -> None:
+    lock(settlement.award)
     if settlement.status != "submitted":
         raise SettlementError("제출된 정산만 승인할 수 있습니다.")
     rows = expenses(settlement.award)
@@ -483,6 +510,7 @@ def approve(settlement: Settlement, *, user) -> None:
 
 def record_refund(settlement: Settlement, *, amount_won: int, received_on: date, depositor: str, note: str = "",
                   user) -> Refund:
+    lock(settlement.award)
     if settlement.status != "approved":
         raise SettlementError("승인된 정산에만 반환을 기록할 수 있습니다.")
     if amount_won != settlement.refund_due_won:

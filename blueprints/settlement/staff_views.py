@@ -49,7 +49,10 @@ def review(settlement_id):
 @bp.route("/review/<int:settlement_id>/lines/<int:expense_id>", methods=["POST"])
 @permission_required("review_settlements")
 def review_line(settlement_id, expense_id):
-    settlement = authorize("review", get_or_404(Settlement, settlement_id))
+    # Finance may decide lines of a submitted settlement; the service checks the state again
+    # under the row lock, so a decision arriving just after an approval (or a return) gets
+    # that reason back (422) rather than a bare 403.
+    settlement = authorize("view", get_or_404(Settlement, settlement_id))
     expense = get_or_404(Expense, expense_id)
     if expense.award_id != settlement.award_id:
         abort(404)
@@ -97,13 +100,22 @@ def return_settlement(settlement_id):
 @bp.route("/review/<int:settlement_id>/approve", methods=["POST"])
 @permission_required("review_settlements")
 def approve(settlement_id):
-    settlement = authorize("approve", get_or_404(Settlement, settlement_id))
+    settlement = authorize("view", get_or_404(Settlement, settlement_id))
     if not EmptyForm().validate_on_submit():
         abort(400)
+    if settlement.status in {"approved", "closed"}:
+        # A double click, a second tab or a colleague a moment earlier: already done, same page.
+        flash("이미 승인된 정산입니다.", "info")
+        return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
+    authorize("approve", settlement)
     try:
         services.approve(settlement, user=g.user)
     except services.SettlementError as exc:
-        flash(str(exc), "error")
+        db.session.rollback()
+        if settlement.status in {"approved", "closed"}:  # approved while this request waited
+            flash("이미 승인된 정산입니다.", "info")
+        else:
+            flash(str(exc), "error")
         return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
     commit()
     flash(f"정산을 승인했습니다. 인정액 {settlement.recognised_won:,}원, 반환액 {settlement.refund_due_won:,}원.", "success")
@@ -113,19 +125,31 @@ def approve(settlement_id):
 @bp.route("/review/<int:settlement_id>/refund", methods=["POST"])
 @permission_required("review_settlements")
 def record_refund(settlement_id):
-    settlement = authorize("record_refund", get_or_404(Settlement, settlement_id))
+    settlement = authorize("view", get_or_404(Settlement, settlement_id))
+    if settlement.status == "closed":
+        return _refund_already_recorded(settlement)
+    authorize("record_refund", settlement)
     form = RefundForm()
     if form.validate_on_submit():
         try:
             services.record_refund(settlement, amount_won=form.amount_won.data, received_on=form.received_on.data,
                                    depositor=form.depositor.data, note=form.note.data or "", user=g.user)
         except services.SettlementError as exc:
+            db.session.rollback()
+            if settlement.status == "closed":  # recorded by a colleague while this request waited
+                return _refund_already_recorded(settlement)
             form.amount_won.errors = [str(exc)]
         else:
             commit()
             flash("반환 입금을 기록했습니다. 정산이 종결되었습니다.", "success")
             return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
     return _review_page(settlement, status=422, refund_form=form)
+
+
+def _refund_already_recorded(settlement):
+    """A double click, a second tab or a colleague a moment earlier: already done, same page."""
+    flash("이미 반환 입금을 기록했습니다. 정산이 종결되었습니다.", "info")
+    return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
 
 
 # A programme's settlements -------------------------------------------------------------------

@@ -119,7 +119,8 @@ def test_draft_then_submit_then_locked(client, auth, two_reviewers):
     assert item.status == "submitted" and item.total == 81
     page = client.get(f"/review/assignment/{a1.id}").get_data(as_text=True)
     assert "고칠 수 없습니다" in page and "심사 제출</button>" not in page
-    assert client.post_form(f"/review/assignment/{a1.id}", {**_form(programme, 10), "action": "submit"}).status_code == 403
+    again = client.post_form(f"/review/assignment/{a1.id}", {**_form(programme, 10), "action": "submit"})
+    assert again.status_code == 422 and "제출한 심사는 고칠 수 없습니다" in again.get_data(as_text=True)
     assert db.session.get(ReviewAssignment, a1.id).total == 81
     assert "제출 <strong>1</strong> / 배정 1건" in client.get("/dashboard").get_data(as_text=True)
 
