@@ -216,6 +216,7 @@ def update_session(row: ActivitySession, *, held_on: date, title: str, place: st
     Returns the content hashes of removed photo files, to unlink after the commit
     (core.files.remove_unreferenced)."""
     award = row.award
+    lock(award)
     _require_editable(award)
     programme = award.programme
     if not (programme.activity_start <= held_on <= programme.activity_end):
@@ -242,6 +243,7 @@ def delete_session(row: ActivitySession, *, user) -> set[str]:
     """Delete a session with its photos while the settlement is editable. A session that spending
     lines point at (강사비 hours, participants) stays until they point elsewhere."""
     award = row.award
+    lock(award)
     _require_editable(award)
     linked = db.session.scalars(select(Expense).where(Expense.session_id == row.id).order_by(Expense.seq)).all()
     if linked:
