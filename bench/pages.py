@@ -94,8 +94,10 @@ def collect(kind: str, small: bool) -> dict:
             ("applicant dashboard", first_leader, "GET", "/dashboard"),
             ("application edit (budget step)", first_leader, "GET", f"/applications/{first_app.id}/edit/budget"),
             ("live budget check (htmx autosave POST)", first_leader, "POST", f"/applications/{first_app.id}/edit/budget"),
-            # Page 40 (q=품앗이&sort=requested&page=40) answers HTTP 500: the pagination macro drops
-            # programme_id (see RESULTS.md). Measured: the same list filtered to one page.
+            # Searched (every bench group name holds 품앗이, so all 1,000 match), sorted, page 40.
+            (f"staff application list (q + sort, page {min(40, last_page)})", staff, "GET",
+             f"/applications/programme/{past.id}?" + urlencode(dict(q="품앗이", sort="requested",
+                                                                   page=min(40, last_page)))),
             ("staff application list (q + 자치구 + warnings filter, sorted)", staff, "GET",
              f"/applications/programme/{past.id}?" + urlencode(dict(q="품앗이", district="마포구", warnings="yes",
                                                                    sort="requested"))),

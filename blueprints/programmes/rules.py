@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import re
 from copy import deepcopy
+from functools import lru_cache
 from datetime import date, datetime
 
 MAX_WON = 10_000_000_000  # 100억원: anything above is a typing mistake for this programme
@@ -272,6 +273,7 @@ _SPACE_RE = re.compile(r"\s+")
 _PARTICLES = "을를이가은는과와도값만의로"
 
 
+@lru_cache(maxsize=2048)  # compiled once per keyword: the live budget check runs this per line per keystroke
 def _keyword_pattern(keyword: str) -> re.Pattern:
     words = [re.escape(w) for w in keyword.split()]
     core = r"\s*".join(words)
