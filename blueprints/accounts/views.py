@@ -1,5 +1,6 @@
 """Sign-up, sign-in, passwords and invitations; the admin's user and role management."""
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from sqlalchemy.orm import joinedload
 
 from blueprints.core.auth import ROLE_LABELS, authorize, login_required, permission_required, register_permission
 from blueprints.core.persistence import commit, get_or_404
@@ -21,7 +22,8 @@ def load_signed_in_user():
     user_id = session.get("user_id")
     if user_id is None:
         return
-    user = db.session.get(User, user_id)
+    # The roles come in the same statement (every request reads them: one round trip, not two).
+    user = db.session.get(User, user_id, options=[joinedload(User.role_rows)])
     if user is None or not user.is_active or session.get("session_version") != user.session_version:
         session.clear()
         return
