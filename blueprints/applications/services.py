@@ -187,8 +187,8 @@ def save_budget(application: Application, lines: list[dict], *, based_on_version
     wanted = []
     for line in lines:
         price, quantity = line.get("unit_price_won") or 0, line.get("quantity") or 0
-        wanted.append(dict(category=line.get("category", ""), item=line.get("item", ""), unit_price_won=price,
-                           quantity=quantity, amount_won=price * quantity, note=line.get("note", "")))
+        wanted.append(dict(category=line.get("category") or "", item=line.get("item") or "", unit_price_won=price,
+                           quantity=quantity, amount_won=price * quantity, note=line.get("note") or ""))
     current = list(application.lines)
     if len(current) == len(wanted) and all(
             getattr(have, f) == want[f] for have, want in zip(current, wanted) for f in _LINE_FIELDS):
