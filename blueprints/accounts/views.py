@@ -16,6 +16,9 @@ from .models import User
 register_permission("manage_users", "admin")
 
 
+_WITH_ROLES = [joinedload(User.role_rows)]
+
+
 @bp.before_app_request
 def load_signed_in_user():
     g.user = None
@@ -23,7 +26,7 @@ def load_signed_in_user():
     if user_id is None:
         return
     # The roles come in the same statement (every request reads them: one round trip, not two).
-    user = db.session.get(User, user_id, options=[joinedload(User.role_rows)])
+    user = db.session.get(User, user_id, options=_WITH_ROLES)
     if user is None or not user.is_active or session.get("session_version") != user.session_version:
         session.clear()
         return

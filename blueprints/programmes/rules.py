@@ -284,6 +284,11 @@ def _keyword_pattern(keyword: str) -> re.Pattern:
     return re.compile(core, re.IGNORECASE)
 
 
+@lru_cache(maxsize=64)
+def _any_keyword(keywords: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(r"\s*".join(re.escape(w) for w in k.split()) for k in keywords), re.IGNORECASE)
+
+
 def match_prohibited(text: str, rules: dict) -> list[dict]:
     """Prohibited items whose keywords appear in ``text`` (a budget line or expense description).
 
@@ -295,7 +300,13 @@ def match_prohibited(text: str, rules: dict) -> list[dict]:
     found = []
     if not text.strip():
         return found
-    for item in rules.get("prohibited_items", []):
+    items = rules.get("prohibited_items", [])
+    # Most lines hold no keyword at all: one search for any of them first (a superset of the
+    # exact patterns below, which only add word boundaries for one-syllable keywords).
+    keywords = tuple(k.strip() for item in items for k in item.get("keywords", []) if k.strip())
+    if not keywords or not _any_keyword(keywords).search(text):
+        return found
+    for item in items:
         for keyword in item.get("keywords", []):
             if keyword.strip() and _keyword_pattern(keyword.strip()).search(text):
                 found.append({"label": item["label"], "keyword": keyword})
