@@ -138,7 +138,10 @@ def collect(kind: str, small: bool) -> dict:
                 # Counted: a save that changes one field (as every wrk request does), so it writes.
                 kwargs = dict(data=dict(body, **{"lines-0-note": f"측정 {time.time_ns()}"}),
                               headers={"HX-Request": "true", "HX-Target": "save-status", "X-CSRFToken": csrf})
-            client.get(url) if method == "GET" else None   # warm (first-sight rows, caches)
+            # warm (first-sight rows, caches); the autosave: bring the lines to the body's values
+            # first, so the counted save changes exactly one field whatever ran before
+            client.get(url) if method == "GET" else client.open(url, method=method, data=body,
+                                                                headers=kwargs["headers"])
             with count_queries(db.engine) as statements:
                 response = client.open(url, method=method, **kwargs)
             db.session.remove()
