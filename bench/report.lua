@@ -1,8 +1,9 @@
 -- wrk: print latency percentiles and status counts as one JSON line at the end.
 -- With AUTOSAVE set (a file of "url\tcookie\tcsrf\tbody" lines), POST each request to the
 -- next open form of this thread (threads take disjoint halves, so no two in-flight requests
--- save the same application).
-local forms, index, counter = {}, 0, 0
+-- save the same application). Each POST changes one field, as a pause in typing does: the
+-- quantity of line (n mod 10) takes the next value of a cycle, so every save writes.
+local forms, index, counter, sent = {}, 0, 0, 0
 local threads = {}
 
 function setup(thread)
@@ -30,13 +31,16 @@ function request()
   if #forms == 0 then return wrk.format() end
   index = index % #forms + 1
   local f = forms[index]
+  sent = sent + 1
+  local line = sent % 10
+  local body = f.body:gsub("lines%-" .. line .. "%-quantity=%d+", "lines-" .. line .. "-quantity=" .. (1 + sent % 97))
   return wrk.format("POST", f.url, {
     ["Cookie"] = "session=" .. f.cookie,
     ["HX-Request"] = "true",
     ["HX-Target"] = "save-status",
     ["X-CSRFToken"] = f.csrf,
     ["Content-Type"] = "application/x-www-form-urlencoded",
-  }, f.body)
+  }, body)
 end
 
 function done(summary, latency, requests)

@@ -3,7 +3,7 @@ connections, on SQLite and PostgreSQL, against the stack's floor (bench/baseline
 static file served the same way); queries per page at demo and bench size; the settlement PDF
 and the bulk export. Prints the table and writes bench/RESULTS.md.
 
-    bench/run [--duration 10] [--only sqlite|postgres] [--skip-pdf]
+    bench/run [--duration 10] [--only sqlite|postgres] [--skip-pdf] [--pages autosave,queue]
 """
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def stop(proc):
         proc.kill()
 
 
-def measure_db(kind, duration):
+def measure_db(kind, duration, only_pages=()):
     env = S.bench_env(kind, False)
     pages = {}
     for small in (True, False):
@@ -139,6 +139,8 @@ def measure_db(kind, duration):
         rows.append(dict(name=f"baseline: 50 of 10,000 rows ({len(html) / 1024:.0f} KB)", kind="base",
                          **wrk(BASE_PORT, "/rows?page=40", duration)))
         for small_page, page in zip(pages[True]["pages"], pages[False]["pages"]):
+            if only_pages and not any(word in page["name"] for word in only_pages):
+                continue
             if page["method"] == "GET":
                 for _ in range(4):
                     status, _ = get(APP_PORT, page["url"], page["cookie"])
@@ -210,6 +212,8 @@ def main():
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument("--skip-pdf", action="store_true")
+    parser.add_argument("--pages", default="", help="only the pages whose name holds one of these comma-separated words "
+                        "(the static file and the baseline always run)")
     parser.add_argument("--export-count", type=int, default=40,
                         help="settlements to export (200 = the whole programme; ~3 s each on this machine)")
     args = parser.parse_args()
@@ -223,7 +227,7 @@ def main():
     results = {}
     for kind in kinds:
         print(f"==> {kind}: wrk -t{THREADS} -c{CONNECTIONS} -d{args.duration}s per page")
-        results[kind] = measure_db(kind, args.duration)
+        results[kind] = measure_db(kind, args.duration, [w for w in args.pages.split(",") if w])
         print(table(kind, results[kind]), "\n", flush=True)
     pdf = None
     if not args.skip_pdf:
@@ -232,7 +236,8 @@ def main():
         pdf = (pdf_kind, *measure_pdf(pdf_kind, args.export_count))
     report = render(results, pdf, args.duration, time.time() - started)
     print(report)
-    (BENCH / "RESULTS.md").write_text(report)
+    # A run of some pages only leaves bench/RESULTS.md (the full run's) alone.
+    (OUT / "RESULTS-pages.md" if args.pages else BENCH / "RESULTS.md").write_text(report)
 
 
 def render(results, pdf, duration, elapsed):

@@ -8,6 +8,7 @@ from sqlalchemy import event
 from extensions import db
 from tests.applications.conftest import complete_application, leader_group, open_programme  # noqa: F401
 from tests.review.conftest import make_reviewers, scored, spread, staff, submitted  # noqa: F401
+from tests.settlement.conftest import _frozen_today, _immediate_tasks, awarded, finance, paid_award  # noqa: F401
 
 
 @contextlib.contextmanager
@@ -77,3 +78,67 @@ def test_same_query_count_at_two_sizes(page, app, client, auth, sized):
         auth.login(people[role].email)
         counts.append(queries(client, template.format(**ids)))
     assert counts[0] == counts[1], f"{page}: {counts[0]} queries with 2 applications, {counts[1]} with 6 (N+1)"
+
+
+def _budget_form(lines, version, changed_quantity):
+    data = {"version": str(version), "editor": "form-count"}
+    for i, line in enumerate(lines):
+        data.update({f"lines-{i}-category": line["category"], f"lines-{i}-item": line["item"],
+                     f"lines-{i}-unit_price_won": str(line["unit_price_won"]),
+                     f"lines-{i}-quantity": str(changed_quantity if i == 1 else line["quantity"]),
+                     f"lines-{i}-note": line["note"]})
+    return data
+
+
+def test_live_budget_check_runs_the_same_statements_for_3_or_10_lines(client, auth, complete_application):  # noqa: F811
+    """The autosave POST of the budget step (one quantity changed, as after a pause in typing):
+    the same statements for a short and a long budget, and a second save of the same run
+    updates its audit event instead of adding one (the same count again)."""
+    from blueprints.applications import services
+    from tests.applications.conftest import GOOD_LINES
+
+    counts = []
+    for n, email in ((3, "short@example.kr"), (10, "long@example.kr")):
+        leader, _, application = complete_application(email=email)
+        lines = [dict(GOOD_LINES[i % 3], item=f"품목 {i}") for i in range(n)]
+        services.save_budget(application, lines, based_on_version=None, user=leader)
+        db.session.commit()
+        auth.logout()
+        auth.login(email)
+        token = client.csrf_token()
+        headers = {"HX-Request": "true", "HX-Target": "save-status", "X-CSRFToken": token}
+        url = f"/applications/{application.id}/edit/budget"
+        for quantity in (7, 8):
+            with count_queries() as statements:
+                response = client.post(url, data=_budget_form(lines, application.version, quantity), headers=headers)
+            assert response.status_code == 200 and "저장됨" in response.get_data(as_text=True)
+            counts.append(len(statements))
+            db.session.refresh(application)
+            assert application.lines[1].quantity == quantity
+    assert len(set(counts)) == 1, f"autosave statements (3 lines ×2, 10 lines ×2): {counts}"
+
+
+def test_settlement_review_runs_the_same_statements_for_2_or_6_lines(client, auth, paid_award, finance):
+    from datetime import date
+
+    from blueprints.settlement import services as s
+    from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+
+    counts = []
+    for n, email in ((2, "a@example.kr"), (6, "b@example.kr")):
+        _, treasurer, award = paid_award(email=email)
+        for i in range(n):
+            s.save_expense(award, expense_in(description=f"재료 {i}", amount_won=10_000), user=treasurer,
+                           receipt=Upload(jpeg_bytes(), f"r{i}.jpg"))
+        s.save_session(award, held_on=date(2027, 4, 10), title="봄 숲놀이", place="불광천", content="숲에서 놀이",
+                       households=5, adults=6, children=7, outcome="즐거웠어요", user=treasurer)
+        settlement = s.settlement_for(award, create=True)
+        s.save_settlement(settlement, report_text="보고", interest_won=0, user=treasurer)
+        s.submit(settlement, user=treasurer)
+        db.session.commit()
+        auth.logout()
+        auth.login(finance.email)
+        counts.append(queries(client, f"/settlement/review/{settlement.id}"))
+        page = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
+        assert page.count('name="decision" value="recognised"') == n and page.count("영수증 보기") == n
+    assert counts[0] == counts[1], f"settlement review: {counts[0]} queries with 2 lines, {counts[1]} with 6"

@@ -1,5 +1,6 @@
 """Sign-up, sign-in, passwords and invitations; the admin's user and role management."""
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from sqlalchemy.orm import joinedload
 
 from blueprints.core.auth import ROLE_LABELS, authorize, login_required, permission_required, register_permission
 from blueprints.core.persistence import commit, get_or_404
@@ -15,13 +16,17 @@ from .models import User
 register_permission("manage_users", "admin")
 
 
+_WITH_ROLES = [joinedload(User.role_rows)]
+
+
 @bp.before_app_request
 def load_signed_in_user():
     g.user = None
     user_id = session.get("user_id")
     if user_id is None:
         return
-    user = db.session.get(User, user_id)
+    # The roles come in the same statement (every request reads them: one round trip, not two).
+    user = db.session.get(User, user_id, options=_WITH_ROLES)
     if user is None or not user.is_active or session.get("session_version") != user.session_version:
         session.clear()
         return

@@ -3,7 +3,8 @@
 They mutate, flush and record the audit event; the view commits once."""
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
@@ -172,36 +173,89 @@ def save_sessions(application: Application, sessions: list[dict], *, based_on_ve
     _touch(application, user, "plan", editor)
 
 
+_LINE_FIELDS = ("category", "item", "unit_price_won", "quantity", "amount_won", "note")
+
+
 def save_budget(application: Application, lines: list[dict], *, based_on_version: int | None, user,
-                editor: str = "") -> None:
-    """Replace the budget lines. Values that could not be read are saved as 0 (the form keeps
-    showing what was typed, with its message)."""
+                editor: str = "") -> bool:
+    """Make the budget lines these (by position: a changed line is updated, extra lines are
+    added or removed). Values that could not be read are saved as 0 (the form keeps showing
+    what was typed, with its message). When nothing differs from what is stored, nothing is
+    written (no new version, no audit event) and False is returned."""
     _editable(application)
     _guard_version(application, based_on_version, "budget", {"lines": lines}, user, editor)
-    application.lines.clear()
-    db.session.flush()
-    for position, line in enumerate(lines):
+    wanted = []
+    for line in lines:
         price, quantity = line.get("unit_price_won") or 0, line.get("quantity") or 0
-        application.lines.append(BudgetLine(position=position, category=line.get("category", ""),
-                                            item=line.get("item", ""), unit_price_won=price, quantity=quantity,
-                                            amount_won=price * quantity, note=line.get("note", "")))
-    application.requested_won = sum(l.amount_won for l in application.lines)
+        wanted.append(dict(category=line.get("category") or "", item=line.get("item") or "", unit_price_won=price,
+                           quantity=quantity, amount_won=price * quantity, note=line.get("note") or ""))
+    current = list(application.lines)
+    if len(current) == len(wanted) and all(
+            getattr(have, f) == want[f] for have, want in zip(current, wanted) for f in _LINE_FIELDS):
+        return False
+    for position, want in enumerate(wanted):
+        if position < len(current):
+            have = current[position]
+            have.position = position
+            for f in _LINE_FIELDS:
+                if getattr(have, f) != want[f]:
+                    setattr(have, f, want[f])
+        else:
+            application.lines.append(BudgetLine(position=position, **want))
+    for extra in current[len(wanted):]:
+        application.lines.remove(extra)
+    application.requested_won = sum(w["amount_won"] for w in wanted)
     _touch(application, user, "budget", editor)
+    return True
+
+
+# Autosave saves on every pause in typing. The audit trail keeps one "application.saved" event
+# per run of saves of one section by one person, with nothing else saved in between, for at most
+# this long from its first save: the event is updated (versions, number of saves, last time)
+# instead of a new row per pause.
+SAVE_EVENT_WINDOW = timedelta(minutes=10)
 
 
 def _touch(application: Application, user, section: str, editor: str = "") -> None:
+    now = utcnow()
     application.updated_by_id = user.id
-    application.updated_at = utcnow()
+    application.updated_at = now
     # The version this save will produce (the version column bumps on flush).
+    version = application.version + 1
     marks = dict(application.section_marks or {})
-    marks[section] = {"version": application.version + 1, "editor": (editor or "")[:32]}
+    previous = marks.get(section) or {}
+    started = previous.get("audit_at")
+    coalesce = (started is not None and previous.get("user") == user.id
+                and previous.get("version") == application.version  # no other save since
+                and now - datetime.fromisoformat(started) < SAVE_EVENT_WINDOW)
+    mark = {"version": version, "editor": (editor or "")[:32], "user": user.id,
+            "audit_at": started if coalesce else now.isoformat(),
+            "first_version": previous.get("first_version", previous.get("version")) if coalesce else version,
+            "saves": previous.get("saves", 1) + 1 if coalesce else 1}
+    marks[section] = mark
     application.section_marks = marks
     try:
         db.session.flush()  # a concurrent writer of the same row raises StaleDataError here
     except StaleDataError as exc:
         raise ApplicationError("다른 담당자가 동시에 저장했습니다. 페이지를 새로 고쳐 주세요.") from exc
-    # Autosave happens on every pause in typing: audit the save, not every keystroke's content.
-    audit.record("application.saved", application, summary=f"{section} 저장 (v{application.version})")
+    # Audit the save, not every keystroke's content.
+    if coalesce:
+        summary = (f"{section} 저장 (v{mark['first_version']}–v{version}, {mark['saves']}회, "
+                   f"마지막 {to_kst(now):%H:%M:%S})")
+        changes = json.dumps({"before": {"version": mark["first_version"]},
+                              "after": {"version": version, "saves": mark["saves"], "last_saved_at": now.isoformat()}})
+        updated = db.session.execute(
+            update(audit.AuditEvent)
+            .where(audit.AuditEvent.object_type == "application", audit.AuditEvent.object_id == str(application.id),
+                   audit.AuditEvent.action == "application.saved", audit.AuditEvent.actor_id == user.id,
+                   audit.AuditEvent.created_at == datetime.fromisoformat(started))
+            .values(summary=summary, changes=changes).execution_options(synchronize_session=False))
+        if updated.rowcount == 1:
+            return
+        # The run's event is gone (never expected): record this save on its own.
+    event = audit.record("application.saved", application, object_id=application.id, actor=user,
+                         summary=f"{section} 저장 (v{version})")
+    event.created_at = now  # the key the next save of this run finds the event by
 
 
 def add_attachment(application: Application, upload, label: str, *, user) -> ApplicationAttachment:

@@ -5,6 +5,7 @@ import io
 
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, lazyload, load_only
 from wtforms import SearchField, SelectField
 from wtforms.validators import Optional
 
@@ -45,8 +46,19 @@ class ListFilterForm(BaseForm):
                                       ("district", "자치구순"), ("warnings", "경고 많은 순")], validators=[Optional()])
 
 
+LIST_COLUMNS = (Application.group_id, Application.programme_id, Application.status, Application.requested_won,
+                Application.warning_count, Application.submitted_at, Application.version)
+
+
 def filtered(programme: Programme, form: ListFilterForm):
-    stmt = select(Application).join(Group, Group.id == Application.group_id).where(Application.programme_id == programme.id)
+    # Only the columns the list shows: the database sorts whole rows before it can skip to page
+    # 40, and the programme (the page's own, already in the session) is not joined into every
+    # row, where its rules JSON (~13 KB) would be sorted along and decoded per row. The group
+    # comes from the join the filters use (not a second join).
+    stmt = (select(Application).join(Group, Group.id == Application.group_id)
+            .where(Application.programme_id == programme.id)
+            .options(load_only(*LIST_COLUMNS), lazyload(Application.programme),
+                     contains_eager(Application.group).load_only(Group.name, Group.reg_no, Group.district)))
     if form.q.data:
         like = f"%{form.q.data}%"
         stmt = stmt.where(Group.name.like(like) | Group.reg_no.like(like))

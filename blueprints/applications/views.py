@@ -176,8 +176,9 @@ def budget_step(application):
         return _page(application, "budget", form=form, check=services.check_budget(application),
                      categories=category_choices(programme))
     form = BudgetForm()
+    choices = category_choices(programme)
     for entry in form.lines:
-        entry.form.category.choices = category_choices(programme)
+        entry.form.category.choices = choices
     form.validate()
     action = request.form.get("row_action", "")
     rows = rows_from_form(form.lines, ("category", "item", "unit_price_won", "quantity", "note"))

@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import re
 from copy import deepcopy
+from functools import lru_cache
 from datetime import date, datetime
 
 MAX_WON = 10_000_000_000  # 100억원: anything above is a typing mistake for this programme
@@ -272,6 +273,7 @@ _SPACE_RE = re.compile(r"\s+")
 _PARTICLES = "을를이가은는과와도값만의로"
 
 
+@lru_cache(maxsize=2048)  # compiled once per keyword: the live budget check runs this per line per keystroke
 def _keyword_pattern(keyword: str) -> re.Pattern:
     words = [re.escape(w) for w in keyword.split()]
     core = r"\s*".join(words)
@@ -280,6 +282,11 @@ def _keyword_pattern(keyword: str) -> re.Pattern:
         return re.compile(rf"(?<![0-9A-Za-z가-힣]){core}(?=$|[^0-9A-Za-z가-힣]|[{_PARTICLES}](?![가-힣]))",
                           re.IGNORECASE)
     return re.compile(core, re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _any_keyword(keywords: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(r"\s*".join(re.escape(w) for w in k.split()) for k in keywords), re.IGNORECASE)
 
 
 def match_prohibited(text: str, rules: dict) -> list[dict]:
@@ -293,7 +300,13 @@ def match_prohibited(text: str, rules: dict) -> list[dict]:
     found = []
     if not text.strip():
         return found
-    for item in rules.get("prohibited_items", []):
+    items = rules.get("prohibited_items", [])
+    # Most lines hold no keyword at all: one search for any of them first (a superset of the
+    # exact patterns below, which only add word boundaries for one-syllable keywords).
+    keywords = tuple(k.strip() for item in items for k in item.get("keywords", []) if k.strip())
+    if not keywords or not _any_keyword(keywords).search(text):
+        return found
+    for item in items:
         for keyword in item.get("keywords", []):
             if keyword.strip() and _keyword_pattern(keyword.strip()).search(text):
                 found.append({"label": item["label"], "keyword": keyword})

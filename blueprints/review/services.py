@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
 
 from blueprints.accounts.models import User, UserRole
 from blueprints.applications.models import Application
@@ -339,10 +339,26 @@ def assignment_panel(application: Application) -> list[dict]:
 # Scoring ------------------------------------------------------------------------------------
 
 def my_assignments(user: User) -> list[ReviewAssignment]:
+    """The queue's rows (totals: ``score_totals``). The frozen snapshot and the draft's marks
+    (JSON, decoded per row) stay unloaded, and the few programmes (their rules JSON) load once
+    each, not once per row."""
     return db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.reviewer_id == user.id,
                                                              ReviewAssignment.status != "declined")
-                              .options(selectinload(ReviewAssignment.scores))
+                              .options(lazyload(ReviewAssignment.reviewer),  # the signed-in user, in the session
+                                       joinedload(ReviewAssignment.application).options(
+                                           defer(Application.snapshot), defer(Application.section_marks),
+                                           selectinload(Application.programme)))
                               .order_by(ReviewAssignment.status, ReviewAssignment.id)).unique().all()
+
+
+def score_totals(items: list[ReviewAssignment]) -> dict[int, int]:
+    """{assignment id: total of its scores} for the assignments that have score rows (one
+    aggregate query instead of loading every score row)."""
+    if not items:
+        return {}
+    return dict(db.session.execute(
+        select(Score.assignment_id, func.coalesce(func.sum(Score.score), 0))
+        .where(Score.assignment_id.in_([item.id for item in items])).group_by(Score.assignment_id)).all())
 
 
 def progress(user: User) -> tuple[int, int]:

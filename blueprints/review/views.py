@@ -29,6 +29,7 @@ def inject_review_progress():
 @permission_required("do_review")
 def mine():
     items = services.my_assignments(g.user)
+    totals = services.score_totals(items)
     done, total = services.progress(g.user)
     settings = {}
     for item in items:
@@ -36,7 +37,7 @@ def mine():
         if programme.id not in settings:
             settings[programme.id] = services.settings_for(programme)
     commit()  # settings rows created on first sight
-    return render("review/mine.html", items=items, done=done, total=total, settings=settings)
+    return render("review/mine.html", items=items, totals=totals, done=done, total=total, settings=settings)
 
 
 def _load(assignment_id: int, action: str) -> ReviewAssignment:

@@ -307,11 +307,11 @@ def draft_report(award) -> str:
     return "\n".join(lines)
 
 
-def figures(settlement: Settlement):
+def figures(settlement: Settlement, rows: list[Expense] | None = None):
     """The refund figures now (recognised = lines judged 인정; before review, everything
-    without a hard issue counts as claimed)."""
+    without a hard issue counts as claimed). ``rows``: the award's expenses, if loaded already."""
     award = settlement.award
-    rows = expenses(award)
+    rows = expenses(award) if rows is None else rows
     spent = sum(e.amount_won for e in rows)
     reviewed = any(e.review_status != "pending" for e in rows)
     recognised = sum(e.amount_won for e in rows if e.review_status == "recognised") if reviewed else spent
@@ -320,15 +320,16 @@ def figures(settlement: Settlement):
                           recognised_lines_won=recognised, truncate_10won=truncate_setting(award.programme.rules))
 
 
-def totals_by_category(settlement: Settlement) -> list[dict]:
-    """정산총괄표: per category planned / spent / recognised / not recognised."""
+def totals_by_category(settlement: Settlement, rows: list[Expense] | None = None) -> list[dict]:
+    """정산총괄표: per category planned / spent / recognised / not recognised. ``rows``: the
+    award's expenses, if loaded already."""
     award = settlement.award
     rules = award.programme.rules
     planned = planned_by_category(award)
     out: dict[str, dict] = {}
     for code, amount in planned.items():
         out.setdefault(code, dict(code=code, planned=0, spent=0, recognised=0, not_recognised=0))["planned"] = amount
-    for e in expenses(award):
+    for e in (expenses(award) if rows is None else rows):
         row = out.setdefault(e.category, dict(code=e.category, planned=0, spent=0, recognised=0, not_recognised=0))
         row["spent"] += e.amount_won
         if e.review_status == "recognised":

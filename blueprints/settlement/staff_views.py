@@ -3,9 +3,9 @@ submission), return for fixes, approve, record the refund; a programme's settlem
 bulk ZIP of PDFs (background job with a progress bar) and the exports."""
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
-from blueprints.core.auth import authorize, permission_required, register_permission
+from blueprints.core.auth import authorize, can, permission_required, register_permission
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import render
 from blueprints.core.persistence import commit, get_or_404
@@ -21,11 +21,17 @@ register_permission("list_settlements", "finance", "staff")
 
 
 def _review_page(settlement, *, status=200, refund_form=None, return_form=None, line_errors=None):
+    # The expenses load once for the lines, the figures and the totals; the receipt's file row
+    # is not needed (the line only links to it by id).
+    rows = db.session.scalars(select(Expense).where(Expense.award_id == settlement.award_id)
+                              .options(lazyload(Expense.receipt))
+                              .order_by(Expense.spent_on, Expense.seq)).all()
+    changes = services.diff(settlement.previous_snapshot, settlement.snapshot)
     return render("settlement/review.html", settlement=settlement, award=settlement.award,
-                  rows=services.expenses(settlement.award), figures=services.figures(settlement),
-                  categories=services.totals_by_category(settlement),
-                  changes=services.diff(settlement.previous_snapshot, settlement.snapshot),
-                  changed_seqs={c["seq"] for c in services.diff(settlement.previous_snapshot, settlement.snapshot) if c["seq"]},
+                  rows=rows, figures=services.figures(settlement, rows),
+                  categories=services.totals_by_category(settlement, rows),
+                  changes=changes, changed_seqs={c["seq"] for c in changes if c["seq"]},
+                  can_review=can(g.user, "review", settlement),
                   refund_form=refund_form or _refund_form(settlement), return_form=return_form or ReturnForm(),
                   line_errors=line_errors or {}, review_form=ReviewLineForm(), status=status,
                   fragments={"review-side": "side"})
@@ -71,7 +77,7 @@ def review_line(settlement_id, expense_id):
     if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true":
         response = render("settlement/review.html", fragments={f"line-{expense.id}": "line"}, e=expense,
                           settlement=settlement, line_error=error, review_form=ReviewLineForm(),
-                          changed_seqs=set(), status=422 if error else 200)
+                          can_review=can(g.user, "review", settlement), changed_seqs=set(), status=422 if error else 200)
         from blueprints.core.htmx import set_htmx_headers
 
         return set_htmx_headers(response, trigger="review-changed")

@@ -191,3 +191,98 @@ def test_group_eligibility_rules_block_submission(complete_application):
     assert "eligibility_child_age" in {i.code for i in result.hard}
     with pytest.raises(services.ApplicationError):
         services.submit(application, user=leader)
+
+
+def test_budget_save_updates_changed_lines_in_place_and_skips_an_unchanged_save(complete_application):
+    leader, _, application = complete_application()
+    ids = [line.id for line in application.lines]
+    version, events = application.version, count_events("application.saved")
+    # The same lines again (an autosave after a pause without a change): nothing is written.
+    assert services.save_budget(application, [dict(l) for l in GOOD_LINES], based_on_version=version, user=leader,
+                                editor="form-1") is False
+    db.session.commit()
+    assert application.version == version and count_events("application.saved") == events
+    # One quantity changed: that line is updated in place, the others untouched, the total follows.
+    changed = [dict(l) for l in GOOD_LINES]
+    changed[1]["quantity"] = 30
+    assert services.save_budget(application, changed, based_on_version=version, user=leader, editor="form-1") is True
+    db.session.commit()
+    db.session.expire_all()
+    application = db.session.get(Application, application.id)
+    assert [l.id for l in application.lines] == ids and application.version == version + 1
+    assert [l.amount_won for l in application.lines] == [200_000, 150_000, 60_000]
+    assert application.requested_won == 410_000
+    # A line added at the end and then the first removed: positions stay 0..n-1, in order.
+    grown = changed + [dict(category="books", item="그림책", unit_price_won=12_000, quantity=5, note="")]
+    services.save_budget(application, grown, based_on_version=application.version, user=leader, editor="form-1")
+    services.save_budget(application, grown[1:], based_on_version=application.version, user=leader, editor="form-1")
+    db.session.commit()
+    db.session.expire_all()
+    application = db.session.get(Application, application.id)
+    assert [(l.position, l.item) for l in application.lines] == [(0, "만들기 재료"), (1, "과일 간식"), (2, "그림책")]
+    assert application.requested_won == 150_000 + 60_000 + 60_000
+
+
+def test_an_unchanged_save_from_a_stale_form_still_records_the_conflict(complete_application):
+    """Skipping an unchanged save never skips the version check: the other form's newer save
+    is still reported to the person looking at an older version."""
+    leader, treasurer, application = complete_application()
+    seen = application.version
+    newer = [dict(l) for l in GOOD_LINES]
+    newer[0]["quantity"] = 25
+    services.save_budget(application, newer, based_on_version=seen, user=treasurer, editor="form-T")
+    db.session.commit()
+    with pytest.raises(services.VersionConflict):
+        services.save_budget(application, newer, based_on_version=seen, user=leader, editor="form-L")
+    assert count_events("application.save_conflict") == 1
+
+
+def _saved_events(application):
+    return db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "application.saved", AuditEvent.object_id == str(application.id))
+        .order_by(AuditEvent.id)).all()
+
+
+def _lines_with(quantity):
+    lines = [dict(l) for l in GOOD_LINES]
+    lines[0]["quantity"] = quantity
+    return lines
+
+
+def test_autosaves_of_one_person_and_section_share_one_audit_event(complete_application, monkeypatch):
+    leader, treasurer, application = complete_application()
+    clock = [now_utc() + timedelta(hours=1)]  # (the set-up's own saves are a run of their own)
+    monkeypatch.setattr(services, "utcnow", lambda: clock[0])
+    before = len(_saved_events(application))
+
+    def save(user, quantity, minutes, section="budget"):
+        clock[0] += timedelta(minutes=minutes)
+        if section == "budget":
+            services.save_budget(application, _lines_with(quantity), based_on_version=application.version,
+                                 user=user, editor=f"form-{user.id}")
+        else:
+            services.save_statements(application, purpose=f"목적 {quantity}", need="필요", other_funding=False,
+                                     other_funding_detail="", based_on_version=application.version, user=user,
+                                     editor=f"form-{user.id}")
+        db.session.commit()
+
+    first_at = clock[0] + timedelta(minutes=1)
+    save(leader, 21, 1)
+    save(leader, 22, 1)
+    save(leader, 23, 2)                       # three pauses of the leader: one event
+    events = _saved_events(application)[before:]
+    assert len(events) == 1
+    event = events[0]
+    assert event.actor_id == leader.id and event.created_at == first_at
+    assert "3회" in event.summary and event.changes_dict["after"]["saves"] == 3
+    assert event.changes_dict["after"]["version"] == application.version
+    assert event.changes_dict["after"]["last_saved_at"] == clock[0].isoformat()
+
+    save(treasurer, 24, 1)                    # someone else in between: their own event
+    save(leader, 25, 1)                       # and the leader's next save starts a new one
+    save(leader, 26, 1, section="purpose")    # another section: a new one
+    save(leader, 27, 1, section="purpose")    # (coalesced with the previous purpose save)
+    save(leader, 28, 11, section="purpose")   # past the 10-minute window from the event's start: new
+    actors = [(e.actor_id, e.summary.split()[0]) for e in _saved_events(application)[before:]]
+    assert actors == [(leader.id, "budget"), (treasurer.id, "budget"), (leader.id, "budget"),
+                      (leader.id, "purpose"), (leader.id, "purpose")]

@@ -2,6 +2,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from blueprints.core.timeutil import kst_datetime
 from blueprints.programmes import rules as R
@@ -138,3 +140,29 @@ def test_validate_tiers_and_rubric():
 def test_slug_is_unique():
     assert R.slug("Snack", {"snack"}) == "snack_2"
     assert R.slug("간식", set(), "category") == "category"
+
+
+_DEFAULTS = programme_fields_from_defaults()["rules"]
+
+
+def _match_each_keyword(text, rules):
+    """match_prohibited without its one-search pre-check (every keyword's own pattern)."""
+    text = R._SPACE_RE.sub(" ", text or "")
+    found = []
+    for item in rules.get("prohibited_items", []):
+        for keyword in item.get("keywords", []):
+            if keyword.strip() and R._keyword_pattern(keyword.strip()).search(text):
+                found.append({"label": item["label"], "keyword": keyword})
+                break
+    return found if text.strip() else []
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.sampled_from(["술", "미술", "맥 주", "포인트충전", "포인트 충전", "간식", "술을", "기술",
+                                       "SOJU", "노래방", "상품권", "과일", " ", "\t", "사과", "주류", "a"]),
+                      max_size=6),
+       extra=st.text(max_size=8))
+def test_the_pre_check_never_changes_what_is_found(words, extra):
+    rules = _DEFAULTS
+    text = " ".join(words) + extra
+    assert R.match_prohibited(text, rules) == _match_each_keyword(text, rules)

@@ -1,6 +1,7 @@
 """Review pages: who may read what, blind review, score validation and lock, live total,
 the staff's pages, the simulator and publishing, minutes."""
 import io
+import re
 
 import pytest
 from sqlalchemy import select
@@ -123,6 +124,24 @@ def test_draft_then_submit_then_locked(client, auth, two_reviewers):
     assert again.status_code == 422 and "제출한 심사는 고칠 수 없습니다" in again.get_data(as_text=True)
     assert db.session.get(ReviewAssignment, a1.id).total == 81
     assert "제출 <strong>1</strong> / 배정 1건" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_queue_shows_each_assignments_own_total(client, auth, two_reviewers, make_reviewers, staff):
+    """The queue sums score rows in the database (not loading them): a draft's partial total,
+    a submitted total, and '-' where nothing was scored, each on its own row."""
+    programme, apps, (r1, _), (a1, _) = two_reviewers
+    extra = services.assign(apps[1], r1, user=staff)
+    db.session.commit()
+    auth.login(r1.email)
+    client.post_form(f"/review/assignment/{a1.id}", {"score-need": "12", "score-plan": "9", "action": "save"})
+    rows = re.findall(r"<tr>(.*?)</tr>", client.get("/review/mine").get_data(as_text=True), re.S)
+    by_app = {app.id: next(r for r in rows if f"신청서 #{app.id}<" in r) for app in apps}
+    assert "<td>21</td>" in by_app[apps[0].id]
+    assert "<td>-</td>" in by_app[apps[1].id]
+    client.post_form(f"/review/assignment/{extra.id}", {**_form(programme, 77), "action": "submit"})
+    rows = re.findall(r"<tr>(.*?)</tr>", client.get("/review/mine").get_data(as_text=True), re.S)
+    assert "<td>77</td>" in next(r for r in rows if f"신청서 #{apps[1].id}<" in r)
+    assert "<td>21</td>" in next(r for r in rows if f"신청서 #{apps[0].id}<" in r)
 
 
 def test_live_total_is_a_fragment(client, auth, two_reviewers):
