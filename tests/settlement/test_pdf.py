@@ -126,3 +126,18 @@ def test_zip_job_and_cli(big_settlement, finance, client, auth, runner, tmp_path
     assert "증빙-060" in csv_text and "불인정" in csv_text
     assert client.get("/disbursement/payments.csv").status_code == 200
     assert "미지급" in client.get("/disbursement/").get_data(as_text=True)
+
+
+def test_pdf_user_agent_stylesheet_has_no_ignored_rule():
+    """pdf_ua.css replaces WeasyPrint's HTML5 sheet: a rule it ignores would silently change every document."""
+    from weasyprint import CSS
+
+    from blueprints.core.pdf import UA_STYLESHEET
+
+    warnings = WeasyWarnings()
+    logging.getLogger("weasyprint").addHandler(warnings)
+    try:
+        CSS(string=UA_STYLESHEET.read_text())
+    finally:
+        logging.getLogger("weasyprint").removeHandler(warnings)
+    assert not [r.getMessage() for r in warnings.records]
