@@ -36,6 +36,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+    # Settlement PDF cache and ZIP exports; beside UPLOAD_DIR when unset (pdf-cache/, exports/).
+    PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR") or None
+    EXPORT_DIR = os.environ.get("EXPORT_DIR") or None
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
 
     # Mail: the outbox is always written; SMTP delivers when MAIL_SERVER is set,

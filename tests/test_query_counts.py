@@ -39,6 +39,9 @@ PAGES = {
     "budget step": ("leader", "/applications/{app}/edit/budget"),
     "reviewer queue": ("reviewer", "/review/mine"),
     "score matrix": ("staff", "/review/programme/{programme}/matrix"),
+    "score matrix (filtered, sorted, all reviewers)": (
+        "staff", "/review/programme/{programme}/matrix?district=마포구&status=complete&min_spread=0&sort=spread"
+                 "&calibration=all"),
     "ranking": ("staff", "/review/programme/{programme}/ranking"),
     "group page": ("leader", "/groups/{group}"),
     "dashboard": ("leader", "/dashboard"),

@@ -56,6 +56,37 @@ def storage_path(sha256: str) -> Path:
     return Path(current_app.config["UPLOAD_DIR"]) / sha256[:2] / sha256[2:4] / sha256
 
 
+def print_copy(stored: StoredFile, width_mm: float, height_mm: float, dpi: int = 150) -> Path:
+    """The stored image as a document prints it: scaled down to ``dpi`` in a box of width ×
+    height mm, as a JPEG kept beside the uploads (``print/``, made once per file and box).
+    A PDF embeds images as they are, so a 2000-px photo printed 10 cm high would carry three
+    times the pixels the page can show, in every document and every export. Small images and
+    non-images come back as the original file."""
+    source = stored.path()
+    if not stored.is_image:
+        return source
+    box = (round(width_mm / 25.4 * dpi), round(height_mm / 25.4 * dpi))
+    target = Path(current_app.config["UPLOAD_DIR"]) / "print" / f"{stored.sha256}-{box[0]}x{box[1]}.jpg"
+    if target.exists():
+        return target
+    try:
+        with Image.open(source) as image:
+            if image.width <= box[0] and image.height <= box[1]:
+                return source
+            image.draft("RGB", box)   # JPEG: decode at a reduced scale straight away
+            image = image.convert("RGBA")
+            flat = Image.new("RGB", image.size, "white")
+            flat.paste(image, mask=image.getchannel("A"))
+            flat.thumbnail(box, Image.LANCZOS)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            part = target.with_suffix(".part")
+            flat.save(part, "JPEG", quality=85, optimize=True)
+            part.replace(target)
+    except (OSError, ValueError):   # unreadable: the document shows the original (or its placeholder)
+        return source
+    return target
+
+
 def sniff(data: bytes) -> str | None:
     """The file's real kind from its first bytes, whatever its name says."""
     if data.startswith(b"%PDF-"):

@@ -2,7 +2,9 @@
 
 The font and its FontConfiguration are built once per process: re-reading the font per
 document cost seconds each time (see MEASURED.md). Only our own static files may be
-fetched while rendering; no file: or remote URLs.
+fetched while rendering; no file: or remote URLs. Documents get our own small user-agent
+stylesheet (pdf_ua.css) instead of WeasyPrint's HTML5 one, whose ~300 selectors every element
+was matched against.
 """
 import atexit
 import logging
@@ -52,29 +54,40 @@ def _restricted_fetcher():
     return RestrictedFetcher(allowed_protocols={"file", "data"})
 
 
+UA_STYLESHEET = Path(__file__).with_name("pdf_ua.css")
+
+
 def _shared_resources():
-    """(FontConfiguration, font stylesheet, URL fetcher) — created once per process."""
+    """(FontConfiguration, font stylesheet, URL fetcher, HTML class) — created once per process."""
     with _lock:
         if "font_config" not in _shared:
-            from weasyprint import CSS
+            from weasyprint import CSS, HTML
             from weasyprint.text.fonts import FontConfiguration
 
             fetcher = _restricted_fetcher()
             font_config = FontConfiguration()
             font_sheet = CSS(string=_font_css(), font_config=font_config, url_fetcher=fetcher)
-            _shared.update(font_config=font_config, font_sheet=font_sheet, fetcher=fetcher)
-        return _shared["font_config"], _shared["font_sheet"], _shared["fetcher"]
+            ua_sheet = CSS(filename=str(UA_STYLESHEET))
+
+            class DocumentHTML(HTML):
+                """WeasyPrint's HTML with our small user-agent stylesheet (pdf_ua.css)."""
+
+                def _ua_stylesheets(self, forms=False):
+                    return [ua_sheet]
+
+            _shared.update(font_config=font_config, font_sheet=font_sheet, fetcher=fetcher, html=DocumentHTML)
+        return _shared["font_config"], _shared["font_sheet"], _shared["fetcher"], _shared["html"]
 
 
 def render_pdf(template: str, *, stylesheet: str = "pdf/pdf.css", **context) -> bytes:
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS
 
-    font_config, font_sheet, fetcher = _shared_resources()
+    font_config, font_sheet, fetcher, html_class = _shared_resources()
     html = render_template(template, **context)
     # The stylesheet is read as a file, never through Jinja (autoescape breaks quotes in CSS).
     css_path = Path(current_app.root_path) / "templates" / stylesheet
     page_sheet = CSS(filename=str(css_path), font_config=font_config, url_fetcher=fetcher)
-    document = HTML(string=html, base_url=current_app.static_folder + "/", url_fetcher=fetcher)
+    document = html_class(string=html, base_url=current_app.static_folder + "/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[font_sheet, page_sheet], font_config=font_config)
 
 

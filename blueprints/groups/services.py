@@ -19,6 +19,7 @@ from blueprints.core import audit
 from blueprints.core.audit import AuditEvent
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
+from blueprints.core.paging import Page
 from blueprints.core.timeutil import today_kst
 from extensions import db
 
@@ -343,46 +344,6 @@ def search_groups(page: int = 1, per_page: int = 20, **filters):
     page = min(max(1, page), pages)
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=[(row[0], row[1]) for row in rows], page=page, per_page=per_page, total=total)
-
-
-@dataclass
-class Page:
-    """The pagination interface the `pagination` macro expects (like Flask-SQLAlchemy's)."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-    def iter_pages(self, left_edge=1, right_edge=1, left_current=2, right_current=2):
-        last = 0
-        for num in range(1, self.pages + 1):
-            if (num <= left_edge or num > self.pages - right_edge
-                    or self.page - left_current <= num <= self.page + right_current):
-                if last + 1 != num:
-                    yield None
-                yield num
-                last = num
 
 
 # Export -----------------------------------------------------------------------------------

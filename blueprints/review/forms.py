@@ -5,6 +5,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from blueprints.core.forms import BaseForm
 from blueprints.programmes.forms import KSTDateTimeField, MoneyField
+from data.districts import SEOUL_DISTRICTS
 
 from .conflicts import DECLARATION_KINDS
 from .models import DECLINE_KINDS
@@ -85,3 +86,24 @@ class PublishForm(BaseForm):
                                default="교부결정 통지일로부터 7일 이내에 수락해 주세요. 보조금 전용 카드로만 집행합니다.")
     share_feedback = BooleanField("미선정 모임에 심사 의견 공개(심사위원 이름 없이)")
     confirm = BooleanField("결과를 공개하면 되돌릴 수 없음을 확인했습니다", validators=[InputRequired("확인란에 표시해 주세요.")])
+
+
+MATRIX_FILTERS = {"pending": "미제출 심사 있음", "complete": "모든 심사 제출", "disagree": "위원 간 편차 큼",
+                  "selected": "선정", "not_selected": "미선정"}
+MATRIX_SORTS = {"id": "신청번호순", "score_desc": "평균 높은 순", "score_asc": "평균 낮은 순",
+                "spread": "최고·최저 차이 큰 순", "sd": "표준편차 큰 순", "pending": "미제출 많은 순",
+                "district": "자치구순"}
+
+
+class MatrixFilterForm(BaseForm):
+    """The score matrix's filters and sort (a GET form: no CSRF). The reviewer choices are the
+    programme's reviewers, set by the view."""
+
+    class Meta:
+        csrf = False
+
+    district = SelectField("자치구", choices=[("", "전체")] + [(d, d) for d in SEOUL_DISTRICTS], validators=[Optional()])
+    reviewer = SelectField("심사위원", choices=[("", "전체")], validators=[Optional()], validate_choice=False)
+    status = SelectField("상태", choices=[("", "전체")] + list(MATRIX_FILTERS.items()), validators=[Optional()])
+    min_spread = KInt("최고·최저 차이(점 이상)", validators=[Optional(), NumberRange(0, 1000, "0 이상의 점수로 입력해 주세요.")])
+    sort = SelectField("정렬", choices=list(MATRIX_SORTS.items()), validators=[Optional()])

@@ -119,7 +119,7 @@ class Calibration:
     flagged: bool
 
 
-def _median(values: list[int]) -> float:
+def median(values: list[int]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
     return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
@@ -135,7 +135,7 @@ def calibration(matrix: dict[int, dict[int, int]], threshold: int, min_compared:
     for row in matrix.values():
         if len(row) < 2:
             continue
-        middle = _median(list(row.values()))
+        middle = median(list(row.values()))
         for reviewer, total in row.items():
             diffs.setdefault(reviewer, []).append(total - middle)
     result = {}

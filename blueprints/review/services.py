@@ -3,6 +3,7 @@ scoring, reopening, the score matrix and ranking, selection scenarios, reminders
 They mutate, flush and record the audit event; the view commits once."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -14,6 +15,7 @@ from blueprints.applications.models import Application
 from blueprints.core import audit
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
+from blueprints.core.paging import Page
 from blueprints.core.persistence import lock_row
 from blueprints.core.timeutil import end_of_day_kst, to_kst
 from blueprints.groups.models import Group
@@ -468,6 +470,172 @@ def matrix(programme: Programme) -> dict:
                          pending=sum(1 for i in cells.values() if i.status == "assigned")))
     calib = S.calibration(totals_matrix, settings.calibration_points)
     return dict(rows=rows, reviewers=[people[r] for r in reviewer_ids], calibration=calib, settings=settings)
+
+
+MATRIX_STATUSES = ("submitted", "under_review", "selected", "not_selected")
+MATRIX_PER_PAGE = 50
+
+
+@dataclass(slots=True)
+class MatrixCell:
+    reviewer_id: int
+    name: str
+    status: str            # assigned | declined | submitted
+    total: int
+    off: float | None      # total − the row's median, when submitted and there are two totals or more
+
+
+@dataclass(slots=True)
+class MatrixRow:
+    id: int
+    group_name: str
+    reg_no: str
+    district: str
+    status: str
+    cells: list[MatrixCell]
+    score: Fraction | None
+    sd: float | None
+    spread: int | None
+    disagree: bool
+    pending: int
+
+
+@dataclass(slots=True)
+class MatrixReviewer:
+    id: int
+    name: str
+    calibration: S.Calibration | None
+
+
+def _matrix_sort_key(sort: str):
+    # Floats, not the Fractions of the aggregate: sorting a thousand Fractions costs tens of ms.
+    keys = {
+        "score_desc": lambda r: (r["score_f"] is None, -(r["score_f"] or 0), r["id"]),
+        "score_asc": lambda r: (r["score_f"] is None, r["score_f"] or 0, r["id"]),
+        "spread": lambda r: (r["spread"] is None, -(r["spread"] or 0), r["id"]),
+        "sd": lambda r: (r["sd"] is None, -(r["sd"] or 0), r["id"]),
+        "pending": lambda r: (-r["pending"], r["id"]),
+        "district": lambda r: (r["district"], r["id"]),
+    }
+    return keys.get(sort, lambda r: r["id"])
+
+
+# Computed rows of a programme's matrix, per process: {programme id: (fingerprint, summary)}.
+_MATRIX_CACHE: dict[int, tuple[tuple, dict]] = {}
+
+
+def _matrix_fingerprint(programme: Programme, settings: ReviewSettings) -> tuple:
+    """What the matrix's figures depend on, in two index-range aggregates: the programme's
+    assignments (a submitted total only changes with its assignment: submitting, reopening,
+    unassigning and declining all write the assignment row, and submitted scores are locked),
+    its applications (status) and their groups (자치구), and the settings used."""
+    ra, app, grp = ReviewAssignment.__table__.c, Application.__table__.c, Group.__table__.c
+    assignments = db.session.execute(select(func.count(), func.sum(ra.id), func.max(ra.updated_at))
+                                     .where(ra.programme_id == programme.id)).one()
+    applications = db.session.execute(select(func.count(), func.sum(app.id), func.max(app.updated_at),
+                                             func.max(grp.updated_at))
+                                      .select_from(Application.__table__.join(Group.__table__, grp.id == app.group_id))
+                                      .where(app.programme_id == programme.id)).one()
+    return (tuple(assignments), tuple(applications), settings.aggregate, settings.disagreement_points,
+            settings.calibration_points)
+
+
+def _matrix_summary(programme: Programme, settings: ReviewSettings) -> dict:
+    """Every application's submitted totals, aggregate, spread, standard deviation and flags,
+    and the reviewers' calibration: two Core queries (one row per assignment, its total summed
+    in SQL), kept per process until the fingerprint changes."""
+    key = _matrix_fingerprint(programme, settings)
+    cached = _MATRIX_CACHE.get(programme.id)
+    if cached and cached[0] == key:
+        return cached[1]
+    ra, sc, app, grp = (ReviewAssignment.__table__.c, Score.__table__.c, Application.__table__.c,
+                        Group.__table__.c)
+    apps = db.session.execute(select(app.id, app.status, grp.district)
+                              .select_from(Application.__table__.join(Group.__table__, grp.id == app.group_id))
+                              .where(app.programme_id == programme.id, app.status.in_(MATRIX_STATUSES))
+                              .order_by(app.id)).all()
+    cells = db.session.execute(
+        select(ra.application_id, ra.reviewer_id, ra.status, func.coalesce(func.sum(sc.score), 0))
+        .select_from(ReviewAssignment.__table__.outerjoin(Score.__table__, sc.assignment_id == ra.id))
+        .where(ra.programme_id == programme.id)
+        .group_by(ra.id, ra.application_id, ra.reviewer_id, ra.status)).all()
+    by_app: dict[int, list[tuple[int, str, int]]] = {}
+    for application_id, reviewer, state, total in cells:
+        by_app.setdefault(application_id, []).append((reviewer, state, int(total)))
+    rows, totals_matrix = [], {}
+    for application_id, app_status, app_district in apps:
+        mine = by_app.get(application_id, [])
+        totals = {r: t for r, state, t in mine if state == "submitted"}
+        totals_matrix[application_id] = totals
+        values = list(totals.values())
+        score = S.aggregate(values, settings.aggregate)
+        rows.append(dict(
+            id=application_id, status=app_status, district=app_district, cells=mine,
+            score=score, score_f=float(score) if score is not None else None, sd=S.std_dev(values),
+            spread=max(values) - min(values) if len(values) >= 2 else None,
+            median=S.median(values) if len(values) >= 2 else None,
+            disagree=S.disagrees(values, settings.disagreement_points),
+            pending=sum(1 for _r, state, _t in mine if state == "assigned"),
+            reviewers=frozenset(r for r, state, _t in mine if state != "declined")))
+    summary = dict(rows=rows, calibration=S.calibration(totals_matrix, settings.calibration_points),
+                   reviewer_ids=sorted({r for _a, r, state, _t in cells if state != "declined"}))
+    if len(_MATRIX_CACHE) >= 16:
+        _MATRIX_CACHE.clear()
+    _MATRIX_CACHE[programme.id] = (key, summary)
+    return summary
+
+
+def matrix_page(programme: Programme, *, district: str | None = None, reviewer_id: int | None = None,
+                status: str | None = None, min_spread: int | None = None, sort: str = "id", page: int = 1,
+                per_page: int = MATRIX_PER_PAGE) -> dict:
+    """The score matrix one page at a time, for staff: the programme's applications in review
+    or decided, filtered (자치구, reviewer, status, spread at least ``min_spread`` points) and
+    sorted, each with its reviewers' totals (a short list per row rather than a column per
+    reviewer), aggregate, spread, standard deviation and flags; the reviewers with their
+    calibration over the whole programme. Only the page shown loads its groups' names; the
+    number of queries does not depend on the size."""
+    settings = settings_for(programme)
+    summary = _matrix_summary(programme, settings)
+    shown = summary["rows"]
+    if district:
+        shown = [r for r in shown if r["district"] == district]
+    if reviewer_id:
+        shown = [r for r in shown if reviewer_id in r["reviewers"]]
+    if status == "pending":
+        shown = [r for r in shown if r["pending"]]
+    elif status == "complete":
+        shown = [r for r in shown if not r["pending"] and r["score"] is not None]
+    elif status == "disagree":
+        shown = [r for r in shown if r["disagree"]]
+    elif status in ("selected", "not_selected"):
+        shown = [r for r in shown if r["status"] == status]
+    if min_spread is not None:
+        shown = [r for r in shown if r["spread"] is not None and r["spread"] >= min_spread]
+    if sort != "id":
+        shown = sorted(shown, key=_matrix_sort_key(sort))
+    pages = max(1, -(-len(shown) // per_page))
+    number = min(max(1, page), pages)
+    items = shown[(number - 1) * per_page:number * per_page]
+    app, grp = Application.__table__.c, Group.__table__.c
+    groups = {i: (name, reg_no) for i, name, reg_no in db.session.execute(
+        select(app.id, grp.name, grp.reg_no).select_from(Application.__table__.join(Group.__table__, grp.id == app.group_id))
+        .where(app.id.in_([r["id"] for r in items])))}
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(summary["reviewer_ids"]))).all())
+    page_rows = []
+    for row in items:
+        middle = row["median"]
+        cells = sorted((MatrixCell(r, names.get(r, "-"), state, t,
+                                   (t - middle) if middle is not None and state == "submitted" else None)
+                        for r, state, t in row["cells"]), key=lambda c: (c.name, c.reviewer_id))
+        name, reg_no = groups[row["id"]]
+        page_rows.append(MatrixRow(row["id"], name, reg_no, row["district"], row["status"], cells, row["score"],
+                                   row["sd"], row["spread"], row["disagree"], row["pending"]))
+    calibration = summary["calibration"]
+    people = sorted((MatrixReviewer(r, names.get(r, "-"), calibration.get(r)) for r in summary["reviewer_ids"]),
+                    key=lambda p: (p.name, p.id))
+    return dict(page=Page(items=page_rows, page=number, per_page=per_page, total=len(shown)), reviewers=people,
+                settings=settings, total=len(summary["rows"]),
+                flagged=sum(1 for r in summary["rows"] if r["disagree"]))
 
 
 def criterion_means(items: list[ReviewAssignment]) -> dict[str, Fraction]:

@@ -15,12 +15,13 @@ from blueprints.programmes.models import Programme
 from extensions import db
 
 from . import bp, documents, services
-from .forms import (AdjustForm, AssignForm, ConflictForm, ProfileForm, PublishForm, ReasonForm, ScenarioForm,
-                    SettingsForm)
+from .forms import (AdjustForm, AssignForm, ConflictForm, MatrixFilterForm, ProfileForm, PublishForm, ReasonForm,
+                    ScenarioForm, SettingsForm)
 from .models import ReviewAssignment, SelectionEntry, SelectionScenario
 from .scoring import AGGREGATES, COMMENT_RULES
 
 register_permission("manage_review", "staff")
+MATRIX_REVIEWERS_SHOWN = 20
 
 
 def _programme(programme_id: int) -> Programme:
@@ -207,9 +208,24 @@ def reopen(assignment_id):
 @permission_required("manage_review")
 def matrix(programme_id):
     programme = _programme(programme_id)
-    data = services.matrix(programme)
+    form = MatrixFilterForm(request.args)
+    form.validate()  # a value with an error is left out (and its message shown); the others still apply
+
+    def value(field):
+        return None if field.errors else (field.data or None)
+
+    reviewer = value(form.reviewer)
+    data = services.matrix_page(programme, district=value(form.district), status=value(form.status),
+                                reviewer_id=int(reviewer) if reviewer and reviewer.isdigit() else None,
+                                min_spread=None if form.min_spread.errors else form.min_spread.data,
+                                sort=value(form.sort) or "id", page=request.args.get("page", 1, type=int))
+    form.reviewer.choices = [("", "전체")] + [(str(p.id), p.name) for p in data["reviewers"]]
     commit()
-    return render("review/matrix.html", programme=programme, **data)
+    # A long list of reviewers shows the flagged ones unless all are asked for.
+    show_all = len(data["reviewers"]) <= MATRIX_REVIEWERS_SHOWN or request.args.get("calibration") == "all"
+    listed = data["reviewers"] if show_all else [p for p in data["reviewers"] if p.calibration and p.calibration.flagged]
+    return render("review/matrix.html", fragments={"matrix-results": "results", "matrix-filter": "results"},
+                  programme=programme, form=form, show_all_reviewers=show_all, listed=listed, **data)
 
 
 @bp.route("/programme/<int:programme_id>/ranking")

@@ -15,12 +15,17 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from blueprints.core.audit import AuditEvent
+from blueprints.core.files import print_copy
 from blueprints.core.models import utcnow
 from blueprints.core.pdf import render_pdf
 from extensions import db
 
 from . import checks, services
 from .models import REVIEW_LABELS
+
+# The printed box of a receipt image in pdf/settlement.html (.receipt img: the text width ×
+# max-height 105 mm); images are embedded pre-scaled to it at 150 dpi.
+RECEIPT_BOX_MM = (180, 105)
 
 
 def context(settlement) -> dict:
@@ -40,7 +45,8 @@ def context(settlement) -> dict:
             method=checks.METHOD_LABELS.get(e.method, e.method), approval_no=e.approval_no,
             participants=e.participants, review=REVIEW_LABELS[e.review_status], review_status=e.review_status,
             reason=e.review_reason,
-            receipt=(dict(kind=e.receipt.kind, uri=e.receipt.path().resolve().as_uri(), sha=e.receipt.sha256,
+            receipt=(dict(kind=e.receipt.kind, uri=print_copy(e.receipt, *RECEIPT_BOX_MM).resolve().as_uri(),
+                          sha=e.receipt.sha256,
                           path=str(e.receipt.path()), pages=pdf_page_count(e.receipt.path()) if e.receipt.kind == "pdf" else 0)
                      if e.receipt else None)))
     sessions = [dict(held_on=s.held_on.isoformat(), place=s.place, title=s.title, content=s.content,

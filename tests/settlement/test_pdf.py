@@ -90,6 +90,9 @@ def test_settlement_pdf_text_fonts_pages_and_cache(big_settlement, tmp_path, app
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     assert "PretendardGOV" in fonts and all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]
                                             if "PretendardGOV" in line)
+    # the 900 × 1200 photos are embedded pre-scaled to their printed box at 150 dpi (≤ 1063 × 620 px)
+    sizes = [image.image.size for page in PdfReader(str(path)).pages for image in page.images]
+    assert (465, 620) in sizes and max(h for _w, h in sizes) <= 620 and max(w for w, _h in sizes) <= 1063
     started = time.perf_counter()
     again, _ = settlement_pdf(big_settlement)
     assert again == data and time.perf_counter() - started < first / 3    # from the cache
@@ -123,3 +126,18 @@ def test_zip_job_and_cli(big_settlement, finance, client, auth, runner, tmp_path
     assert "증빙-060" in csv_text and "불인정" in csv_text
     assert client.get("/disbursement/payments.csv").status_code == 200
     assert "미지급" in client.get("/disbursement/").get_data(as_text=True)
+
+
+def test_pdf_user_agent_stylesheet_has_no_ignored_rule():
+    """pdf_ua.css replaces WeasyPrint's HTML5 sheet: a rule it ignores would silently change every document."""
+    from weasyprint import CSS
+
+    from blueprints.core.pdf import UA_STYLESHEET
+
+    warnings = WeasyWarnings()
+    logging.getLogger("weasyprint").addHandler(warnings)
+    try:
+        CSS(string=UA_STYLESHEET.read_text())
+    finally:
+        logging.getLogger("weasyprint").removeHandler(warnings)
+    assert not [r.getMessage() for r in warnings.records]
