@@ -14,7 +14,8 @@ import pytest
 from blueprints.core.timeutil import now_utc
 from extensions import db
 
-ROLES = ("anon", "applicant_a", "applicant_b", "reviewer", "staff", "finance", "admin")
+# reviewer: assigned to group A's submitted application; reviewer_b: a reviewer without assignments.
+ROLES = ("anon", "applicant_a", "applicant_b", "reviewer", "reviewer_b", "staff", "finance", "admin")
 SIGNED_IN = ROLES[1:]
 
 LOGIN = "login"   # 302 to the login page
@@ -131,7 +132,7 @@ ROUTES = {
     ("review.adjust", "POST"): ("/review/scenario/{scenario}/entry/{entry}", {}, STAFF_ONLY),
     ("review.publish", "POST"): ("/review/scenario/{scenario}/publish", {}, STAFF_ONLY),
     ("review.minutes", "GET"): ("/review/programme/{other_programme}/minutes.xlsx", None, expect(403, staff=200)),
-    ("review.mine", "GET"): ("/review/mine", None, expect(403, reviewer=200)),
+    ("review.mine", "GET"): ("/review/mine", None, expect(403, reviewer=200, reviewer_b=200)),
     ("review.score", "GET"): ("/review/assignment/{assignment}", None, expect(403, reviewer=200)),
     ("review.score", "POST"): ("/review/assignment/{assignment}", {"action": "save"}, expect(403, reviewer=OK)),
     ("review.live_total", "POST"): ("/review/assignment/{assignment}/total", {}, expect(403, reviewer=OK)),
@@ -181,6 +182,7 @@ def world(make_user, make_group, make_programme):
         "applicant_a": make_user("a@example.kr", name="김에이"),
         "applicant_b": make_user("b@example.kr", name="박비"),
         "reviewer": make_user("rev@example.kr", roles=("reviewer",)),
+        "reviewer_b": make_user("rev-b@example.kr", roles=("reviewer",)),
         "staff": make_user("staff@example.kr", roles=("staff",)),
         "finance": make_user("finance@example.kr", roles=("finance",)),
         "admin": make_user("admin@example.kr", roles=("admin",)),
