@@ -134,29 +134,102 @@ def test_the_whole_application_without_javascript(nojs_page, live_url, shot, mak
     shot(page, "nojs-submitted")
 
 
-def test_the_purpose_step_by_keyboard_alone(laptop_page, live_url, make_user, make_group, make_programme):
-    """Skip link, tab order and a visible focus ring: the form can be filled without a mouse."""
+FOCUSED = "document.activeElement"
+
+
+def tab_to(page, predicate, limit=80):
+    """Press Tab until the focused element satisfies the JS predicate on `el`; every element
+    reached that way must show where the focus is."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(el => {predicate})({FOCUSED})"):
+            style = page.evaluate(f"(s => s.outlineStyle + ' ' + s.boxShadow)(getComputedStyle({FOCUSED}))")
+            assert style != "none none", f"focus not visible on {page.evaluate(FOCUSED + '.outerHTML')[:120]}"
+            return
+    raise AssertionError(f"Tab never reached an element where {predicate}")
+
+
+def by_id(element_id):
+    return f"el.id === '{element_id}'"
+
+
+def button(text):
+    return f"['BUTTON', 'A'].includes(el.tagName) && el.textContent.trim().startsWith('{text}')"
+
+
+def choose(page, element_id, value):
+    """A focused select changes with the arrow keys, as a keyboard user would do it."""
+    tab_to(page, by_id(element_id))
+    for _ in range(30):
+        if page.evaluate(f"{FOCUSED}.value") == value:
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"{element_id}: no option {value} by the arrow keys")
+
+
+def fill_by_keyboard(page, element_id, text):
+    tab_to(page, by_id(element_id))
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+
+
+def test_the_whole_application_by_keyboard_alone(laptop_page, live_url, make_user, make_group, make_programme):
+    """Skip link, tab order and a visible focus ring on every stop: purpose, plan, budget,
+    declaration and submit without a mouse."""
     _, group, programme = _setup(make_user, make_group, make_programme)
     page = laptop_page
     login(page, live_url, "leader@example.kr")
     page.goto(f"{live_url}/applications/new/{programme.id}")
-    page.click("text=이 모임으로 신청서 작성")
-    page.wait_for_url("**/edit/purpose")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "본문 바로가기"
+    tab_to(page, button("이 모임으로 신청서 작성"))
     page.keyboard.press("Enter")
-    for _ in range(40):  # tab until the purpose field has focus
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "purpose":
-            break
-    assert page.evaluate("document.activeElement.id") == "purpose"
-    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle + getComputedStyle(document.activeElement).boxShadow")
-    assert outline != "nonenone"  # focus is visible
-    page.keyboard.type("키보드로 적은 목적")
+    page.wait_for_url("**/edit/purpose")
+
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "need"
-    with page.expect_response(lambda r: r.request.method == "POST" and "/edit/purpose" in r.url):
-        page.keyboard.type("키보드로 적은 필요성")  # the autosave follows the typing
-    page.wait_for_load_state("networkidle")
-    page.reload()
-    assert page.input_value("#purpose") == "키보드로 적은 목적"
+    assert page.evaluate(f"{FOCUSED}.textContent") == "본문 바로가기"
+    page.keyboard.press("Enter")
+    fill_by_keyboard(page, "purpose", "키보드로 적은 목적")
+    page.keyboard.press("Tab")
+    assert page.evaluate(f"{FOCUSED}.id") == "need"  # the next field in reading order
+    page.keyboard.type("키보드로 적은 필요성")
+    tab_to(page, "el.tagName === 'BUTTON' && el.value === 'next'")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/edit/plan")
+
+    choose(page, "sessions-0-month", "2027-04")
+    fill_by_keyboard(page, "sessions-0-title", "봄 숲놀이")
+    tab_to(page, "el.tagName === 'BUTTON' && el.value === 'add'")
+    page.keyboard.press("Enter")
+    page.locator("#sessions-1-month").wait_for()
+    choose(page, "sessions-1-month", "2027-05")
+    fill_by_keyboard(page, "sessions-1-title", "만들기 놀이")
+    tab_to(page, "el.tagName === 'BUTTON' && el.value === 'next'")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/edit/budget")
+
+    choose(page, "lines-0-category", "program_fee")
+    fill_by_keyboard(page, "lines-0-item", "숲체험 참가비")
+    fill_by_keyboard(page, "lines-0-unit_price_won", "10000")
+    fill_by_keyboard(page, "lines-0-quantity", "20")
+    tab_to(page, "el.tagName === 'BUTTON' && el.value === 'next'")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/edit/declaration")
+
+    tab_to(page, by_id("other_funding-0"))  # the radio itself takes the focus (KRDS hides it visually only)
+    page.keyboard.press("Space")
+    assert page.is_checked("#other_funding-0")
+    tab_to(page, "el.tagName === 'BUTTON' && el.value === 'next'")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/edit/attachments")
+    tab_to(page, button("다음 단계"))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/edit/review")
+
+    assert "모든 필수 조건을 갖추었습니다" in page.locator("main").inner_text()
+    tab_to(page, by_id("confirm"))
+    page.keyboard.press("Space")
+    assert page.is_checked("#confirm")
+    tab_to(page, button("제출하기"))
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_url}/applications/*")
+    assert "신청서를 제출했습니다" in page.locator("#flash-region").inner_text()
+    assert "200,000원" in page.locator("main").inner_text()
