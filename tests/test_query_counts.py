@@ -8,7 +8,8 @@ from sqlalchemy import event
 from extensions import db
 from tests.applications.conftest import complete_application, leader_group, open_programme  # noqa: F401
 from tests.review.conftest import make_reviewers, scored, spread, staff, submitted  # noqa: F401
-from tests.settlement.conftest import _frozen_today, _immediate_tasks, awarded, finance, paid_award  # noqa: F401
+from tests.settlement.conftest import (_frozen_today, _immediate_tasks, awarded, finance,  # noqa: F401
+                                      open_programme_period, paid_award)
 
 
 @contextlib.contextmanager
@@ -145,3 +146,27 @@ def test_settlement_review_runs_the_same_statements_for_2_or_6_lines(client, aut
         page = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
         assert page.count('name="decision" value="recognised"') == n and page.count("영수증 보기") == n
     assert counts[0] == counts[1], f"settlement review: {counts[0]} queries with 2 lines, {counts[1]} with 6"
+
+
+def test_finance_settlement_list_runs_the_same_statements_for_2_or_5_awards(client, auth, paid_award, finance,  # noqa: F811
+                                                                            open_programme_period):  # noqa: F811
+    from blueprints.settlement import services as s
+    from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+
+    counts = []
+    for n, prefix in ((2, "a"), (5, "b")):
+        programme = open_programme_period()
+        for i in range(n):
+            _, treasurer, award = paid_award(email=f"{prefix}{i}@example.kr", programme=programme)
+            s.save_expense(award, expense_in(), user=treasurer, receipt=Upload(jpeg_bytes(), "r.jpg"))
+            settlement = s.settlement_for(award, create=True)
+            s.save_settlement(settlement, report_text="보고", interest_won=0, user=treasurer)
+            if i % 2 == 0:
+                s.submit(settlement, user=treasurer)
+        db.session.commit()
+        auth.logout()
+        auth.login(finance.email)
+        counts.append(queries(client, f"/settlement/programme/{programme.id}"))
+        page = client.get(f"/settlement/programme/{programme.id}").get_data(as_text=True)
+        assert page.count(">PDF</a>") == n
+    assert counts[0] == counts[1], f"finance settlement list: {counts[0]} queries with 2 awards, {counts[1]} with 5"

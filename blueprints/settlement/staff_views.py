@@ -3,7 +3,7 @@ submission), return for fixes, approve, record the refund; a programme's settlem
 bulk ZIP of PDFs (background job with a progress bar) and the exports."""
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload
 
 from blueprints.core.auth import authorize, can, permission_required, register_permission
 from blueprints.core.forms import EmptyForm
@@ -163,14 +163,23 @@ def _refund_already_recorded(settlement):
 @bp.route("/programme/<int:programme_id>")
 @permission_required("list_settlements")
 def programme_list(programme_id):
+    from blueprints.applications.models import Application
     from blueprints.awards.models import Award
     from blueprints.programmes.models import Programme
 
     programme = get_or_404(Programme, programme_id)
-    # The settlement and the group of every award in two extra queries, not one per row.
-    awards = db.session.scalars(select(Award).where(Award.programme_id == programme.id)
-                                .options(selectinload(Award.settlement), selectinload(Award.application))
-                                .order_by(Award.rank)).all()
+    # The settlement and the group of every award in two extra queries, not one per row, and
+    # none of the JSON the list does not show: the snapshots (60 lines each), and the
+    # programme's rules that the joined award → application → programme chain would decode
+    # once per row (the programme is already in the session).
+    awards = db.session.scalars(
+        select(Award).where(Award.programme_id == programme.id)
+        .options(lazyload(Award.programme),
+                 selectinload(Award.application).options(lazyload(Application.programme),
+                                                         defer(Application.snapshot), defer(Application.section_marks)),
+                 selectinload(Award.settlement).options(lazyload(Settlement.award), defer(Settlement.snapshot),
+                                                        defer(Settlement.previous_snapshot)))
+        .order_by(Award.rank)).all()
     jobs = db.session.scalars(select(ExportJob).where(ExportJob.programme_id == programme.id)
                               .order_by(ExportJob.id.desc()).limit(3)).all()
     return render("settlement/programme.html", programme=programme, awards=awards, jobs=jobs)
