@@ -216,6 +216,35 @@ def test_review_side_panel_and_interest_evidence(paid_award, finance, client, au
     assert "<html" not in side and "정산 총괄" in side and "100,000원" in side
 
 
+def test_review_lines_link_each_line_and_escape_what_the_group_typed(paid_award, finance, client, auth):
+    # The review lines are worked out in Python (staff_views.ReviewLine) with one URL pattern
+    # for all lines: each line's form and receipt link must still name its own expense, and
+    # text the group typed is escaped.
+    _, treasurer, award = paid_award()
+    s.save_expense(award, expense_in(vendor="<b>망원</b>", description="재료 & 간식 <i>", amount_won=40_000),
+                   user=treasurer, receipt=Upload(jpeg_bytes(), "r.jpg"))
+    s.save_expense(award, expense_in(description="종이", amount_won=30_000, participants=0), user=treasurer,
+                   receipt=Upload(jpeg_bytes(color=(9, 9, 9)), "r2.jpg"))
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text="보고", interest_won=0, user=treasurer)
+    s.submit(settlement, user=treasurer)
+    db.session.commit()
+    first, second = s.expenses(award)
+    auth.login(finance.email)
+    page = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
+    assert "<b>망원</b>" not in page and "&lt;b&gt;망원&lt;/b&gt;" in page and "재료 &amp; 간식 &lt;i&gt;" in page
+    for e in (first, second):
+        assert f'action="/settlement/review/{settlement.id}/lines/{e.id}"' in page
+        assert f'id="d-{e.id}-needs_fix"' in page and f'<label for="r-{e.id}" class="sr-only">{e.evidence_no} 사유' in page
+    for e in (first, second):
+        assert f'href="/settlement/expenses/{e.id}/receipt?inline=1"' in page
+    assert "종이 <span class=\"muted\">· 클린카드</span>" in page     # no participants: no "0명"
+    r = client.post_form(f"/settlement/review/{settlement.id}/lines/{second.id}", {"decision": "not_recognised"})
+    assert r.status_code == 422
+    line = r.get_data(as_text=True).split(f'id="line-{second.id}"')[1].split("</article>")[0]
+    assert 'role="alert"' in line and 'value="not_recognised"' in line
+
+
 def test_officer_accepts_the_award_on_the_page(awarded, client, auth):
     leader, _, award = awarded()
     auth.login(leader.email)
