@@ -59,7 +59,9 @@ class Application(TimestampMixin, db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     group = relationship("Group", lazy="joined")
-    programme = relationship("Programme", lazy="joined")
+    # Not joined: every row would decode the programme's rules JSON (~13 KB) again; a lazy load
+    # finds the programme already in the session (one query per programme, not per row).
+    programme = relationship("Programme")
     sessions: Mapped[list["PlannedSession"]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="PlannedSession.position")
     lines: Mapped[list["BudgetLine"]] = relationship(

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.core import audit
@@ -100,7 +101,9 @@ def full_check(application: Application) -> checks.CheckResult:
 
 
 def applications_of_group(group) -> list[Application]:
+    # Across programmes: their rows in one more query (Application.programme loads lazily).
     return db.session.scalars(select(Application).where(Application.group_id == group.id)
+                              .options(selectinload(Application.programme))
                               .order_by(Application.id.desc())).all()
 
 
