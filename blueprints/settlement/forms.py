@@ -10,6 +10,7 @@ from blueprints.core.forms import BaseForm
 from blueprints.core.timeutil import today_kst
 
 from .checks import EVIDENCE_LABELS, METHOD_LABELS, biz_no_problem
+from .models import SETTLEMENT_LABELS
 
 
 class KDateField(DateField):
@@ -81,3 +82,13 @@ class RefundForm(BaseForm):
 
 class ExportForm(BaseForm):
     kind = HiddenField(default="zip")
+
+
+class SettlementListFilter(BaseForm):
+    """Finance's list of a programme's settlements: by state (a GET form, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("정산 상태", choices=[("", "전체"), ("none", "미작성")] + list(SETTLEMENT_LABELS.items()),
+                         validators=[Optional()])

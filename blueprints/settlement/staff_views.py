@@ -3,19 +3,20 @@ submission), return for fixes, approve, record the refund; a programme's settlem
 bulk ZIP of PDFs (background job with a progress bar) and the exports."""
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer, lazyload, selectinload
 
 from blueprints.core.auth import authorize, can, permission_required, register_permission
 from blueprints.core.formatting import kdate, won
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import render
+from blueprints.core.paging import Page
 from blueprints.core.persistence import commit, get_or_404
 from extensions import db
 
 from . import bp, services
 from .exports import expenses_table, send_table, settlements_table
-from .forms import RefundForm, ReturnForm, ReviewLineForm
+from .forms import RefundForm, ReturnForm, ReviewLineForm, SettlementListFilter
 from .models import Expense, ExportJob, Settlement
 
 register_permission("review_settlements", "finance")
@@ -219,6 +220,8 @@ def _refund_already_recorded(settlement):
 
 # A programme's settlements -------------------------------------------------------------------
 
+LIST_PER_PAGE = 50
+
 @bp.route("/programme/<int:programme_id>")
 @permission_required("list_settlements")
 def programme_list(programme_id):
@@ -227,21 +230,29 @@ def programme_list(programme_id):
     from blueprints.programmes.models import Programme
 
     programme = get_or_404(Programme, programme_id)
+    form = SettlementListFilter(request.args)
+    status = form.status.data if form.validate() else ""
+    awards = select(Award).where(Award.programme_id == programme.id)
+    if status == "none":
+        awards = awards.outerjoin(Settlement, Settlement.award_id == Award.id).where(Settlement.id.is_(None))
+    elif status:
+        awards = awards.join(Settlement, Settlement.award_id == Award.id).where(Settlement.status == status)
+    total = db.session.scalar(select(func.count()).select_from(awards.subquery()))
+    number = min(max(request.args.get("page", 1, type=int), 1), max(1, -(-total // LIST_PER_PAGE)))
     # The settlement and the group of every award in two extra queries, not one per row, and
-    # none of the JSON the list does not show: the snapshots (60 lines each), and the
-    # programme's rules that the joined award → application → programme chain would decode
-    # once per row (the programme is already in the session).
-    awards = db.session.scalars(
-        select(Award).where(Award.programme_id == programme.id)
-        .options(lazyload(Award.programme),
-                 selectinload(Award.application).options(lazyload(Application.programme),
-                                                         defer(Application.snapshot), defer(Application.section_marks)),
-                 selectinload(Award.settlement).options(lazyload(Settlement.award), defer(Settlement.snapshot),
-                                                        defer(Settlement.previous_snapshot)))
-        .order_by(Award.rank)).all()
+    # none of the JSON the list does not show (the snapshots hold 60 lines each).
+    rows = db.session.scalars(
+        awards.options(lazyload(Award.programme),
+                       selectinload(Award.application).options(defer(Application.snapshot),
+                                                               defer(Application.section_marks)),
+                       selectinload(Award.settlement).options(lazyload(Settlement.award), defer(Settlement.snapshot),
+                                                              defer(Settlement.previous_snapshot)))
+        .order_by(Award.rank, Award.id).limit(LIST_PER_PAGE).offset((number - 1) * LIST_PER_PAGE)).all()
     jobs = db.session.scalars(select(ExportJob).where(ExportJob.programme_id == programme.id)
                               .order_by(ExportJob.id.desc()).limit(3)).all()
-    return render("settlement/programme.html", programme=programme, awards=awards, jobs=jobs)
+    return render("settlement/programme.html", programme=programme, form=form, jobs=jobs,
+                  page=Page(items=rows, page=number, per_page=LIST_PER_PAGE, total=total),
+                  fragments={"settlement-list": "results"})
 
 
 @bp.route("/programme/<int:programme_id>/zip", methods=["POST"])
