@@ -141,6 +141,8 @@ def measure_db(kind, duration, only_pages=()):
         rows.append(dict(name="static 50 KB file", kind="ref", **wrk(BASE_PORT, "/static/file50k.txt", duration)))
         rows.append(dict(name=f"baseline: 50 of 10,000 rows ({len(html) / 1024:.0f} KB)", kind="base",
                          **wrk(BASE_PORT, "/rows?page=40", duration)))
+        rows.append(dict(name="baseline as calibrated in issue 8 (same page, template compiled per request)",
+                         kind="base-compiled", **wrk(BASE_PORT, "/rows-compiled?page=40", duration)))
         for small_page, page in zip(pages[True]["pages"], pages[False]["pages"]):
             if only_pages and not any(word in page["name"] for word in only_pages):
                 continue
@@ -191,24 +193,30 @@ def verdict(row, base):
     need = 1.0 if "autosave" in row["name"] else 0.6
     ok_rps = row["rps"] >= need * base["rps"]
     ok_p95 = row["p95"] <= 2 * base["p95"]
-    ok_q = row["queries_small"] == row["queries"]
     return " ".join(["met" if ok_rps and ok_p95 else "**missed**"] +
-                    ([] if ok_rps else [f"(rps < {need:.0%})"]) + ([] if ok_p95 else ["(p95 > 2×)"]) +
-                    ([] if ok_q else ["**queries differ**"]))
+                    ([] if ok_rps else [f"(rps < {need:.0%})"]) + ([] if ok_p95 else ["(p95 > 2×)"]))
 
 
 def table(kind, rows):
+    """Each page against two floors: the baseline app as a real app serves it (its template
+    compiled once) and the same page with the template compiled per request, which is what
+    issue 8's calibration figures match. Queries must be equal at demo and bench size."""
     base = next(r for r in rows if r["kind"] == "base")
+    compiled = next(r for r in rows if r["kind"] == "base-compiled")
     static = next(r for r in rows if r["kind"] == "ref")
     lines = [f"### {kind}", "",
-             "| what | req/s | p50 ms | p95 ms | p99 ms | errors | × baseline | × static | queries demo / bench | KB | target |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| what | req/s | p50 ms | p95 ms | p99 ms | errors | × baseline | × calibrated baseline | × static "
+             "| queries demo / bench | KB | target vs baseline | target vs calibrated baseline |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
-        q = f"{r['queries_small']} / {r['queries']}" if r["kind"] == "page" else ""
-        kb = f"{r['kb']:.0f}" if r["kind"] == "page" else ""
+        page = r["kind"] == "page"
+        q = f"{r['queries_small']} / {r['queries']}" if page else ""
+        if page and r["queries_small"] != r["queries"]:
+            q += " **differ**"
+        kb = f"{r['kb']:.0f}" if page else ""
         lines.append(f"| {r['name']} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
-                     f"{r['errors']} | {r['rps'] / base['rps']:.2f} | {r['rps'] / static['rps']:.3f} | {q} | {kb} | "
-                     f"{verdict(r, base)} |")
+                     f"{r['errors']} | {r['rps'] / base['rps']:.2f} | {r['rps'] / compiled['rps']:.2f} | "
+                     f"{r['rps'] / static['rps']:.3f} | {q} | {kb} | {verdict(r, base)} | {verdict(r, compiled)} |")
     return "\n".join(lines)
 
 
@@ -258,6 +266,10 @@ def render(results, pdf, duration, elapsed):
         "× 60 expenses (30 receipt images each), settlements in every state. Demo size = `bench/seed --small`.",
         "- Targets: each page ≥ 0.60 × baseline req/s and p95 ≤ 2 × baseline p95 on the same database; "
         "the live budget check (autosave POST) ≥ 1.00 × baseline. Queries per page equal at demo and bench size.",
+        "- Two floors, both served by bench/baseline.py in this run: the baseline as a real app serves it (template "
+        "compiled once, cached) and the same page with `render_template_string` (compiled on every request), which is "
+        "what issue 8's calibration figures (~290 / ~170 req/s) match. Each page is judged against both.",
+        "- What limits each page, and what was done: bench/FINDINGS.md.",
         "",
     ]
     for kind, rows in results.items():
