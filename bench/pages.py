@@ -104,7 +104,7 @@ def collect(kind: str, small: bool) -> dict:
                                                                    sort="requested"))),
             (f"reviewer queue ({n_assign} assignments)", reviewer, "GET", "/review/mine"),
             (f"score matrix ({n_past} applications)", staff, "GET", f"/review/programme/{past.id}/matrix"),
-            ("finance settlement list", finance, "GET", f"/settlement/programme/{past.id}"),
+            ("finance settlement list (200 awards, 50 a page)", finance, "GET", f"/settlement/programme/{past.id}"),
             ("settlement detail (60 lines)", finance, "GET", f"/settlement/review/{settlement.id}"),
         ]
         ids = dict(open_programme=open_p.id, past_programme=past.id, settlement=settlement.id)
