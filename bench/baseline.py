@@ -61,7 +61,7 @@ def rows():
 @app.route("/rows-compiled")
 def rows_compiled():
     """The same page with render_template_string: the template is compiled again on every
-    request (~2–3 ms here). Issue 8's calibration figures (~290 / ~170 req/s) match this form,
+    request (~2–3 ms here), nearer to issue 8's calibration figures (~290 / ~170 req/s),
     so bench/run reports each page against both floors."""
     page = request.args.get("page", 1, type=int)
     items = db.session.scalars(db.select(Row).order_by(Row.id).limit(50).offset((page - 1) * 50)).all()

@@ -267,8 +267,8 @@ def render(results, pdf, duration, elapsed):
         "- Targets: each page ≥ 0.60 × baseline req/s and p95 ≤ 2 × baseline p95 on the same database; "
         "the live budget check (autosave POST) ≥ 1.00 × baseline. Queries per page equal at demo and bench size.",
         "- Two floors, both served by bench/baseline.py in this run: the baseline as a real app serves it (template "
-        "compiled once, cached) and the same page with `render_template_string` (compiled on every request), which is "
-        "what issue 8's calibration figures (~290 / ~170 req/s) match. Each page is judged against both.",
+        "compiled once, cached) and the same page with `render_template_string` (compiled on every request), nearer to "
+        "issue 8's calibration figures (~290 / ~170 req/s, measured elsewhere). Each page is judged against both.",
         "- What limits each page, and what was done: bench/FINDINGS.md.",
         "",
     ]
