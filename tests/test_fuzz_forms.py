@@ -34,6 +34,11 @@ FORMS = [
     ("staff", "/programmes/{programme}/edit?section=basic", "/programmes/{programme}/edit/basic", True),
     ("staff", "/programmes/{programme}/edit?section=grant", "/programmes/{programme}/edit/grant", True),
     ("staff", "/programmes/{programme}/edit?section=categories", "/programmes/{programme}/edit/categories", True),
+    ("reviewer", "/review/assignment/{assignment}", "/review/assignment/{assignment}", True),
+    ("applicant_a", "/settlement/awards/{award_a}/expenses", "/settlement/awards/{award_a}/expenses", True),
+    ("applicant_a", "/settlement/awards/{award_a}/sessions", "/settlement/awards/{award_a}/sessions", True),
+    ("applicant_a", "/settlement/awards/{award_a}", "/settlement/awards/{award_a}", True),
+    ("finance", "/settlement/review/{settlement_s}", "/settlement/review/{settlement_s}/return", True),
 ]
 
 
