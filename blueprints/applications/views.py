@@ -149,7 +149,7 @@ def plan_step(application):
     form = PlanForm()
     for entry in form.sessions:
         entry.form.month.choices = month_choices(programme)
-    action = request.form.get("row_action", "")
+    action = _row_action()
     form.validate()
     rows = rows_from_form(form.sessions, ("month", "title", "content", "place", "expected_households", "expected_children"))
     try:
@@ -180,7 +180,7 @@ def budget_step(application):
     for entry in form.lines:
         entry.form.category.choices = choices
     form.validate()
-    action = request.form.get("row_action", "")
+    action = _row_action()
     rows = rows_from_form(form.lines, ("category", "item", "unit_price_won", "quantity", "note"))
     try:
         services.save_budget(application, [r for r in rows if any(v for v in r.values())],
@@ -200,6 +200,13 @@ def budget_step(application):
     form.stamp(application)
     check = services.check_budget(application, services.lines_from_rows(rows))
     return _after_save(application, "budget", form, check=check, categories=category_choices(programme))
+
+
+def _row_action() -> str:
+    """The row button pressed ('add', 'remove-3', ...). Never for an autosave: htmx adds the
+    focused button's value to the form's own requests, so a keyboard user tabbing past a row's
+    삭제 button while the autosave fired would have deleted that row."""
+    return "" if _is_autosave() else request.form.get("row_action", "")
 
 
 def _apply_row_action(rows: list[dict], action: str, *, blank: dict) -> list[dict]:

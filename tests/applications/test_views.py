@@ -59,6 +59,45 @@ def test_group_officers_see_and_edit_others_cannot(client, auth, complete_applic
     assert [l.item for l in application.lines] == ["숲체험 참가비", "만들기 재료", "과일 간식"]
 
 
+def plan_data(application):
+    from tests.applications.conftest import GOOD_SESSIONS
+
+    data = {"version": str(application.version)}
+    for i, session in enumerate(GOOD_SESSIONS):
+        data.update({f"sessions-{i}-{k}": str(v) for k, v in session.items()})
+    return data
+
+
+@pytest.mark.parametrize("step", ["budget", "plan"])
+def test_an_autosave_never_carries_out_a_row_button(step, client, auth, complete_application):
+    """htmx adds the focused button's value to the form's requests: a keyboard user tabbing past
+    a row's 삭제 button while the autosave fired lost that row (found by the keyboard-only
+    browser test). Only the row button's own request (its own target) removes the row."""
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    url = f"/applications/{application.id}/edit/{step}"
+    rows = (lambda: [l.item for l in application.lines]) if step == "budget" else \
+        (lambda: [s.title for s in application.sessions])
+    data = dict(budget_data(application) if step == "budget" else plan_data(application), row_action="remove-0")
+    field = "item" if step == "budget" else "title"
+    prefix = "lines" if step == "budget" else "sessions"
+    kept = [data[f"{prefix}-{i}-{field}"] for i in range(60) if f"{prefix}-{i}-{field}" in data]  # every row posted
+    assert len(kept) >= 2
+
+    response = client.htmx("POST", url, target="save-status", data=data)
+    assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
+    db.session.refresh(application)
+    assert rows() == kept
+
+    data["version"] = str(application.version)
+    response = client.htmx("POST", url, target=f"{step}-form-wrap", data=data)
+    assert response.status_code == 200
+    form = response.get_data(as_text=True)
+    name = f"{prefix}-0-{field}"
+    first_left = re.search(rf'name="{name}"[^>]*value="([^"]*)"', form) or re.search(rf'value="([^"]*)"[^>]*name="{name}"', form)
+    assert first_left and first_left.group(1) == kept[1]  # the row button removed the first row from the form
+
+
 def test_autosave_returns_status_and_line_messages_out_of_band(client, auth, complete_application):
     leader, _, application = complete_application()
     auth.login(leader.email)

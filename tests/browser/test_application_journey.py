@@ -167,17 +167,6 @@ def choose(page, element_id, value):
     raise AssertionError(f"{element_id}: no option {value} by the arrow keys")
 
 
-def settle(page):
-    """Pause as a person does before pressing a step's button: the autosave that typing started
-    (600–800 ms after the last key) has been sent and answered.
-
-    Without this pause the budget step once (1 run in ~20, PostgreSQL CI, 2026-11-23) reached
-    the review step with no budget lines although the step's own POST came last; not reproduced
-    since — see the closing note of that day."""
-    page.wait_for_timeout(900)
-    page.wait_for_function("!document.querySelector('.htmx-request')")
-
-
 def fill_by_keyboard(page, element_id, text):
     tab_to(page, by_id(element_id))
     page.keyboard.press("Control+A")
@@ -202,7 +191,6 @@ def test_the_whole_application_by_keyboard_alone(laptop_page, live_url, make_use
     page.keyboard.press("Tab")
     assert page.evaluate(f"{FOCUSED}.id") == "need"  # the next field in reading order
     page.keyboard.type("키보드로 적은 필요성")
-    settle(page)
     tab_to(page, "el.tagName === 'BUTTON' && el.value === 'next'")
     page.keyboard.press("Enter")
     page.wait_for_url("**/edit/plan")
@@ -214,7 +202,6 @@ def test_the_whole_application_by_keyboard_alone(laptop_page, live_url, make_use
     page.locator("#sessions-1-month").wait_for()
     choose(page, "sessions-1-month", "2027-05")
     fill_by_keyboard(page, "sessions-1-title", "만들기 놀이")
-    settle(page)
     tab_to(page, "el.tagName === 'BUTTON' && el.value === 'next'")
     page.keyboard.press("Enter")
     page.wait_for_url("**/edit/budget")
@@ -223,7 +210,6 @@ def test_the_whole_application_by_keyboard_alone(laptop_page, live_url, make_use
     fill_by_keyboard(page, "lines-0-item", "숲체험 참가비")
     fill_by_keyboard(page, "lines-0-unit_price_won", "10000")
     fill_by_keyboard(page, "lines-0-quantity", "20")
-    settle(page)
     tab_to(page, "el.tagName === 'BUTTON' && el.value === 'next'")
     page.keyboard.press("Enter")
     page.wait_for_url("**/edit/declaration")
@@ -231,7 +217,6 @@ def test_the_whole_application_by_keyboard_alone(laptop_page, live_url, make_use
     tab_to(page, by_id("other_funding-0"))  # the radio itself takes the focus (KRDS hides it visually only)
     page.keyboard.press("Space")
     assert page.is_checked("#other_funding-0")
-    settle(page)
     tab_to(page, "el.tagName === 'BUTTON' && el.value === 'next'")
     page.keyboard.press("Enter")
     page.wait_for_url("**/edit/attachments")
