@@ -3,6 +3,12 @@ templates/_macros/forms.html expects (like Flask-SQLAlchemy's), for lists paged 
 from dataclasses import dataclass
 
 
+def page_number(requested: int | None, total: int, per_page: int) -> int:
+    """The page to show: the one asked for, kept within 1..last (a stale link past the end, after
+    a filter or a deletion, shows the last page rather than an empty one)."""
+    return min(max(1, requested or 1), max(1, -(-total // per_page)))
+
+
 @dataclass
 class Page:
     """The pagination interface the `pagination` macro expects (like Flask-SQLAlchemy's)."""

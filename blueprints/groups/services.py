@@ -19,7 +19,7 @@ from blueprints.core import audit
 from blueprints.core.audit import AuditEvent
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
-from blueprints.core.paging import Page
+from blueprints.core.paging import Page, page_number
 from blueprints.core.timeutil import today_kst
 from extensions import db
 
@@ -340,8 +340,7 @@ def search_statement(q: str = "", district: str = "", status: str = "", sort: st
 def search_groups(page: int = 1, per_page: int = 20, **filters):
     stmt = search_statement(**filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = page_number(page, total, per_page)
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=[(row[0], row[1]) for row in rows], page=page, per_page=per_page, total=total)
 

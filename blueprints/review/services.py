@@ -15,7 +15,7 @@ from blueprints.applications.models import Application
 from blueprints.core import audit
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
-from blueprints.core.paging import Page
+from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import lock_row
 from blueprints.core.timeutil import end_of_day_kst, to_kst
 from blueprints.groups.models import Group
@@ -613,8 +613,7 @@ def matrix_page(programme: Programme, *, district: str | None = None, reviewer_i
         shown = [r for r in shown if r["spread"] is not None and r["spread"] >= min_spread]
     if sort != "id":
         shown = sorted(shown, key=_matrix_sort_key(sort))
-    pages = max(1, -(-len(shown) // per_page))
-    number = min(max(1, page), pages)
+    number = page_number(page, len(shown), per_page)
     items = shown[(number - 1) * per_page:number * per_page]
     app, grp = Application.__table__.c, Group.__table__.c
     groups = {i: (name, reg_no) for i, name, reg_no in db.session.execute(

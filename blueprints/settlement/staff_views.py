@@ -10,7 +10,7 @@ from blueprints.core.auth import authorize, can, permission_required, register_p
 from blueprints.core.formatting import kdate, won
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import render
-from blueprints.core.paging import Page
+from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import commit, get_or_404
 from extensions import db
 
@@ -238,7 +238,7 @@ def programme_list(programme_id):
     elif status:
         awards = awards.join(Settlement, Settlement.award_id == Award.id).where(Settlement.status == status)
     total = db.session.scalar(select(func.count()).select_from(awards.subquery()))
-    number = min(max(request.args.get("page", 1, type=int), 1), max(1, -(-total // LIST_PER_PAGE)))
+    number = page_number(request.args.get("page", 1, type=int), total, LIST_PER_PAGE)
     # The settlement and the group of every award in two extra queries, not one per row, and
     # none of the JSON the list does not show (the snapshots hold 60 lines each).
     rows = db.session.scalars(
