@@ -2,6 +2,8 @@
 message appear beside the line without a page load, fixes it and submits."""
 from datetime import date, timedelta
 
+from playwright.sync_api import expect
+
 from blueprints.core.timeutil import now_utc
 from tests.browser.conftest import assert_accessible, login
 
@@ -81,7 +83,7 @@ def test_budget_live_check_and_submit_on_phone(phone_page, live_url, shot, make_
     assert_accessible(page)
     page.click("button:has-text('제출하기')")
     page.wait_for_url(f"{live_url}/applications/*")
-    assert "신청서를 제출했습니다" in page.locator("#flash-region").inner_text()
+    expect(page.locator("#flash-region")).to_contain_text("신청서를 제출했습니다")  # swapped in just after the URL
     assert "제출한 신청서" in page.locator("main").inner_text()
     shot(page, "06-submitted")
     assert_accessible(page)
@@ -231,5 +233,5 @@ def test_the_whole_application_by_keyboard_alone(laptop_page, live_url, make_use
     tab_to(page, button("제출하기"))
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_url}/applications/*")
-    assert "신청서를 제출했습니다" in page.locator("#flash-region").inner_text()
+    expect(page.locator("#flash-region")).to_contain_text("신청서를 제출했습니다")  # swapped in just after the URL
     assert "200,000원" in page.locator("main").inner_text()

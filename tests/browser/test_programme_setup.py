@@ -2,6 +2,8 @@
 and the public page shows the new cap. Laptop width; screenshots in test-artifacts/."""
 import re
 
+from playwright.sync_api import expect
+
 from blueprints.programmes.models import Programme
 from extensions import db
 from tests.browser.conftest import login
@@ -45,7 +47,7 @@ def test_copy_programme_change_snack_cap_and_see_it_public(laptop_page, live_url
     summary = page.locator("#section-categories .facts")
     summary.wait_for()
     assert "예산 총액의 20% 이하 (15%를 넘으면 주의)" in summary.inner_text()
-    assert "저장했습니다" in page.locator("#flash-region").inner_text()
+    expect(page.locator("#flash-region")).to_contain_text("저장했습니다")  # swapped in just after the URL
     assert page.url == editor_url
     shot(page, "04-saved-inline")
 
