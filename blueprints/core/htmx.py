@@ -3,12 +3,12 @@
 A page template names its swappable regions as blocks. The view says which block serves
 which htmx target, e.g. ``render("admin/users.html", fragments={"user-table": "table"})``;
 an htmx request whose HX-Target (or triggering element id/name) is listed gets only that
-block plus the flash messages out of band. Everything else — a normal request, a boosted
+block plus, out of band, the flash messages that request itself added. Everything else — a normal request, a boosted
 link — gets the whole page. ``Vary: HX-Request`` is always sent so caches keep them apart.
 """
 import json
 
-from flask import get_flashed_messages, make_response, render_template, request
+from flask import g, make_response, message_flashed, render_template, request, session
 from jinja2_fragments.flask import render_block
 
 
@@ -42,10 +42,30 @@ def render(template: str, *, fragments: dict[str, str] | None = None, status: in
 
 
 def render_flash_oob() -> str:
-    messages = get_flashed_messages(with_categories=True)
+    """The messages this request flashed, taken off the queue and swapped in out of band.
+
+    Only this request's own: a background request (a live check, an autosave, a poll)
+    that lands between a POST and the page it redirects to must not take the message
+    that POST left for that page — the page would show nothing.
+    """
+    messages = g.pop("flashed_here", [])
     if not messages:
         return ""
+    queued = [tuple(m) for m in session.get("_flashes", [])]
+    for message in messages:
+        queued.remove(message)
+    if queued:
+        session["_flashes"] = queued
+    else:
+        session.pop("_flashes", None)
     return render_template("_flash.html", messages=messages, oob=True)
+
+
+def _note_flash(sender, message, category, **extra):
+    g.setdefault("flashed_here", []).append((category, message))
+
+
+message_flashed.connect(_note_flash)
 
 
 def set_htmx_headers(response, *, trigger=None, retarget=None, reswap=None, redirect=None):

@@ -47,6 +47,34 @@ def test_htmx_post_with_csrf_header_is_accepted(client, auth, make_user):
     assert "staff" in target.roles
 
 
+def test_a_background_fragment_leaves_the_message_meant_for_the_next_page(client, auth, make_user):
+    """A live search (or check, autosave, poll) landing between a POST and the page it
+    redirects to must not take that POST's message: the page would show nothing (it did,
+    once in CI, after registering a group)."""
+    make_user("admin@example.kr", roles=("admin",))
+    auth.login("admin@example.kr")
+    client.get("/dashboard")  # the welcome message shown and gone
+    invited = client.post_form("/admin/users/invite", {"email": "new@example.kr", "name": "새직원", "roles": "staff"})
+    assert invited.status_code == 303
+    search = client.htmx("GET", "/admin/users", target="user-table", data={"q": "new"})
+    assert "new@example.kr" in search.get_data(as_text=True)
+    assert "초대 메일을 보냈습니다" not in search.get_data(as_text=True)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "new@example.kr에 초대 메일을 보냈습니다." in page
+    assert "초대 메일을 보냈습니다" not in client.get("/admin/users").get_data(as_text=True)  # once
+
+
+def test_a_fragment_shows_the_messages_its_own_request_flashed(client, auth, make_user):
+    make_user("admin@example.kr", roles=("admin",))
+    target = make_user("p@example.kr", name="박신청")
+    auth.login("admin@example.kr")
+    response = client.htmx("POST", f"/admin/users/{target.id}/roles/grant", target=f"user-{target.id}",
+                           data={"role": "staff"})
+    body = response.get_data(as_text=True)
+    assert 'hx-swap-oob' in body and "박신청: 사업담당 역할을 부여했습니다." in body
+    assert "역할을 부여했습니다" not in client.get("/admin/users").get_data(as_text=True)  # not shown twice
+
+
 def test_not_found_is_a_korean_page_or_fragment(client):
     page = client.get("/no-such-page")
     assert page.status_code == 404
