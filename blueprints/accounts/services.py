@@ -13,6 +13,7 @@ from blueprints.core import audit
 from blueprints.core.auth import ROLE_LABELS, ROLES
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
+from blueprints.core.search import contains_text
 from extensions import db
 
 from .models import CONSENT_VERSION, AuthToken, LoginAttempt, User, UserRole
@@ -274,8 +275,7 @@ def set_active(user: User, active: bool, *, by: User) -> None:
 def search_users(query: str = "", role: str = "", page: int = 1, per_page: int = 20):
     stmt = select(User)
     if query:
-        like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(func.lower(User.email).like(like) | User.name.like(f"%{query.strip()}%"))
+        stmt = stmt.where(contains_text(query, User.email, User.name))
     if role in ROLES:
         stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
     return db.paginate(stmt.order_by(User.id.desc()), page=page, per_page=per_page, error_out=False)

@@ -13,6 +13,7 @@ from blueprints.core.auth import permission_required, register_permission
 from blueprints.core.forms import BaseForm
 from blueprints.core.htmx import render
 from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.search import contains_text
 from blueprints.groups.models import Group
 from blueprints.programmes.models import Programme
 from data.districts import SEOUL_DISTRICTS
@@ -60,8 +61,7 @@ def filtered(programme: Programme, form: ListFilterForm):
             .options(load_only(*LIST_COLUMNS), lazyload(Application.programme),
                      contains_eager(Application.group).load_only(Group.name, Group.reg_no, Group.district)))
     if form.q.data:
-        like = f"%{form.q.data}%"
-        stmt = stmt.where(Group.name.like(like) | Group.reg_no.like(like))
+        stmt = stmt.where(contains_text(form.q.data, Group.name, Group.reg_no))
     if form.district.data:
         stmt = stmt.where(Group.district == form.district.data)
     if form.status.data in STATUS_LABELS:

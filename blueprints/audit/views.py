@@ -11,6 +11,7 @@ from blueprints.core.audit import AuditEvent
 from blueprints.core.auth import permission_required, register_permission
 from blueprints.core.forms import BaseForm
 from blueprints.core.htmx import render
+from blueprints.core.search import contains_text
 from blueprints.core.timeutil import KST
 from extensions import db
 
@@ -33,9 +34,8 @@ class AuditFilterForm(BaseForm):
 def filtered_events(form: AuditFilterForm):
     stmt = select(AuditEvent)
     if form.who.data:
-        like = f"%{form.who.data.lower()}%"
         stmt = stmt.join(User, User.id == AuditEvent.actor_id).where(
-            User.email.ilike(like) | User.name.like(f"%{form.who.data}%"))
+            contains_text(form.who.data, User.email, User.name))
     if form.object_type.data:
         stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
     if form.object_id.data:

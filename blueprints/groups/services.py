@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from blueprints.accounts.models import User, UserRole
 from blueprints.accounts.services import find_user_by_email, issue_token, normalize_email, normalize_phone
@@ -20,6 +20,7 @@ from blueprints.core.audit import AuditEvent
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
 from blueprints.core.paging import Page, page_number
+from blueprints.core.search import contains_text
 from blueprints.core.timeutil import today_kst
 from extensions import db
 
@@ -324,9 +325,7 @@ def search_statement(q: str = "", district: str = "", status: str = "", sort: st
     stmt = select(Group, households)
     q = (q or "").strip()
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(Group.name).like(like), func.lower(Group.reg_no).like(like),
-                              func.lower(Group.dong).like(like)))
+        stmt = stmt.where(contains_text(q, Group.name, Group.reg_no, Group.dong))
     if district:
         stmt = stmt.where(Group.district == district)
     if status:

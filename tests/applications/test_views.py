@@ -273,6 +273,22 @@ def test_staff_list_filters_fragment_and_bulk_return(client, auth, complete_appl
     assert {a.status for a in db.session.scalars(select(Application))} == {"returned"}
 
 
+def test_staff_list_search_ignores_case_of_the_registration_number(client, auth, complete_application, make_user):
+    """reg_no is G-YYYY-NNNN; staff type it in lower case (PostgreSQL's LIKE alone would miss it)."""
+    from blueprints.applications import services
+
+    leader_a, _, app_a = complete_application()
+    leader_b, _, app_b = complete_application(programme=app_a.programme, email="b@example.kr")
+    services.submit(app_a, user=leader_a)
+    services.submit(app_b, user=leader_b)
+    db.session.commit()
+    make_user("staff@example.kr", roles=("staff",))
+    auth.login("staff@example.kr")
+    url = f"/applications/programme/{app_a.programme_id}"
+    found = client.htmx("GET", url, target="app-results", data={"q": app_b.group.reg_no.lower()}).get_data(as_text=True)
+    assert app_b.group.name in found and app_a.group.name not in found
+
+
 def test_staff_list_is_staff_only(client, auth, complete_application):
     leader, _, application = complete_application()
     auth.login(leader.email)
