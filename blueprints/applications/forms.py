@@ -19,9 +19,10 @@ class _NumberText(Field):
 
     widget = TextInput()
 
-    def __init__(self, label=None, validators=None, maximum=None, **kwargs):
+    def __init__(self, label=None, validators=None, maximum=None, show_zero=False, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.maximum = maximum or self.default_maximum
+        self.show_zero = show_zero  # a saved 0 is an answer ("없음"), not an empty field
         self.parse_error = None
 
     def process_formdata(self, valuelist):
@@ -41,7 +42,9 @@ class _NumberText(Field):
             return self.raw
         if isinstance(self.data, str):  # re-shown as typed
             return self.data
-        return self.display(self.data) if self.data else ""
+        if self.data or (self.show_zero and self.data == 0):
+            return self.display(self.data)
+        return ""
 
 
 class WonField(_NumberText):

@@ -59,7 +59,7 @@ class SessionForm(BaseForm):
 
 class SettlementForm(BaseForm):
     report_text = TextAreaField("사업실적(결과보고)", validators=[Optional(), Length(max=10000)])
-    interest_won = WonField("통장 발생이자(원)", description="보조금 통장에 붙은 이자. 없으면 0")
+    interest_won = WonField("통장 발생이자(원)", description="보조금 통장에 붙은 이자. 없으면 0", show_zero=True)
     interest_file = FileField("이자 증빙(통장 거래내역)")
 
 

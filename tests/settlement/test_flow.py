@@ -216,6 +216,22 @@ def test_review_side_panel_and_interest_evidence(paid_award, finance, client, au
     assert "<html" not in side and "정산 총괄" in side and "100,000원" in side
 
 
+def test_a_saved_interest_of_zero_is_shown_as_zero(paid_award, client, auth):
+    """"없으면 0": the 회계 who typed 0 sees 0 again, not an empty field that looks unanswered."""
+    import re
+
+    _, treasurer, award = paid_award()
+    auth.login(treasurer.email)
+    url = f"/settlement/awards/{award.id}"
+    client.get(url)
+    assert client.post_form(url, {"report_text": "보고", "interest_won": "0"}).status_code == 303
+    field = re.search(r'<input[^>]*id="interest_won"[^>]*>', client.get(url).get_data(as_text=True)).group(0)
+    assert 'value="0"' in field
+    assert client.post_form(url, {"report_text": "보고", "interest_won": "1,234"}).status_code == 303
+    field = re.search(r'<input[^>]*id="interest_won"[^>]*>', client.get(url).get_data(as_text=True)).group(0)
+    assert 'value="1,234"' in field
+
+
 def test_review_lines_link_each_line_and_escape_what_the_group_typed(paid_award, finance, client, auth):
     # The review lines are worked out in Python (staff_views.ReviewLine) with one URL pattern
     # for all lines: each line's form and receipt link must still name its own expense, and
