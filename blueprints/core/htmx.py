@@ -53,7 +53,8 @@ def render_flash_oob() -> str:
         return ""
     queued = [tuple(m) for m in session.get("_flashes", [])]
     for message in messages:
-        queued.remove(message)
+        if message in queued:  # not when something this request rendered took it already
+            queued.remove(message)
     if queued:
         session["_flashes"] = queued
     else:
