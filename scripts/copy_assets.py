@@ -25,6 +25,14 @@ COPIES = [
 ]
 
 
+def copy_if_changed(source, target):
+    """Copy unless an identical copy is there: a test run already serving it may be reading it."""
+    old, new = Path(target), Path(source).stat()
+    if old.exists() and old.stat().st_size == new.st_size and int(old.stat().st_mtime) == int(new.st_mtime):
+        return target
+    return shutil.copy2(source, target)
+
+
 def main() -> int:
     missing = [src for src, _ in COPIES if not (NODE / src).exists()]
     if missing:
@@ -33,10 +41,11 @@ def main() -> int:
     for src, dest in COPIES:
         source, target = NODE / src, VENDOR / dest
         if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.map"))
+            shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.map"),
+                            copy_function=copy_if_changed)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+            copy_if_changed(source, target)
     print(f"assets copied to {VENDOR.relative_to(ROOT)}")
     return 0
 

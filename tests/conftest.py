@@ -13,9 +13,13 @@ from flask.testing import FlaskClient
 from jinja2 import StrictUndefined
 from sqlalchemy import text
 
-from app import create_app
-from config import TestConfig
-from extensions import db
+# The task queue's own file, per run (tests run tasks at once, but the queue opens its file on
+# import): never the instance/ one a developer's worker uses, nor one shared with a side-by-side run.
+os.environ.setdefault("HUEY_SQLITE_PATH", str(Path(tempfile.mkdtemp(prefix="gongdong-huey-")) / "huey.db"))
+
+from app import create_app  # noqa: E402
+from config import TestConfig  # noqa: E402
+from extensions import db  # noqa: E402
 
 CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
 

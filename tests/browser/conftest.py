@@ -1,5 +1,5 @@
 """Browser fixtures: the app served on a free loopback port in a thread, and Playwright
-driving Debian's chromium. Screenshots go to test-artifacts/ (git-ignored) for people to see."""
+driving Debian's chromium. Screenshots go to test-artifacts/<database>/ (git-ignored) for people to see."""
 import os
 import shutil
 import threading
@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# One folder per database: CI runs the SQLite and PostgreSQL suites side by side.
+ARTIFACTS = (Path(__file__).resolve().parents[2] / "test-artifacts"
+             / ("postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"))
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -25,7 +27,7 @@ def pytest_collection_modifyitems(items):
 class InFlight:
     """WSGI wrapper counting requests being served, so a test's end can wait for the last one
     (a request the closed browser left running must not meet the emptying of the tables: on
-    PostgreSQL the TRUNCATE and its transaction would deadlock)."""
+    PostgreSQL its transaction and the emptying would wait on each other)."""
 
     def __init__(self, app):
         self.app, self.count, self.changed = app, 0, threading.Condition()
@@ -146,7 +148,7 @@ def open_page(browser, live_url):
 
 @pytest.fixture
 def shot(request):
-    """shot(page, "step-name") saves test-artifacts/<test>/<step>.png (full page)."""
+    """shot(page, "step-name") saves test-artifacts/<database>/<test>/<step>.png (full page)."""
     folder = ARTIFACTS / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
 
