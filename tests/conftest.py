@@ -57,13 +57,14 @@ def _session_app():
 
 
 def _empty_all_tables():
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    """DELETE, children first: a test leaves a few rows, and PostgreSQL's TRUNCATE of every
+    table (new files for each table and index) cost ~90 ms a test. Ids start at 1 again on
+    both databases (SQLite reuses them by itself)."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+        db.session.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c "
+                                "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"))
     db.session.commit()
 
 
