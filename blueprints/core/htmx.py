@@ -3,8 +3,9 @@
 A page template names its swappable regions as blocks. The view says which block serves
 which htmx target, e.g. ``render("admin/users.html", fragments={"user-table": "table"})``;
 an htmx request whose HX-Target (or triggering element id/name) is listed gets only that
-block plus, out of band, the flash messages that request itself added. Everything else — a normal request, a boosted
-link — gets the whole page. ``Vary: HX-Request`` is always sent so caches keep them apart.
+block plus, out of band, the flash messages that request itself added. Everything else — a
+normal request, a boosted link — gets the whole page. ``Vary: HX-Request`` is always sent so
+caches keep them apart.
 """
 import json
 
