@@ -251,17 +251,23 @@ def test_application_pdf_has_korean_text_and_the_font_embedded(client, auth, com
     assert client.get(f"/applications/{application.id}/pdf").status_code == 403
 
 
-def test_staff_list_filters_fragment_and_bulk_return(client, auth, complete_application, make_user):
+def _two_submitted_as_staff(complete_application, make_user, auth, first=None, second=None):
+    """Two groups' applications submitted to one programme, and staff signed in to its list."""
     from blueprints.applications import services
 
-    leader_a, _, app_a = complete_application(district="마포구")
-    leader_b, _, app_b = complete_application(programme=app_a.programme, email="b@example.kr", district="서초구")
+    leader_a, _, app_a = complete_application(**(first or {}))
+    leader_b, _, app_b = complete_application(programme=app_a.programme, email="b@example.kr", **(second or {}))
     services.submit(app_a, user=leader_a)
     services.submit(app_b, user=leader_b)
     db.session.commit()
     make_user("staff@example.kr", roles=("staff",))
     auth.login("staff@example.kr")
-    url = f"/applications/programme/{app_a.programme_id}"
+    return app_a, app_b, f"/applications/programme/{app_a.programme_id}"
+
+
+def test_staff_list_filters_fragment_and_bulk_return(client, auth, complete_application, make_user):
+    app_a, app_b, url = _two_submitted_as_staff(complete_application, make_user, auth,
+                                                first={"district": "마포구"}, second={"district": "서초구"})
     full = client.get(url).get_data(as_text=True)
     assert app_a.group.name in full and app_b.group.name in full and "<html" in full
     fragment = client.htmx("GET", url, target="app-results", data={"district": "서초구"}).get_data(as_text=True)
@@ -275,16 +281,7 @@ def test_staff_list_filters_fragment_and_bulk_return(client, auth, complete_appl
 
 def test_staff_list_search_ignores_case_of_the_registration_number(client, auth, complete_application, make_user):
     """reg_no is G-YYYY-NNNN; staff type it in lower case (PostgreSQL's LIKE alone would miss it)."""
-    from blueprints.applications import services
-
-    leader_a, _, app_a = complete_application()
-    leader_b, _, app_b = complete_application(programme=app_a.programme, email="b@example.kr")
-    services.submit(app_a, user=leader_a)
-    services.submit(app_b, user=leader_b)
-    db.session.commit()
-    make_user("staff@example.kr", roles=("staff",))
-    auth.login("staff@example.kr")
-    url = f"/applications/programme/{app_a.programme_id}"
+    app_a, app_b, url = _two_submitted_as_staff(complete_application, make_user, auth)
     found = client.htmx("GET", url, target="app-results", data={"q": app_b.group.reg_no.lower()}).get_data(as_text=True)
     assert app_b.group.name in found and app_a.group.name not in found
 
