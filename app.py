@@ -87,8 +87,10 @@ def register_template_helpers(app: Flask) -> None:
     from blueprints.core.auth import ROLE_LABELS, can
     from blueprints.core.formatting import register_filters
     from blueprints.core.forms import EmptyForm
+    from blueprints.core.states import register_states
 
     register_filters(app)
+    register_states(app)
 
     @app.context_processor
     def inject_globals():

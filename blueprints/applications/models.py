@@ -6,20 +6,24 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.models import Money, TimestampMixin, UTCDateTime, utcnow
+from blueprints.core.states import State
 from extensions import db
 
-STATUS_LABELS = {
-    "draft": "작성중",
-    "submitted": "제출",
-    "returned": "보완 요청",
-    "under_review": "심사중",
-    "selected": "선정",
-    "not_selected": "미선정",
-    "withdrawn": "철회",
-    "ineligible": "부적격",
-}
-EDITABLE = {"draft", "returned"}
-_STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in STATUS_LABELS) + ")"
+
+class ApplicationState(State):
+    draft = "draft", "작성중"
+    submitted = "submitted", "제출"
+    returned = "returned", "보완 요청"
+    under_review = "under_review", "심사중"
+    selected = "selected", "선정"
+    not_selected = "not_selected", "미선정"
+    withdrawn = "withdrawn", "철회"
+    ineligible = "ineligible", "부적격"
+
+    @classmethod
+    def editable(cls) -> frozenset["ApplicationState"]:
+        """The applicant may change and (re)submit the application."""
+        return frozenset({cls.draft, cls.returned})
 
 
 class Application(TimestampMixin, db.Model):
@@ -27,7 +31,7 @@ class Application(TimestampMixin, db.Model):
     audit_type = "application"
     __table_args__ = (
         UniqueConstraint("group_id", "programme_id"),
-        CheckConstraint(_STATUS_CHECK, name="known_status"),
+        ApplicationState.check_constraint("status", "known_status"),
         CheckConstraint("requested_won >= 0", name="requested_nonnegative"),
         CheckConstraint("(status IN ('draft', 'withdrawn')) OR submitted_at IS NOT NULL", name="submitted_has_time"),
     )
@@ -35,7 +39,7 @@ class Application(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), nullable=False, index=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="RESTRICT"), nullable=False, index=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ApplicationState.draft, index=True)
     purpose: Mapped[str] = mapped_column(Text, nullable=False, default="")
     need: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # 중복지원 신고: None = not answered yet, False = no other public funding, True = declared.
@@ -71,11 +75,11 @@ class Application(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return ApplicationState.title_of(self.status)
 
     @property
     def is_editable(self) -> bool:
-        return self.status in EDITABLE
+        return self.status in ApplicationState.editable()
 
     def can(self, user, action: str) -> bool:
         officer = self.group.is_officer(user)
@@ -84,9 +88,9 @@ class Application(TimestampMixin, db.Model):
         if action in {"edit", "submit"}:
             return officer and self.is_editable
         if action == "withdraw":
-            return officer and self.status in {"draft", "submitted", "returned"}
+            return officer and self.status in {ApplicationState.draft, ApplicationState.submitted, ApplicationState.returned}
         if action in {"return", "mark_ineligible"}:
-            return user.has_role("staff") and self.status in {"submitted", "under_review"}
+            return user.has_role("staff") and self.status in {ApplicationState.submitted, ApplicationState.under_review}
         if action == "download_pdf":
             return (officer or user.has_any_role({"staff", "finance"})) and self.snapshot is not None
         return False

@@ -18,7 +18,7 @@ from blueprints.core.timeutil import to_kst
 from extensions import db
 
 from . import checks
-from .models import Application, ApplicationAttachment, BudgetLine, DraftConflict, PlannedSession
+from .models import Application, ApplicationAttachment, ApplicationState, BudgetLine, DraftConflict, PlannedSession
 
 MAX_ATTACHMENTS = 10
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -285,12 +285,12 @@ def submit(application: Application, *, user, now: datetime | None = None) -> bo
     """Submit (or resubmit after a return). Returns False when it was already submitted —
     a double click, a second tab or a retried request — and changes nothing then."""
     now = now or utcnow()
-    if application.status == "submitted":
+    if application.status == ApplicationState.submitted:
         return False
     _editable(application)
     programme = application.programme
     # A returned application may be resubmitted after the window; a new one only inside it.
-    if application.status == "draft" and not programme.is_open(now):
+    if application.status == ApplicationState.draft and not programme.is_open(now):
         raise ApplicationError(f"신청 기간({to_kst(programme.closes_at):%Y. %-m. %-d. %H:%M} 마감)이 지나 제출할 수 없습니다. "
                                "작성한 내용은 그대로 저장되어 있습니다.")
     result = full_check(application)
@@ -302,7 +302,7 @@ def submit(application: Application, *, user, now: datetime | None = None) -> bo
         update(Application)
         .where(Application.id == application.id, Application.status == previous,
                Application.version == application.version)
-        .values(status="submitted", submitted_at=now, version=Application.version + 1,
+        .values(status=ApplicationState.submitted, submitted_at=now, version=Application.version + 1,
                 submission_count=Application.submission_count + 1, warning_count=len(result.warnings))
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -312,9 +312,9 @@ def submit(application: Application, *, user, now: datetime | None = None) -> bo
     db.session.refresh(application)
     application.snapshot = build_snapshot(application, result)
     db.session.flush()
-    audit.record("application.submitted" if previous == "draft" else "application.resubmitted", application,
+    audit.record("application.submitted" if previous == ApplicationState.draft else "application.resubmitted", application,
                  summary=f"{application.group.name}: 제출 (요청액 {application.requested_won:,}원)",
-                 before={"status": previous}, after={"status": "submitted"})
+                 before={"status": previous}, after={"status": ApplicationState.submitted})
     for member in application.group.members:
         if member.role in {"leader", "treasurer"} and member.user is not None:
             queue_email(member.user.email, f"[공동육아 자조모임] {programme.title} 신청서 제출 완료",
@@ -364,26 +364,26 @@ def _category_label(rules: dict, code: str) -> str:
 
 def withdraw(application: Application, *, user, reason: str = "", now: datetime | None = None) -> None:
     now = now or utcnow()
-    if application.status not in {"draft", "submitted", "returned"}:
+    if application.status not in {ApplicationState.draft, ApplicationState.submitted, ApplicationState.returned}:
         raise ApplicationError("이 단계에서는 신청을 철회할 수 없습니다.")
     if not application.programme.is_open(now):
         raise ApplicationError("신청 기간이 끝나 철회할 수 없습니다. 담당자에게 문의해 주세요.")
     previous = application.status
-    application.status = "withdrawn"
+    application.status = ApplicationState.withdrawn
     application.updated_by_id = user.id
     db.session.flush()
     audit.record("application.withdrawn", application, summary=f"신청 철회{': ' + reason if reason else ''}",
-                 before={"status": previous}, after={"status": "withdrawn"})
+                 before={"status": previous}, after={"status": ApplicationState.withdrawn})
 
 
 def return_for_changes(application: Application, message: str, *, user) -> None:
-    _staff_decision(application, "returned", message, empty="보완 요청 내용을 적어 주세요.",
+    _staff_decision(application, ApplicationState.returned, message, empty="보완 요청 내용을 적어 주세요.",
                     action="application.returned", summary="보완 요청",
                     mail=("신청서 보완 요청", "담당자가 신청서 보완을 요청했습니다.\n\n{text}"))
 
 
 def mark_ineligible(application: Application, reason: str, *, user) -> None:
-    _staff_decision(application, "ineligible", reason, empty="부적격 사유를 적어 주세요.",
+    _staff_decision(application, ApplicationState.ineligible, reason, empty="부적격 사유를 적어 주세요.",
                     action="application.marked_ineligible", summary="부적격",
                     mail=("신청서 검토 결과(부적격)", "신청서가 부적격으로 처리되었습니다.\n사유: {text}"))
 
@@ -391,7 +391,7 @@ def mark_ineligible(application: Application, reason: str, *, user) -> None:
 def _staff_decision(application: Application, status: str, text: str, *, empty: str, action: str, summary: str,
                     mail: tuple[str, str]) -> None:
     """Staff send a submitted application back (returned) or out (ineligible), with a reason."""
-    if application.status not in {"submitted", "under_review"}:
+    if application.status not in {ApplicationState.submitted, ApplicationState.under_review}:
         raise ApplicationError("제출된 신청서만 처리할 수 있습니다.")
     text = text.strip()
     if not text:

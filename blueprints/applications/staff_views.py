@@ -21,7 +21,7 @@ from extensions import db
 
 from . import bp, services
 from .forms import BulkActionForm
-from .models import STATUS_LABELS, Application, BudgetLine
+from .models import Application, ApplicationState, BudgetLine
 
 register_permission("manage_applications", "staff")
 register_permission("export_applications", "staff", "finance")
@@ -41,7 +41,7 @@ class ListFilterForm(BaseForm):
 
     q = SearchField("모임명·등록번호", validators=[Optional()])
     district = SelectField("자치구", choices=[("", "전체")] + [(d, d) for d in SEOUL_DISTRICTS], validators=[Optional()])
-    status = SelectField("상태", choices=[("", "전체")] + list(STATUS_LABELS.items()), validators=[Optional()])
+    status = SelectField("상태", choices=[("", "전체")] + ApplicationState.choices(), validators=[Optional()])
     warnings = SelectField("규칙 경고", choices=[("", "전체"), ("yes", "경고 있음"), ("no", "경고 없음")], validators=[Optional()])
     sort = SelectField("정렬", choices=[("submitted", "제출 최신순"), ("requested", "요청액 큰 순"), ("group", "모임명순"),
                                       ("district", "자치구순"), ("warnings", "경고 많은 순")], validators=[Optional()])
@@ -64,7 +64,7 @@ def filtered(programme: Programme, form: ListFilterForm):
         stmt = stmt.where(contains_text(form.q.data, Group.name, Group.reg_no))
     if form.district.data:
         stmt = stmt.where(Group.district == form.district.data)
-    if form.status.data in STATUS_LABELS:
+    if ApplicationState.known(form.status.data):
         stmt = stmt.where(Application.status == form.status.data)
     if form.warnings.data == "yes":
         stmt = stmt.where(Application.warning_count > 0)
@@ -85,8 +85,7 @@ def staff_list(programme_id):
     counts = dict(db.session.execute(select(Application.status, func.count()).where(
         Application.programme_id == programme.id).group_by(Application.status)).all())
     return render("applications/staff_list.html", fragments={"app-results": "results", "app-filter": "results"},
-                  programme=programme, form=form, page=page, counts=counts, bulk_form=BulkActionForm(),
-                  status_labels=STATUS_LABELS)
+                  programme=programme, form=form, page=page, counts=counts, bulk_form=BulkActionForm())
 
 
 @bp.route("/programme/<int:programme_id>/bulk", methods=["POST"])
@@ -129,7 +128,7 @@ def export_rows(programme: Programme):
             .where(Application.programme_id == programme.id)
             .order_by(Application.id, BudgetLine.position))
     for application, group, line in db.session.execute(stmt):
-        base = [application.id, group.reg_no, group.name, group.district, STATUS_LABELS[application.status],
+        base = [application.id, group.reg_no, group.name, group.district, application.status_label,
                 kdatetime(application.submitted_at) if application.submitted_at else "", application.requested_won,
                 application.warning_count]
         if line is None:

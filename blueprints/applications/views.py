@@ -15,7 +15,7 @@ from extensions import db
 
 from . import bp, services
 from .forms import AttachmentForm, BudgetForm, DeclarationForm, PlanForm, StatementsForm, SubmitForm
-from .models import Application, ApplicationAttachment, DraftConflict
+from .models import Application, ApplicationAttachment, ApplicationState, DraftConflict
 from .steps import STEPS, budget_form_for, category_choices, month_choices, plan_form_for, rows_from_form, step_index
 
 AUTOSAVE_TARGET = "save-status"
@@ -307,7 +307,7 @@ def delete_attachment(application_id, attachment_id):
 @bp.route("/<int:application_id>/submit", methods=["POST"])
 def submit(application_id):
     application = load(application_id, "view")
-    if application.status == "submitted" and application.group.is_officer(g.user):
+    if application.status == ApplicationState.submitted and application.group.is_officer(g.user):
         # A double click or a retried request: already done, same answer.
         flash("이미 제출된 신청서입니다.", "info")
         return redirect(url_for("applications.show", application_id=application.id), 303)
