@@ -7,17 +7,17 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.models import Money, TimestampMixin, UTCDateTime
+from blueprints.core.states import State
 from extensions import db
 
-AWARD_STATUS_LABELS = {
-    "offered": "교부결정 통지",
-    "accepted": "수락",
-    "paid": "교부",
-    "settling": "정산 중",
-    "settled": "정산 완료",
-    "closed": "종료",
-}
-_STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in AWARD_STATUS_LABELS) + ")"
+
+class AwardState(State):
+    offered = "offered", "교부결정 통지"
+    accepted = "accepted", "수락"
+    paid = "paid", "교부"
+    settling = "settling", "정산 중"
+    settled = "settled", "정산 완료"
+    closed = "closed", "종료"
 
 
 class Award(TimestampMixin, db.Model):
@@ -25,7 +25,7 @@ class Award(TimestampMixin, db.Model):
     audit_type = "award"
     __table_args__ = (
         CheckConstraint("amount_won > 0", name="amount_positive"),
-        CheckConstraint(_STATUS_CHECK, name="known_status"),
+        AwardState.check_constraint("status", "known_status"),
         CheckConstraint("rank > 0", name="rank_positive"),
     )
 
@@ -35,7 +35,7 @@ class Award(TimestampMixin, db.Model):
     scenario_id: Mapped[int | None] = mapped_column(ForeignKey("selection_scenarios.id", ondelete="SET NULL"))
     amount_won: Mapped[int] = mapped_column(Money, nullable=False)
     rank: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="offered")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=AwardState.offered)
     conditions: Mapped[str] = mapped_column(Text, nullable=False, default="")
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -45,7 +45,7 @@ class Award(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return AWARD_STATUS_LABELS[self.status]
+        return AwardState.title_of(self.status)
 
     def can(self, user, action: str) -> bool:
         if action == "view":

@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 
 from blueprints.core import audit
 from blueprints.core.mail import queue_email
+from blueprints.applications.models import ApplicationState
 from blueprints.core.models import utcnow
 from blueprints.programmes.models import Programme
 from extensions import db
 
-from .models import Award
+from .models import Award, AwardState
 
 
 class AwardError(Exception):
@@ -63,7 +64,7 @@ def publish_decision(scenario, *, user, share_feedback: bool = False, conditions
     awards = []
     for entry in scenario.entries:
         application = entry.application
-        if application.status != "under_review":
+        if application.status != ApplicationState.under_review:
             continue
         review.record_result(application, selected=entry.selected, user=user)
         if entry.selected:
@@ -83,7 +84,7 @@ def publish_decision(scenario, *, user, share_feedback: bool = False, conditions
     db.session.flush()
     for award in awards:
         audit.record("award.offered", award, summary=f"{award.application.group.name}: 교부결정 {award.amount_won:,}원 "
-                     f"({award.rank}위)", after={"amount_won": award.amount_won, "status": "offered"}, actor=user)
+                     f"({award.rank}위)", after={"amount_won": award.amount_won, "status": AwardState.offered}, actor=user)
     audit.record("review.decision_published", scenario,
                  summary=f"선정 결과 공개: {len(awards)}개 모임, {new_total:,}원 (예산 {programme.budget_total_won:,}원)",
                  actor=user)
@@ -101,7 +102,7 @@ def _notify(scenario, programme, awards: dict[int, Award]) -> None:
                     f"교부결정액: {award.amount_won:,}원 (요청액 {application.requested_won:,}원)\n")
             if award.conditions:
                 body += f"조건: {award.conditions}\n"
-        elif application.status == "not_selected":
+        elif application.status == ApplicationState.not_selected:
             subject = f"[공동육아 자조모임] {programme.title} 선정 결과 안내"
             body = f"아쉽게도 {application.group.name}은(는) 이번 {programme.title}에 선정되지 않았습니다.\n"
             if scenario.share_feedback:

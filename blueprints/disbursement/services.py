@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.awards.models import AwardState
 from blueprints.core import audit
 from blueprints.core.models import utcnow
 from blueprints.core.persistence import lock_row
@@ -42,7 +43,7 @@ def normalise_account(text: str) -> str:
 
 
 def accept_award(award, *, bank: str, account_number: str, holder: str, user) -> Disbursement:
-    if award.status != "offered":
+    if award.status != AwardState.offered:
         raise DisbursementError("이미 수락했거나 수락할 수 없는 교부결정입니다.")
     digits = normalise_account(account_number)
     if not digits.isdigit() or not 8 <= len(digits) <= 20:
@@ -51,7 +52,7 @@ def accept_award(award, *, bank: str, account_number: str, holder: str, user) ->
                        account_number=digits, account_holder=holder, schedule=schedule_for(award),
                        accepted_at=utcnow(), accepted_by_id=user.id)
     db.session.add(row)
-    award.status = "accepted"
+    award.status = AwardState.accepted
     db.session.flush()
     audit.record("award.accepted", award, summary=f"교부 신청(수락): {bank} {row.masked_account} {holder}",
                  after={"bank": bank, "account": row.masked_account, "holder": holder})
@@ -80,7 +81,7 @@ def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: i
     existing = db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
     if existing is not None:
         return existing, False
-    if row.award.status in {"offered"}:
+    if row.award.status in {AwardState.offered}:
         raise DisbursementError("교부 신청(수락) 전에는 지급할 수 없습니다.")
     if db.session.scalar(select(Payment.id).where(Payment.disbursement_id == row.id,
                                                    Payment.instalment == instalment)):
@@ -107,7 +108,7 @@ def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: i
         raise DisbursementError("이미 처리된 지급이거나 교부결정액을 넘는 지급입니다.") from exc
     db.session.refresh(row)
     award = row.award
-    award.status = "paid"
+    award.status = AwardState.paid
     audit.record("payment.recorded", payment, summary=f"{award.application.group.name} {instalment}회차 "
                  f"{amount_won:,}원 지급", after={"instalment": instalment, "amount_won": amount_won,
                                                 "paid_on": paid_on.isoformat(), "reference": reference})

@@ -1,6 +1,7 @@
 """Award acceptance (the group), payments and the finance dashboard (finance staff)."""
 from flask import abort, flash, g, redirect, request, url_for
 
+from blueprints.awards.models import AwardState
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
 from blueprints.core.htmx import render
 from blueprints.core.persistence import commit, get_or_404
@@ -64,7 +65,7 @@ def show_award(award_id):
     if request.method == "POST":
         if not officer:
             abort(403)
-        if award.status != "offered":
+        if award.status != AwardState.offered:
             flash("이미 교부 신청을 했습니다.", "info")
             return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
         if form.validate_on_submit():
