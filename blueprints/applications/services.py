@@ -109,11 +109,11 @@ def applications_of_group(group) -> list[Application]:
 
 def groups_user_can_apply_for(user) -> list:
     """The active groups where the user is 대표 or 회계."""
-    from blueprints.groups.models import Group, GroupMember
+    from blueprints.groups.models import Group, GroupMember, GroupState
 
     return db.session.scalars(
         select(Group).join(GroupMember, GroupMember.group_id == Group.id)
-        .where(GroupMember.user_id == user.id, GroupMember.role.in_(("leader", "treasurer")), Group.status == "active")
+        .where(GroupMember.user_id == user.id, GroupMember.role.in_(("leader", "treasurer")), Group.status == GroupState.active)
         .order_by(Group.name)).unique().all()
 
 

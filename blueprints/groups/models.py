@@ -5,17 +5,22 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.models import TimestampMixin, UTCDateTime
+from blueprints.core.states import State
 from extensions import db
 
 MEMBER_ROLE_LABELS = {"leader": "대표", "treasurer": "회계", "member": "구성원"}
-GROUP_STATUS_LABELS = {"active": "활동 중", "inactive": "비활성"}
 STAFF_ROLES = frozenset({"staff", "finance", "admin"})
+
+
+class GroupState(State):
+    active = "active", "활동 중"
+    inactive = "inactive", "비활성"
 
 
 class Group(TimestampMixin, db.Model):
     __tablename__ = "groups"
     audit_type = "group"
-    __table_args__ = (CheckConstraint("status IN ('active', 'inactive')", name="known_status"),)
+    __table_args__ = (GroupState.check_constraint("status", "known_status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reg_no: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
@@ -25,7 +30,7 @@ class Group(TimestampMixin, db.Model):
     meeting_place: Mapped[str] = mapped_column(String(120), nullable=False, default="")
     activity_type: Mapped[str] = mapped_column(String(40), nullable=False, default="")
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=GroupState.active)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Consents, each separate (PIPA 제15조·제17조): collection is required to register at all.
     consent_collection_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -57,7 +62,7 @@ class Group(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return GROUP_STATUS_LABELS[self.status]
+        return GroupState.title_of(self.status)
 
     def can(self, user, action: str) -> bool:
         """Per-object rights. Staff see everything and may fix officers and status; a parent

@@ -25,7 +25,7 @@ from blueprints.core.timeutil import today_kst
 from extensions import db
 
 from .eligibility import Candidate, Household, evaluate, parse_birth_ym, format_ym, rules_from_programme
-from .models import MEMBER_ROLE_LABELS, Child, Group, GroupMember
+from .models import MEMBER_ROLE_LABELS, Child, Group, GroupMember, GroupState
 
 
 class GroupError(Exception):
@@ -73,7 +73,7 @@ def duplicate_by_name(name: str, leader: User, exclude_group_id: int | None = No
     """An active group of the same name that this person already leads."""
     stmt = (select(Group).join(GroupMember, GroupMember.group_id == Group.id)
             .where(GroupMember.user_id == leader.id, GroupMember.role == "leader",
-                   Group.status == "active", func.lower(Group.name) == (name or "").strip().lower()))
+                   Group.status == GroupState.active, func.lower(Group.name) == (name or "").strip().lower()))
     if exclude_group_id:
         stmt = stmt.where(Group.id != exclude_group_id)
     return db.session.scalar(stmt.limit(1))
@@ -85,7 +85,7 @@ def duplicate_by_leader_phone(phone: str, exclude_group_id: int | None = None) -
     if not digits:
         return None
     stmt = (select(Group).join(GroupMember, GroupMember.group_id == Group.id)
-            .where(GroupMember.phone == digits, GroupMember.role == "leader", Group.status == "active"))
+            .where(GroupMember.phone == digits, GroupMember.role == "leader", Group.status == GroupState.active))
     if exclude_group_id:
         stmt = stmt.where(Group.id != exclude_group_id)
     return db.session.scalar(stmt.limit(1))
@@ -140,7 +140,7 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
     group = Group(
         reg_no="", name=data.name.strip(), district=data.district, dong=data.dong.strip(),
         meeting_place=data.meeting_place.strip(), activity_type=data.activity_type,
-        description=data.description.strip(), status="active", created_by_id=by.id,
+        description=data.description.strip(), status=GroupState.active, created_by_id=by.id,
         consent_collection_at=now,
         consent_provision_at=now if data.consent_provision else None,
         consent_photos_at=now if data.consent_photos else None,
@@ -276,17 +276,17 @@ def delete_own_data(group: Group, member: GroupMember, *, by: User) -> None:
 # Status -----------------------------------------------------------------------------------
 
 def set_status(group: Group, status: str, *, by: User) -> None:
-    if status not in ("active", "inactive"):
+    if not GroupState.known(status):
         raise GroupError("알 수 없는 상태입니다.")
     if group.status == status:
         return
-    if status == "active" and group.leader is not None:
+    if status == GroupState.active and group.leader is not None:
         duplicate = duplicate_by_leader_phone(group.leader.phone, exclude_group_id=group.id)
         if duplicate is not None:
             raise GroupError(phone_duplicate_message(duplicate))
     before = group.status
     group.status = status
-    audit.record("group.status_changed", group, summary="모임 활성화" if status == "active" else "모임 비활성화",
+    audit.record("group.status_changed", group, summary="모임 활성화" if status == GroupState.active else "모임 비활성화",
                  before={"status": before}, after={"status": status})
 
 

@@ -17,7 +17,7 @@ from . import bp, services
 from .eligibility import Candidate, Household, candidate_from_group
 from .forms import (MAX_HOUSEHOLDS, STEPS, GroupRegistrationForm, GroupSearchForm, HandoverForm,
                     MemberInviteForm)
-from .models import Group, GroupMember
+from .models import Group, GroupMember, GroupState
 
 register_permission("register_group", "applicant")
 register_permission("list_groups", "staff", "finance", "admin")
@@ -268,7 +268,7 @@ def set_status(group_id):
     status = request.form.get("status", "")
     from blueprints.core.forms import EmptyForm
 
-    if not EmptyForm().validate_on_submit() or status not in ("active", "inactive"):
+    if not EmptyForm().validate_on_submit() or not GroupState.known(status):
         abort(400)
     try:
         services.set_status(group, status, by=g.user)

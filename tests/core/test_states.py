@@ -37,6 +37,13 @@ def test_check_constraints_are_the_ones_the_migrations_created(app):
     expected = {
         ("applications", "known_status"): "status IN ('draft', 'submitted', 'returned', 'under_review', "
                                           "'selected', 'not_selected', 'withdrawn', 'ineligible')",
+        ("awards", "known_status"): "status IN ('offered', 'accepted', 'paid', 'settling', 'settled', 'closed')",
+        ("groups", "known_status"): "status IN ('active', 'inactive')",
+        ("review_assignments", "known_status"): "status IN ('assigned', 'declined', 'submitted')",
+        ("selection_scenarios", "known_status"): "status IN ('draft', 'published')",
+        ("expenses", "known_review"): "review_status IN ('pending', 'recognised', 'not_recognised', 'needs_fix')",
+        ("settlements", "known_status"): "status IN ('draft', 'submitted', 'needs_changes', 'approved', 'closed')",
+        ("settlement_export_jobs", "known_status"): "status IN ('queued', 'running', 'done', 'failed')",
     }
     tables = db.metadata.tables
     for (table, name), text in expected.items():
