@@ -106,7 +106,9 @@ def kst_date(moment) -> date:
 
 def settlement_closed_on(settlement) -> date | None:
     """The Seoul date the settlement was closed, or None while it is not closed."""
-    if settlement is None or settlement.status != "closed":
+    from blueprints.settlement.models import SettlementState
+
+    if settlement is None or settlement.status != SettlementState.closed:
         return None
     if settlement.refund is not None:
         return kst_date(settlement.refund.created_at)
@@ -200,6 +202,8 @@ def _scrub_audit(object_type: str, ids, *, actions=None) -> int:
 
 
 def anonymise_contacts(group, applications_with_awards, *, now, out: Destroyed) -> None:
+    from blueprints.groups.models import GroupState
+
     members = list(group.members)
     emails = {m.email for m in members if m.email}
     for member in members:
@@ -210,7 +214,7 @@ def anonymise_contacts(group, applications_with_awards, *, now, out: Destroyed) 
     out.add("households", len(members))
     if group.meeting_place:
         group.meeting_place = ""
-    group.status = "inactive"
+    group.status = GroupState.inactive
     group.contacts_anonymised_at = now
     files = []
     for application, award in applications_with_awards:
@@ -355,12 +359,12 @@ def _group_ids_to_check() -> list[int]:
     from blueprints.applications.models import Application
     from blueprints.awards.models import Award
     from blueprints.groups.models import Group
-    from blueprints.settlement.models import Settlement
+    from blueprints.settlement.models import Settlement, SettlementState
 
     open_contacts = select(Group.id).where(Group.contacts_anonymised_at.is_(None))
     open_records = (select(Application.group_id).join(Award, Award.application_id == Application.id)
                     .join(Settlement, Settlement.award_id == Award.id)
-                    .where(Settlement.status == "closed", Settlement.records_anonymised_at.is_(None)))
+                    .where(Settlement.status == SettlementState.closed, Settlement.records_anonymised_at.is_(None)))
     return sorted(set(db.session.scalars(open_contacts)) | set(db.session.scalars(open_records)))
 
 

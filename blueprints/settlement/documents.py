@@ -21,7 +21,7 @@ from blueprints.core.pdf import render_pdf
 from extensions import db
 
 from . import checks, services
-from .models import REVIEW_LABELS
+from .models import ExpenseReviewState, SettlementState
 
 # The printed box of a receipt image in pdf/settlement.html (.receipt img: the text width ×
 # max-height 105 mm); images are embedded pre-scaled to it at 150 dpi.
@@ -43,7 +43,7 @@ def context(settlement) -> dict:
             seq=e.seq, evidence_no=e.evidence_no, spent_on=e.spent_on.isoformat(), category=services.category_label(rules, e.category),
             vendor=e.vendor, biz_no=e.biz_no, description=e.description, amount_won=e.amount_won,
             method=checks.METHOD_LABELS.get(e.method, e.method), approval_no=e.approval_no,
-            participants=e.participants, review=REVIEW_LABELS[e.review_status], review_status=e.review_status,
+            participants=e.participants, review=ExpenseReviewState.title_of(e.review_status), review_status=e.review_status,
             reason=e.review_reason,
             receipt=(dict(kind=e.receipt.kind, uri=print_copy(e.receipt, *RECEIPT_BOX_MM).resolve().as_uri(),
                           sha=e.receipt.sha256,
@@ -80,7 +80,7 @@ def context(settlement) -> dict:
                         approved_by=settlement.approved_by.name if settlement.approved_by else ""),
         figures=dict(paid=f.paid_won, interest=f.interest_won, spent=f.spent_won, recognised=f.recognised_won,
                      not_recognised=f.not_recognised_won, unspent=f.unspent_won, refund=f.refund_won,
-                     truncated=f.truncated_won, final=settlement.status in {"승인", "종결"} or settlement.approved_at is not None),
+                     truncated=f.truncated_won, final=settlement.status in {SettlementState.approved, SettlementState.closed} or settlement.approved_at is not None),
         categories=services.totals_by_category(settlement),
         expenses=expenses,
         sessions=sessions,

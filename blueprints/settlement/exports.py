@@ -11,7 +11,7 @@ from sqlalchemy import select
 from extensions import db
 
 from .checks import METHOD_LABELS
-from .models import REVIEW_LABELS, SETTLEMENT_LABELS, Expense, Settlement
+from .models import Expense, Settlement
 
 
 def _awards(programme_id):
@@ -47,7 +47,7 @@ def expenses_table(programme_id: int | None):
             rows.append([award.programme.title, group.reg_no, group.name, e.evidence_no, e.spent_on.isoformat(),
                          services.category_label(award.programme.rules, e.category), e.vendor, e.biz_no, e.description,
                          e.amount_won, METHOD_LABELS.get(e.method, e.method), e.approval_no, e.participants,
-                         REVIEW_LABELS[e.review_status], e.review_reason])
+                         e.review_label, e.review_reason])
     return header, rows
 
 
@@ -63,7 +63,7 @@ def settlements_table(programme_id: int | None):
             continue
         f = services.figures(s)
         group = award.application.group
-        rows.append([award.programme.title, group.reg_no, group.name, group.district, SETTLEMENT_LABELS[s.status],
+        rows.append([award.programme.title, group.reg_no, group.name, group.district, s.status_label,
                      s.submitted_at.date().isoformat() if s.submitted_at else "", "예" if s.is_late else "",
                      f.paid_won, f.interest_won, f.spent_won,
                      s.recognised_won if s.recognised_won is not None else "", s.refund_due_won if s.refund_due_won is not None else "",

@@ -10,7 +10,7 @@ from blueprints.core.forms import BaseForm
 from blueprints.core.timeutil import today_kst
 
 from .checks import EVIDENCE_LABELS, METHOD_LABELS, biz_no_problem
-from .models import SETTLEMENT_LABELS
+from .models import ExpenseReviewState, SettlementState
 
 
 class KDateField(DateField):
@@ -64,8 +64,9 @@ class SettlementForm(BaseForm):
 
 
 class ReviewLineForm(BaseForm):
-    decision = RadioField("검토 결과", choices=[("recognised", "인정"), ("not_recognised", "불인정"),
-                                              ("needs_fix", "보완 요청")], validators=[DataRequired("검토 결과를 고르세요.")])
+    decision = RadioField("검토 결과", choices=ExpenseReviewState.choices(ExpenseReviewState.recognised,
+                          ExpenseReviewState.not_recognised, ExpenseReviewState.needs_fix),
+                          validators=[DataRequired("검토 결과를 고르세요.")])
     reason = StringField("사유", validators=[Optional(), Length(max=500)])
 
 
@@ -90,5 +91,5 @@ class SettlementListFilter(BaseForm):
     class Meta:
         csrf = False
 
-    status = SelectField("정산 상태", choices=[("", "전체"), ("none", "미작성")] + list(SETTLEMENT_LABELS.items()),
+    status = SelectField("정산 상태", choices=[("", "전체"), ("none", "미작성")] + SettlementState.choices(),
                          validators=[Optional()])

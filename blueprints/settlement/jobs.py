@@ -13,7 +13,7 @@ from blueprints.core.models import utcnow
 from blueprints.core.tasks import app_task, huey
 from extensions import db
 
-from .models import ExportJob, Settlement
+from .models import ExportJob, ExportJobState, Settlement
 
 
 def export_dir() -> Path:
@@ -55,7 +55,7 @@ def build_zip(job_id: int) -> None:
     if job is None:
         return
     ids = [r.id for r in programme_settlements(job.programme_id)]
-    job.status, job.total, job.done = "running", len(ids), 0
+    job.status, job.total, job.done = ExportJobState.running, len(ids), 0
     db.session.commit()
     if not ids:
         _pack(job_id)
@@ -98,7 +98,7 @@ def _pack(job_id: int) -> None:
         _fail(job_id, exc)
         raise
     job = db.session.get(ExportJob, job_id)
-    job.status, job.file_name, job.finished_at = "done", path.name, utcnow()
+    job.status, job.file_name, job.finished_at = ExportJobState.done, path.name, utcnow()
     db.session.commit()
 
 
@@ -106,7 +106,7 @@ def _fail(job_id: int, exc: Exception) -> None:
     """The page shows the failure instead of spinning forever."""
     db.session.rollback()
     job = db.session.get(ExportJob, job_id)
-    job.status, job.error, job.finished_at = "failed", str(exc)[:500], utcnow()
+    job.status, job.error, job.finished_at = ExportJobState.failed, str(exc)[:500], utcnow()
     db.session.commit()
 
 

@@ -7,13 +7,39 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from blueprints.awards.models import AwardState
 from blueprints.core.models import Money, TimestampMixin, UTCDateTime, utcnow
+from blueprints.core.states import State
 from extensions import db
 
-REVIEW_LABELS = {"pending": "검토 전", "recognised": "인정", "not_recognised": "불인정", "needs_fix": "보완 요청"}
-SETTLEMENT_LABELS = {"draft": "작성 중", "submitted": "제출", "needs_changes": "보완 요청",
-                     "approved": "승인", "closed": "종결"}
-EDITABLE = {"draft", "needs_changes"}
+
+class ExpenseReviewState(State):
+    """Finance's judgement of one expense line in the settlement review."""
+
+    pending = "pending", "검토 전"
+    recognised = "recognised", "인정"
+    not_recognised = "not_recognised", "불인정"
+    needs_fix = "needs_fix", "보완 요청"
+
+
+class SettlementState(State):
+    draft = "draft", "작성 중"
+    submitted = "submitted", "제출"
+    needs_changes = "needs_changes", "보완 요청"
+    approved = "approved", "승인"
+    closed = "closed", "종결"
+
+    @classmethod
+    def editable(cls) -> frozenset["SettlementState"]:
+        """The group may change its spending and (re)submit."""
+        return frozenset({cls.draft, cls.needs_changes})
+
+
+class ExportJobState(State):
+    queued = "queued", "대기 중"
+    running = "running", "만드는 중"
+    done = "done", "완료"
+    failed = "failed", "실패"
 
 
 def _in(column, values) -> str:
@@ -71,7 +97,7 @@ class Expense(TimestampMixin, db.Model):
         CheckConstraint("participants >= 0", name="participants_nonnegative"),
         CheckConstraint("hours IS NULL OR hours > 0", name="hours_positive"),
         CheckConstraint(_in("method", ("clean_card", "grant_check_card", "zeropay", "transfer", "cash")), name="known_method"),
-        CheckConstraint(_in("review_status", REVIEW_LABELS), name="known_review"),
+        ExpenseReviewState.check_constraint("review_status", "known_review"),
         CheckConstraint("review_status IN ('pending', 'recognised') OR review_reason <> ''", name="reason_given"),
     )
 
@@ -94,7 +120,7 @@ class Expense(TimestampMixin, db.Model):
     receipt_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
     hard_count: Mapped[int] = mapped_column(nullable=False, default=0)
     warn_count: Mapped[int] = mapped_column(nullable=False, default=0)
-    review_status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    review_status: Mapped[str] = mapped_column(String(16), nullable=False, default=ExpenseReviewState.pending)
     review_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -106,7 +132,7 @@ class Expense(TimestampMixin, db.Model):
 
     @property
     def review_label(self) -> str:
-        return REVIEW_LABELS[self.review_status]
+        return ExpenseReviewState.title_of(self.review_status)
 
     @property
     def method_label(self) -> str:
@@ -135,8 +161,8 @@ def expense_rights(award, user, action: str) -> bool:
         return officer or user.has_any_role({"staff", "finance", "admin"})
     if action == "edit":
         settlement = getattr(award, "settlement", None)
-        open_ = settlement is None or settlement.status in EDITABLE
-        return officer and award.status not in {"offered", "closed", "settled"} and open_
+        open_ = settlement is None or settlement.status in SettlementState.editable()
+        return officer and award.status not in {AwardState.offered, AwardState.closed, AwardState.settled} and open_
     return False
 
 
@@ -144,7 +170,7 @@ class Settlement(TimestampMixin, db.Model):
     __tablename__ = "settlements"
     audit_type = "settlement"
     __table_args__ = (
-        CheckConstraint(_in("status", SETTLEMENT_LABELS), name="known_status"),
+        SettlementState.check_constraint("status", "known_status"),
         CheckConstraint("interest_won >= 0", name="interest_nonnegative"),
         CheckConstraint("(status IN ('approved', 'closed')) = (approved_at IS NOT NULL)", name="approved_has_time"),
         CheckConstraint("status = 'draft' OR submitted_at IS NOT NULL", name="submitted_has_time"),
@@ -153,7 +179,7 @@ class Settlement(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="RESTRICT"), unique=True, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=SettlementState.draft, index=True)
     report_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     interest_won: Mapped[int] = mapped_column(Money, nullable=False, default=0)
     interest_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
@@ -181,11 +207,11 @@ class Settlement(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return SETTLEMENT_LABELS[self.status]
+        return SettlementState.title_of(self.status)
 
     @property
     def is_editable(self) -> bool:
-        return self.status in EDITABLE
+        return self.status in SettlementState.editable()
 
     def can(self, user, action: str) -> bool:
         officer = _group_of(self.award).is_officer(user)
@@ -195,9 +221,9 @@ class Settlement(TimestampMixin, db.Model):
         if action in {"edit", "submit"}:
             return officer and self.is_editable
         if action in {"review", "return", "approve"}:
-            return finance and self.status == "submitted"
+            return finance and self.status == SettlementState.submitted
         if action == "record_refund":
-            return finance and self.status == "approved"
+            return finance and self.status == SettlementState.approved
         if action == "download_pdf":
             return officer or user.has_any_role({"staff", "finance"})
         return False
@@ -224,11 +250,11 @@ class ExportJob(db.Model):
     """A background export (all settlement PDFs of a programme as one ZIP), polled for progress."""
 
     __tablename__ = "settlement_export_jobs"
-    __table_args__ = (CheckConstraint(_in("status", ("queued", "running", "done", "failed")), name="known_status"),)
+    __table_args__ = (ExportJobState.check_constraint("status", "known_status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), nullable=False, index=True)
-    status: Mapped[str] = mapped_column(String(10), nullable=False, default="queued")
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default=ExportJobState.queued)
     total: Mapped[int] = mapped_column(nullable=False, default=0)
     done: Mapped[int] = mapped_column(nullable=False, default=0)
     file_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
@@ -238,8 +264,12 @@ class ExportJob(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
+    def status_label(self) -> str:
+        return ExportJobState.title_of(self.status)
+
+    @property
     def percent(self) -> int:
-        return int(100 * self.done / self.total) if self.total else (100 if self.status == "done" else 0)
+        return int(100 * self.done / self.total) if self.total else (100 if self.status == ExportJobState.done else 0)
 
     def can(self, user, action: str) -> bool:
         return user.has_role("finance") and self.created_by_id in {user.id, None} or user.has_role("finance")

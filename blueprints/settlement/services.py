@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from flask import g, has_request_context
 from sqlalchemy import func, select
 
+from blueprints.awards.models import AwardState
 from blueprints.core import audit
 from blueprints.core.files import store_upload
 from blueprints.core.mail import queue_email
@@ -18,7 +19,7 @@ from extensions import db
 
 from . import checks
 from .checks import ExpenseIn, Ledger
-from .models import ActivityPhoto, ActivitySession, Expense, Refund, Settlement
+from .models import ActivityPhoto, ActivitySession, Expense, ExpenseReviewState, Refund, Settlement, SettlementState
 from .refund import compute_refund, depositor_name, truncate_setting
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
@@ -127,7 +128,7 @@ def _bump(award) -> None:
 
 def _require_editable(award):
     settlement = getattr(award, "settlement", None)
-    if award.status == "offered":
+    if award.status == AwardState.offered:
         raise SettlementError("교부 신청(수락) 후에 집행내역을 기록할 수 있습니다.")
     if settlement is not None and not settlement.is_editable:
         raise SettlementError("정산을 제출한 뒤에는 집행내역을 고칠 수 없습니다. 보완 요청을 받으면 고칠 수 있습니다.")
@@ -158,8 +159,8 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
     if stored is not None:
         expense.receipt_file_id = stored.id
     expense.hard_count, expense.warn_count = len(result.hard), len(result.warnings)
-    if expense.review_status == "needs_fix":
-        expense.review_status = "pending"   # fixed: back to finance staff with the resubmission
+    if expense.review_status == ExpenseReviewState.needs_fix:
+        expense.review_status = ExpenseReviewState.pending   # fixed: back to finance staff with the resubmission
         expense.review_reason = ""
     _bump(award)
     db.session.flush()
@@ -284,7 +285,7 @@ def settlement_for(award, *, create: bool = False) -> Settlement | None:
     if row is None and create:
         row = lock(award)  # both officers opening the page for the first time at once
     if row is None and create:
-        row = Settlement(award_id=award.id, status="draft", report_text=draft_report(award))
+        row = Settlement(award_id=award.id, status=SettlementState.draft, report_text=draft_report(award))
         db.session.add(row)
         db.session.flush()
         db.session.refresh(award)
@@ -313,8 +314,8 @@ def figures(settlement: Settlement, rows: list[Expense] | None = None):
     award = settlement.award
     rows = expenses(award) if rows is None else rows
     spent = sum(e.amount_won for e in rows)
-    reviewed = any(e.review_status != "pending" for e in rows)
-    recognised = sum(e.amount_won for e in rows if e.review_status == "recognised") if reviewed else spent
+    reviewed = any(e.review_status != ExpenseReviewState.pending for e in rows)
+    recognised = sum(e.amount_won for e in rows if e.review_status == ExpenseReviewState.recognised) if reviewed else spent
     paid = award.disbursement.paid_won if getattr(award, "disbursement", None) else 0
     return compute_refund(paid_won=paid, interest_won=settlement.interest_won, spent_won=spent,
                           recognised_lines_won=recognised, truncate_10won=truncate_setting(award.programme.rules))
@@ -332,9 +333,9 @@ def totals_by_category(settlement: Settlement, rows: list[Expense] | None = None
     for e in (expenses(award) if rows is None else rows):
         row = out.setdefault(e.category, dict(code=e.category, planned=0, spent=0, recognised=0, not_recognised=0))
         row["spent"] += e.amount_won
-        if e.review_status == "recognised":
+        if e.review_status == ExpenseReviewState.recognised:
             row["recognised"] += e.amount_won
-        elif e.review_status == "not_recognised":
+        elif e.review_status == ExpenseReviewState.not_recognised:
             row["not_recognised"] += e.amount_won
     order = [c["code"] for c in rules.get("expense_categories", [])]
     rows = sorted(out.values(), key=lambda r: order.index(r["code"]) if r["code"] in order else 99)
@@ -412,7 +413,7 @@ def submission_blockers(settlement: Settlement) -> list[str]:
     rows = expenses(settlement.award)
     if not rows:
         problems.append("집행내역을 하나 이상 기록해 주세요.")
-    if any(e.review_status == "needs_fix" for e in rows):
+    if any(e.review_status == ExpenseReviewState.needs_fix for e in rows):
         problems.append("보완 요청을 받은 집행내역을 모두 고쳐 주세요.")
     if any(e.hard_count for e in rows):
         problems.append("규정 위반으로 표시된 집행내역이 있습니다.")
@@ -437,9 +438,9 @@ def submit(settlement: Settlement, *, user) -> None:
     settlement.is_late = settlement.is_late or today_kst() > award.programme.settlement_due
     settlement.previous_snapshot = settlement.snapshot
     settlement.snapshot = snapshot(settlement)
-    settlement.status = "submitted"
+    settlement.status = SettlementState.submitted
     settlement.content_version += 1
-    award.status = "settling"
+    award.status = AwardState.settling
     db.session.flush()
     audit.record("settlement.submitted", settlement,
                  summary=f"정산 {settlement.submission_count}차 제출" + (" (기한 경과)" if settlement.is_late else ""))
@@ -449,15 +450,15 @@ def submit(settlement: Settlement, *, user) -> None:
 def review_line(expense: Expense, *, decision: str, reason: str, user) -> None:
     settlement = lock(expense.award)
     db.session.refresh(expense)
-    if settlement is None or settlement.status != "submitted":
+    if settlement is None or settlement.status != SettlementState.submitted:
         raise SettlementError("제출된 정산만 검토할 수 있습니다.")
-    if decision not in {"recognised", "not_recognised", "needs_fix"}:
+    if decision not in {ExpenseReviewState.recognised, ExpenseReviewState.not_recognised, ExpenseReviewState.needs_fix}:
         raise SettlementError("검토 결과를 선택해 주세요.")
     reason = (reason or "").strip()
-    if decision != "recognised" and not reason:
+    if decision != ExpenseReviewState.recognised and not reason:
         raise SettlementError("불인정이나 보완 요청에는 사유를 적어 주세요.")
     before = {"review": expense.review_status, "reason": expense.review_reason}
-    expense.review_status, expense.review_reason = decision, reason if decision != "recognised" else reason
+    expense.review_status, expense.review_reason = decision, reason if decision != ExpenseReviewState.recognised else reason
     expense.reviewed_at, expense.reviewed_by_id = utcnow(), user.id
     settlement.content_version += 1
     db.session.flush()
@@ -467,12 +468,12 @@ def review_line(expense: Expense, *, decision: str, reason: str, user) -> None:
 
 def return_for_changes(settlement: Settlement, *, message: str, user) -> None:
     lock(settlement.award)
-    if settlement.status != "submitted":
+    if settlement.status != SettlementState.submitted:
         raise SettlementError("제출된 정산만 보완 요청할 수 있습니다.")
-    needs = [e for e in expenses(settlement.award) if e.review_status == "needs_fix"]
+    needs = [e for e in expenses(settlement.award) if e.review_status == ExpenseReviewState.needs_fix]
     if not needs and not message.strip():
         raise SettlementError("보완할 줄을 표시하거나 보완 요청 내용을 적어 주세요.")
-    settlement.status = "needs_changes"
+    settlement.status = SettlementState.needs_changes
     settlement.staff_message = message.strip()
     settlement.content_version += 1
     db.session.flush()
@@ -487,22 +488,22 @@ def return_for_changes(settlement: Settlement, *, message: str, user) -> None:
 
 def approve(settlement: Settlement, *, user) -> None:
     lock(settlement.award)
-    if settlement.status != "submitted":
+    if settlement.status != SettlementState.submitted:
         raise SettlementError("제출된 정산만 승인할 수 있습니다.")
     rows = expenses(settlement.award)
-    undecided = [e for e in rows if e.review_status in {"pending", "needs_fix"}]
+    undecided = [e for e in rows if e.review_status in {ExpenseReviewState.pending, ExpenseReviewState.needs_fix}]
     if undecided:
         raise SettlementError(f"검토하지 않았거나 보완 중인 줄이 {len(undecided)}건 있습니다: "
                               + ", ".join(e.evidence_no for e in undecided[:5]))
     f = figures(settlement)
     settlement.recognised_won = f.recognised_won
     settlement.refund_due_won = f.refund_won
-    settlement.status = "approved"
+    settlement.status = SettlementState.approved
     settlement.approved_at = utcnow()
     settlement.approved_by_id = user.id
     settlement.content_version += 1
     award = settlement.award
-    award.status = "settled"
+    award.status = AwardState.settled
     db.session.flush()
     audit.record("settlement.approved", settlement, summary=f"정산 승인: 인정액 {f.recognised_won:,}원, "
                  f"반환액 {f.refund_won:,}원", after={"recognised_won": f.recognised_won, "refund_won": f.refund_won,
@@ -514,7 +515,7 @@ def approve(settlement: Settlement, *, user) -> None:
 def record_refund(settlement: Settlement, *, amount_won: int, received_on: date, depositor: str, note: str = "",
                   user) -> Refund:
     lock(settlement.award)
-    if settlement.status != "approved":
+    if settlement.status != SettlementState.approved:
         raise SettlementError("승인된 정산에만 반환을 기록할 수 있습니다.")
     if amount_won != settlement.refund_due_won:
         raise SettlementError(f"반환액은 {settlement.refund_due_won:,}원이어야 합니다.")
@@ -534,9 +535,9 @@ def expected_depositor(settlement: Settlement) -> str:
 
 
 def _close(settlement: Settlement) -> None:
-    settlement.status = "closed"
+    settlement.status = SettlementState.closed
     settlement.content_version += 1
-    settlement.award.status = "closed"
+    settlement.award.status = AwardState.closed
     db.session.flush()
     audit.record("settlement.closed", settlement, summary="정산 종결")
 
@@ -557,12 +558,12 @@ def send_due_reminders(today: date | None = None, days_before: int = 7) -> int:
 
     today = today or today_kst()
     awards = db.session.scalars(select(Award).join(Programme, Programme.id == Award.programme_id).where(
-        Award.status.in_(("accepted", "paid")), Programme.settlement_due >= today,
+        Award.status.in_((AwardState.accepted, AwardState.paid)), Programme.settlement_due >= today,
         Programme.settlement_due <= today + timedelta(days=days_before))).all()
     count = 0
     for award in awards:
         settlement = settlement_for(award, create=True)
-        if settlement.status not in {"draft", "needs_changes"} or settlement.reminded_on == today:
+        if settlement.status not in SettlementState.editable() or settlement.reminded_on == today:
             continue
         settlement.reminded_on = today
         group = award.application.group

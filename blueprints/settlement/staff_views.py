@@ -17,7 +17,7 @@ from extensions import db
 from . import bp, services
 from .exports import expenses_table, send_table, settlements_table
 from .forms import RefundForm, ReturnForm, ReviewLineForm, SettlementListFilter
-from .models import Expense, ExportJob, Settlement
+from .models import Expense, ExpenseReviewState, ExportJob, ExportJobState, Settlement, SettlementState
 
 register_permission("review_settlements", "finance")
 register_permission("list_settlements", "finance", "staff")
@@ -47,7 +47,6 @@ class ReviewLine:
 
     def __init__(self, e, *, line_url, receipt_url, changed=False, error=None):
         from .checks import METHOD_LABELS
-        from .models import REVIEW_LABELS
 
         self.id = e.id
         self.status = e.review_status
@@ -66,7 +65,7 @@ class ReviewLine:
             meta.append(f"주의 {e.warn_count}")
         self.meta = " · ".join(meta)
         self.receipt_url = receipt_url.format(e.id) if e.receipt_file_id else None
-        self.review_label = REVIEW_LABELS[e.review_status]
+        self.review_label = ExpenseReviewState.title_of(e.review_status)
         self.review_reason = e.review_reason
         self.url = line_url.format(e.id)
         self.error = error
@@ -169,7 +168,7 @@ def approve(settlement_id):
     settlement = authorize("view", get_or_404(Settlement, settlement_id))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if settlement.status in {"approved", "closed"}:
+    if settlement.status in {SettlementState.approved, SettlementState.closed}:
         # A double click, a second tab or a colleague a moment earlier: already done, same page.
         flash("이미 승인된 정산입니다.", "info")
         return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
@@ -178,7 +177,7 @@ def approve(settlement_id):
         services.approve(settlement, user=g.user)
     except services.SettlementError as exc:
         db.session.rollback()
-        if settlement.status in {"approved", "closed"}:  # approved while this request waited
+        if settlement.status in {SettlementState.approved, SettlementState.closed}:  # approved while this request waited
             flash("이미 승인된 정산입니다.", "info")
         else:
             flash(str(exc), "error")
@@ -192,7 +191,7 @@ def approve(settlement_id):
 @permission_required("review_settlements")
 def record_refund(settlement_id):
     settlement = authorize("view", get_or_404(Settlement, settlement_id))
-    if settlement.status == "closed":
+    if settlement.status == SettlementState.closed:
         return _refund_already_recorded(settlement)
     authorize("record_refund", settlement)
     form = RefundForm()
@@ -202,7 +201,7 @@ def record_refund(settlement_id):
                                    depositor=form.depositor.data, note=form.note.data or "", user=g.user)
         except services.SettlementError as exc:
             db.session.rollback()
-            if settlement.status == "closed":  # recorded by a colleague while this request waited
+            if settlement.status == SettlementState.closed:  # recorded by a colleague while this request waited
                 return _refund_already_recorded(settlement)
             form.amount_won.errors = [str(exc)]
         else:
@@ -286,7 +285,7 @@ def job_download(job_id):
     from .jobs import export_dir
 
     row = get_or_404(ExportJob, job_id)
-    if row.status != "done":
+    if row.status != ExportJobState.done:
         abort(404)
     return send_file(export_dir() / row.file_name, mimetype="application/zip", as_attachment=True,
                      download_name=f"settlements-{row.programme_id}.zip")
