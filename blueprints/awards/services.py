@@ -45,7 +45,7 @@ def publish_decision(scenario, *, user, share_feedback: bool = False, conditions
     """Publish ``scenario`` (a review.SelectionScenario): create an Award per selected entry,
     move every application to selected / not_selected, e-mail the groups."""
     from blueprints.review import services as review
-    from blueprints.review.models import SelectionScenario
+    from blueprints.review.models import ScenarioState, SelectionScenario
 
     now = now or utcnow()
     programme = lock_programme(scenario.programme_id)
@@ -77,7 +77,7 @@ def publish_decision(scenario, *, user, share_feedback: bool = False, conditions
     # The sum again, now including what this transaction inserted (belt and braces).
     if awarded_total(programme.id) > programme.budget_total_won:
         raise AwardError("총 교부결정액이 예산을 넘습니다.")
-    scenario.status = "published"
+    scenario.status = ScenarioState.published
     scenario.published_at = now
     scenario.share_feedback = share_feedback
     scenario.conditions = conditions.strip()

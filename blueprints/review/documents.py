@@ -10,12 +10,12 @@ from blueprints.core.timeutil import now_utc
 from extensions import db
 
 from . import services
-from .models import SelectionScenario
+from .models import AssignmentState, ScenarioState, SelectionScenario
 
 
 def _decision_scenario(programme):
     published = db.session.scalar(select(SelectionScenario).where(
-        SelectionScenario.programme_id == programme.id, SelectionScenario.status == "published"))
+        SelectionScenario.programme_id == programme.id, SelectionScenario.status == ScenarioState.published))
     if published is not None:
         return published
     return db.session.scalar(select(SelectionScenario).where(SelectionScenario.programme_id == programme.id)
@@ -38,7 +38,7 @@ def minutes_data(programme, *, hide_names: bool = True) -> dict:
         cells = cells_by_app.get(application.id, {})
         reviews = []
         for reviewer_id, assignment in sorted(cells.items()):
-            if assignment.status != "submitted":
+            if assignment.status != AssignmentState.submitted:
                 continue
             reviews.append(dict(reviewer=reviewer_label.get(reviewer_id, "-"), total=assignment.total,
                                 scores={s.criterion: s.score for s in assignment.scores}))

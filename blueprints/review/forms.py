@@ -3,6 +3,7 @@ so it is not a fixed form); everything else is a WTForms form with Korean messag
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from blueprints.applications.models import ApplicationState
 from blueprints.core.forms import BaseForm
 from blueprints.programmes.forms import KSTDateTimeField, MoneyField
 from data.districts import SEOUL_DISTRICTS
@@ -89,7 +90,8 @@ class PublishForm(BaseForm):
 
 
 MATRIX_FILTERS = {"pending": "미제출 심사 있음", "complete": "모든 심사 제출", "disagree": "위원 간 편차 큼",
-                  "selected": "선정", "not_selected": "미선정"}
+                  ApplicationState.selected: ApplicationState.selected.title,
+                  ApplicationState.not_selected: ApplicationState.not_selected.title}
 MATRIX_SORTS = {"id": "신청번호순", "score_desc": "평균 높은 순", "score_asc": "평균 낮은 순",
                 "spread": "최고·최저 차이 큰 순", "sd": "표준편차 큰 순", "pending": "미제출 많은 순",
                 "district": "자치구순"}

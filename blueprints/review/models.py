@@ -8,13 +8,24 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integ
                         UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from blueprints.applications.models import ApplicationState
 from blueprints.core.models import Money, TimestampMixin, UTCDateTime, utcnow
+from blueprints.core.states import State
 from extensions import db
 
-ASSIGNMENT_STATUS_LABELS = {"assigned": "심사 중", "declined": "거절", "submitted": "제출 완료"}
 DECLINE_KINDS = {"conflict": "이해충돌", "unavailable": "일정 등 사정"}
-SCENARIO_STATUS_LABELS = {"draft": "검토 중", "published": "결과 공개"}
 STAFF = "staff"
+
+
+class AssignmentState(State):
+    assigned = "assigned", "심사 중"
+    declined = "declined", "거절"
+    submitted = "submitted", "제출 완료"
+
+
+class ScenarioState(State):
+    draft = "draft", "검토 중"
+    published = "published", "결과 공개"
 
 
 class ReviewSettings(db.Model):
@@ -65,7 +76,7 @@ class ReviewAssignment(TimestampMixin, db.Model):
     audit_type = "review_assignment"
     __table_args__ = (
         UniqueConstraint("application_id", "reviewer_id"),
-        CheckConstraint("status IN ('assigned', 'declined', 'submitted')", name="known_status"),
+        AssignmentState.check_constraint("status", "known_status"),
         CheckConstraint("(status = 'declined') = (decline_kind IS NOT NULL)", name="declined_has_kind"),
         CheckConstraint("status <> 'declined' OR length(decline_reason) > 0", name="declined_has_reason"),
         CheckConstraint("decline_kind IS NULL OR decline_kind IN ('conflict', 'unavailable')", name="known_decline"),
@@ -77,7 +88,7 @@ class ReviewAssignment(TimestampMixin, db.Model):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), nullable=False, index=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="assigned")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=AssignmentState.assigned)
     decline_kind: Mapped[str | None] = mapped_column(String(16))
     decline_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -92,11 +103,11 @@ class ReviewAssignment(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return ASSIGNMENT_STATUS_LABELS[self.status]
+        return AssignmentState.title_of(self.status)
 
     @property
     def is_locked(self) -> bool:
-        return self.status != "assigned"
+        return self.status != AssignmentState.assigned
 
     @property
     def total(self) -> int:
@@ -108,13 +119,13 @@ class ReviewAssignment(TimestampMixin, db.Model):
     def can(self, user, action: str) -> bool:
         mine = user.id == self.reviewer_id and user.has_role("reviewer")
         if action == "view":
-            return mine and self.status != "declined" or user.has_role(STAFF)
+            return mine and self.status != AssignmentState.declined or user.has_role(STAFF)
         if action in {"score", "decline"}:
-            return mine and self.status == "assigned" and self.application.status == "under_review"
+            return mine and self.status == AssignmentState.assigned and self.application.status == ApplicationState.under_review
         if action == "reopen":
-            return user.has_role(STAFF) and self.status == "submitted" and self.application.status == "under_review"
+            return user.has_role(STAFF) and self.status == AssignmentState.submitted and self.application.status == ApplicationState.under_review
         if action == "unassign":
-            return user.has_role(STAFF) and self.status != "submitted" and self.application.status == "under_review"
+            return user.has_role(STAFF) and self.status != AssignmentState.submitted and self.application.status == ApplicationState.under_review
         return False
 
 
@@ -165,7 +176,7 @@ class SelectionScenario(db.Model):
     __tablename__ = "selection_scenarios"
     audit_type = "selection_scenario"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'published')", name="known_status"),
+        ScenarioState.check_constraint("status", "known_status"),
         CheckConstraint("quota_per_district IS NULL OR quota_per_district > 0", name="quota_positive"),
         CheckConstraint("(status = 'published') = (published_at IS NOT NULL)", name="published_has_time"),
         Index("uq_selection_scenarios_one_published", "programme_id", unique=True,
@@ -176,7 +187,7 @@ class SelectionScenario(db.Model):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(80), nullable=False)
     quota_per_district: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ScenarioState.draft)
     # application id -> aggregate as text, when the scenario was made: publishing refuses if scores moved since.
     basis: Mapped[dict] = mapped_column(db.JSON, nullable=False, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -191,7 +202,7 @@ class SelectionScenario(db.Model):
 
     @property
     def status_label(self) -> str:
-        return SCENARIO_STATUS_LABELS[self.status]
+        return ScenarioState.title_of(self.status)
 
     @property
     def total_selected_won(self) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
 
 from blueprints.accounts.models import User, UserRole
-from blueprints.applications.models import Application
+from blueprints.applications.models import Application, ApplicationState
 from blueprints.core import audit
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
@@ -27,10 +27,10 @@ from . import assignment as A
 from . import scoring as S
 from . import selection as SEL
 from .conflicts import DECLARATION_KINDS, GroupInfo, MemberInfo, ReviewerInfo, conflict_reasons
-from .models import (ConflictDeclaration, ReminderLog, ReviewAssignment, ReviewerProfile, ReviewSettings, Score,
-                     SelectionEntry, SelectionScenario)
+from .models import (AssignmentState, ConflictDeclaration, ReminderLog, ReviewAssignment, ReviewerProfile, ReviewSettings,
+                     ScenarioState, Score, SelectionEntry, SelectionScenario)
 
-IN_REVIEW = ("submitted", "under_review")
+IN_REVIEW = (ApplicationState.submitted, ApplicationState.under_review)
 SUBJECT = "[공동육아 자조모임]"
 LOCKED = "제출한 심사는 고칠 수 없습니다. 수정이 필요하면 사업담당에게 재개를 요청해 주세요."
 
@@ -162,7 +162,7 @@ def declare_conflict(application: Application, reviewer: User, *, kind: str, rea
     audit.record("review.conflict_declared", application,
                  summary=f"이해충돌 신고({DECLARATION_KINDS[kind]}): 심사위원 {reviewer.name} — {reason.strip()[:100]}")
     current = assignment_of(application, reviewer)
-    if current is not None and current.status == "assigned":
+    if current is not None and current.status == AssignmentState.assigned:
         _set_declined(current, "conflict", f"{DECLARATION_KINDS[kind]}: {reason.strip()}", user=user)
     return declaration
 
@@ -189,21 +189,21 @@ def assignment_of(application: Application, reviewer: User) -> ReviewAssignment 
 
 def loads(programme: Programme) -> dict[int, int]:
     rows = db.session.execute(select(ReviewAssignment.reviewer_id, func.count()).where(
-        ReviewAssignment.programme_id == programme.id, ReviewAssignment.status != "declined")
+        ReviewAssignment.programme_id == programme.id, ReviewAssignment.status != AssignmentState.declined)
         .group_by(ReviewAssignment.reviewer_id)).all()
     return dict(rows)
 
 
 def mark_under_review(application: Application, *, user) -> None:
     """submitted → under_review, when its first reviewer is assigned."""
-    if application.status == "under_review":
+    if application.status == ApplicationState.under_review:
         return
-    if application.status != "submitted":
+    if application.status != ApplicationState.submitted:
         raise ReviewError("제출된 신청서만 심사에 넘길 수 있습니다.")
-    application.status = "under_review"
+    application.status = ApplicationState.under_review
     db.session.flush()
     audit.record("application.under_review", application, summary=f"{application.group.name}: 심사 시작",
-                 before={"status": "submitted"}, after={"status": "under_review"}, actor=user)
+                 before={"status": ApplicationState.submitted}, after={"status": ApplicationState.under_review}, actor=user)
 
 
 def assign(application: Application, reviewer: User, *, user, auto: bool = False, settings=None,
@@ -250,7 +250,7 @@ def auto_assign(programme: Programme, *, user) -> A.Plan:
     active: dict[int, int] = {}
     for item in existing:
         on_app.setdefault(item.application_id, set()).add(item.reviewer_id)
-        if item.status != "declined":
+        if item.status != AssignmentState.declined:
             active[item.application_id] = active.get(item.application_id, 0) + 1
     declared = declarations(a.id for a in apps)
     profile_map = profiles()
@@ -274,7 +274,7 @@ def auto_assign(programme: Programme, *, user) -> A.Plan:
 
 
 def unassign(item: ReviewAssignment, *, user) -> None:
-    if item.status == "submitted":
+    if item.status == AssignmentState.submitted:
         raise ReviewError("제출된 심사는 배정을 취소할 수 없습니다. 먼저 재개해 주세요.")
     summary = f"신청서 #{item.application_id}에서 {item.reviewer.name} 위원 배정 취소"
     audit.record("review.unassigned", item, summary=summary, before={"status": item.status}, actor=user)
@@ -283,14 +283,14 @@ def unassign(item: ReviewAssignment, *, user) -> None:
 
 
 def _set_declined(item: ReviewAssignment, kind: str, reason: str, *, user) -> None:
-    item.status = "declined"
+    item.status = AssignmentState.declined
     item.decline_kind = kind
     item.decline_reason = reason
     for score in list(item.scores):
         item.scores.remove(score)
     db.session.flush()
     audit.record("review.declined", item, summary=f"{item.reviewer.name} 위원 거절({_decline_label(kind)}): {reason[:100]}",
-                 before={"status": "assigned"}, after={"status": "declined"}, actor=user)
+                 before={"status": AssignmentState.assigned}, after={"status": AssignmentState.declined}, actor=user)
 
 
 def _decline_label(kind):
@@ -301,7 +301,7 @@ def _decline_label(kind):
 
 def decline(item: ReviewAssignment, *, kind: str, reason: str, conflict_kind: str | None = None, user) -> None:
     """The reviewer declines: for a conflict (recorded as a declaration) or for another reason."""
-    if item.status != "assigned":
+    if item.status != AssignmentState.assigned:
         raise ReviewError("진행 중인 배정만 거절할 수 있습니다.")
     if kind not in ("conflict", "unavailable"):
         raise ReviewError("거절 사유의 종류를 골라 주세요.")
@@ -309,7 +309,7 @@ def decline(item: ReviewAssignment, *, kind: str, reason: str, conflict_kind: st
         raise ReviewError("거절 사유를 적어 주세요.")
     if kind == "conflict":
         declare_conflict(item.application, item.reviewer, kind=conflict_kind or "recusal", reason=reason, user=user)
-        if item.status == "declined":
+        if item.status == AssignmentState.declined:
             return
     _set_declined(item, kind, reason.strip(), user=user)
 
@@ -329,7 +329,7 @@ def assignment_panel(application: Application) -> list[dict]:
         item = mine.get(person.id)
         if item is not None:
             state = item.status
-            why = [f"{item.decline_reason}"] if item.status == "declined" else []
+            why = [f"{item.decline_reason}"] if item.status == AssignmentState.declined else []
         elif conflicts[person.id]:
             state, why = "conflict", conflicts[person.id]
         else:
@@ -345,7 +345,7 @@ def my_assignments(user: User) -> list[ReviewAssignment]:
     (JSON, decoded per row) stay unloaded, and the few programmes (their rules JSON) load once
     each, not once per row."""
     return db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.reviewer_id == user.id,
-                                                             ReviewAssignment.status != "declined")
+                                                             ReviewAssignment.status != AssignmentState.declined)
                               .options(lazyload(ReviewAssignment.reviewer),  # the signed-in user, in the session
                                        joinedload(ReviewAssignment.application).options(
                                            defer(Application.snapshot), defer(Application.section_marks),
@@ -366,9 +366,9 @@ def score_totals(items: list[ReviewAssignment]) -> dict[int, int]:
 def progress(user: User) -> tuple[int, int]:
     """(submitted, total) of the reviewer's assignments that are not declined."""
     rows = dict(db.session.execute(select(ReviewAssignment.status, func.count()).where(
-        ReviewAssignment.reviewer_id == user.id, ReviewAssignment.status != "declined")
+        ReviewAssignment.reviewer_id == user.id, ReviewAssignment.status != AssignmentState.declined)
         .group_by(ReviewAssignment.status)).all())
-    return rows.get("submitted", 0), sum(rows.values())
+    return rows.get(AssignmentState.submitted, 0), sum(rows.values())
 
 
 def check_for(item: ReviewAssignment, scores: dict, comments: dict, *, final: bool) -> S.ScoreCheck:
@@ -383,9 +383,9 @@ def save_scores(item: ReviewAssignment, check: S.ScoreCheck, *, user, submit: bo
     # and its scores fresh.
     lock_row(ReviewAssignment, item.id)
     db.session.refresh(item)
-    if item.status != "assigned":
+    if item.status != AssignmentState.assigned:
         raise ReviewError(LOCKED)
-    if item.application.status != "under_review":
+    if item.application.status != ApplicationState.under_review:
         raise ReviewError("심사가 끝난 신청서입니다.")
     if not check.ok:
         raise ReviewError("입력 내용을 확인해 주세요.")
@@ -400,28 +400,28 @@ def save_scores(item: ReviewAssignment, check: S.ScoreCheck, *, user, submit: bo
         row.score = value
         row.comment = check.comments.get(code, "")
     if submit:
-        item.status = "submitted"
+        item.status = AssignmentState.submitted
         item.submitted_at = utcnow()
     item.updated_at = utcnow()
     db.session.flush()
     if submit:
         audit.record("review.submitted", item, summary=f"신청서 #{item.application_id} 심사 제출 (총점 {check.total}점)",
-                     before={"status": "assigned"}, after={"status": "submitted", "total": check.total}, actor=user)
+                     before={"status": AssignmentState.assigned}, after={"status": AssignmentState.submitted, "total": check.total}, actor=user)
     else:
         audit.record("review.draft_saved", item, summary=f"신청서 #{item.application_id} 심사 임시 저장", actor=user)
 
 
 def reopen(item: ReviewAssignment, *, reason: str, user) -> None:
-    if item.status != "submitted":
+    if item.status != AssignmentState.submitted:
         raise ReviewError("제출된 심사만 재개할 수 있습니다.")
     if not reason.strip():
         raise ReviewError("재개 사유를 적어 주세요.")
-    item.status = "assigned"
+    item.status = AssignmentState.assigned
     item.submitted_at = None
     item.reopened_count += 1
     db.session.flush()
     audit.record("review.reopened", item, summary=f"{item.reviewer.name} 위원의 신청서 #{item.application_id} 심사 재개: "
-                 f"{reason.strip()[:100]}", before={"status": "submitted"}, after={"status": "assigned"}, actor=user)
+                 f"{reason.strip()[:100]}", before={"status": AssignmentState.submitted}, after={"status": AssignmentState.assigned}, actor=user)
     queue_email(item.reviewer.email, f"{SUBJECT} 심사 재개 안내",
                 f"{item.reviewer.name} 위원님, 제출하신 심사 1건이 다시 열렸습니다.\n사유: {reason.strip()}\n"
                 "‘내 심사’에서 고친 뒤 다시 제출해 주세요.")
@@ -440,7 +440,7 @@ def groups_selected_before(programme: Programme, group_ids) -> set[int]:
         return set()
     return set(db.session.scalars(select(Application.group_id).join(
         Programme, Programme.id == Application.programme_id).where(
-        Application.group_id.in_(list(group_ids)), Application.status == "selected",
+        Application.group_id.in_(list(group_ids)), Application.status == ApplicationState.selected,
         Programme.opens_at < programme.opens_at)))
 
 
@@ -449,10 +449,10 @@ def matrix(programme: Programme) -> dict:
     settings = settings_for(programme)
     apps = db.session.scalars(select(Application).where(
         Application.programme_id == programme.id,
-        Application.status.in_(("submitted", "under_review", "selected", "not_selected")))
+        Application.status.in_(MATRIX_STATUSES))
         .order_by(Application.id)).unique().all()
     items = assignments_of_programme(programme)
-    reviewer_ids = sorted({i.reviewer_id for i in items if i.status != "declined"})
+    reviewer_ids = sorted({i.reviewer_id for i in items if i.status != AssignmentState.declined})
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(reviewer_ids)))} if reviewer_ids else {}
     by_app: dict[int, list[ReviewAssignment]] = {}
     for item in items:
@@ -461,18 +461,19 @@ def matrix(programme: Programme) -> dict:
     rows = []
     for application in apps:
         cells = {i.reviewer_id: i for i in by_app.get(application.id, [])}
-        totals = {r: i.total for r, i in cells.items() if i.status == "submitted"}
+        totals = {r: i.total for r, i in cells.items() if i.status == AssignmentState.submitted}
         totals_matrix[application.id] = totals
         values = list(totals.values())
         score = S.aggregate(values, settings.aggregate)
         rows.append(dict(application=application, cells=cells, totals=totals, score=score,
                          sd=S.std_dev(values), disagree=S.disagrees(values, settings.disagreement_points),
-                         pending=sum(1 for i in cells.values() if i.status == "assigned")))
+                         pending=sum(1 for i in cells.values() if i.status == AssignmentState.assigned)))
     calib = S.calibration(totals_matrix, settings.calibration_points)
     return dict(rows=rows, reviewers=[people[r] for r in reviewer_ids], calibration=calib, settings=settings)
 
 
-MATRIX_STATUSES = ("submitted", "under_review", "selected", "not_selected")
+MATRIX_STATUSES = (ApplicationState.submitted, ApplicationState.under_review, ApplicationState.selected,
+                   ApplicationState.not_selected)
 MATRIX_PER_PAGE = 50
 
 
@@ -565,7 +566,7 @@ def _matrix_summary(programme: Programme, settings: ReviewSettings) -> dict:
     rows, totals_matrix = [], {}
     for application_id, app_status, app_district in apps:
         mine = by_app.get(application_id, [])
-        totals = {r: t for r, state, t in mine if state == "submitted"}
+        totals = {r: t for r, state, t in mine if state == AssignmentState.submitted}
         totals_matrix[application_id] = totals
         values = list(totals.values())
         score = S.aggregate(values, settings.aggregate)
@@ -575,10 +576,10 @@ def _matrix_summary(programme: Programme, settings: ReviewSettings) -> dict:
             spread=max(values) - min(values) if len(values) >= 2 else None,
             median=S.median(values) if len(values) >= 2 else None,
             disagree=S.disagrees(values, settings.disagreement_points),
-            pending=sum(1 for _r, state, _t in mine if state == "assigned"),
-            reviewers=frozenset(r for r, state, _t in mine if state != "declined")))
+            pending=sum(1 for _r, state, _t in mine if state == AssignmentState.assigned),
+            reviewers=frozenset(r for r, state, _t in mine if state != AssignmentState.declined)))
     summary = dict(rows=rows, calibration=S.calibration(totals_matrix, settings.calibration_points),
-                   reviewer_ids=sorted({r for _a, r, state, _t in cells if state != "declined"}))
+                   reviewer_ids=sorted({r for _a, r, state, _t in cells if state != AssignmentState.declined}))
     if len(_MATRIX_CACHE) >= 16:
         _MATRIX_CACHE.clear()
     _MATRIX_CACHE[programme.id] = (key, summary)
@@ -607,7 +608,7 @@ def matrix_page(programme: Programme, *, district: str | None = None, reviewer_i
         shown = [r for r in shown if not r["pending"] and r["score"] is not None]
     elif status == "disagree":
         shown = [r for r in shown if r["disagree"]]
-    elif status in ("selected", "not_selected"):
+    elif status in (ApplicationState.selected, ApplicationState.not_selected):
         shown = [r for r in shown if r["status"] == status]
     if min_spread is not None:
         shown = [r for r in shown if r["spread"] is not None and r["spread"] >= min_spread]
@@ -624,7 +625,7 @@ def matrix_page(programme: Programme, *, district: str | None = None, reviewer_i
     for row in items:
         middle = row["median"]
         cells = sorted((MatrixCell(r, names.get(r, "-"), state, t,
-                                   (t - middle) if middle is not None and state == "submitted" else None)
+                                   (t - middle) if middle is not None and state == AssignmentState.submitted else None)
                         for r, state, t in row["cells"]), key=lambda c: (c.name, c.reviewer_id))
         name, reg_no = groups[row["id"]]
         page_rows.append(MatrixRow(row["id"], name, reg_no, row["district"], row["status"], cells, row["score"],
@@ -640,7 +641,7 @@ def matrix_page(programme: Programme, *, district: str | None = None, reviewer_i
 def criterion_means(items: list[ReviewAssignment]) -> dict[str, Fraction]:
     sums: dict[str, list[int]] = {}
     for item in items:
-        if item.status != "submitted":
+        if item.status != AssignmentState.submitted:
             continue
         for s in item.scores:
             if s.score is not None:
@@ -653,7 +654,7 @@ def ranking(programme: Programme) -> list[dict]:
     settings = settings_for(programme)
     apps = db.session.scalars(select(Application).where(
         Application.programme_id == programme.id,
-        Application.status.in_(("submitted", "under_review", "selected", "not_selected")))).unique().all()
+        Application.status.in_(MATRIX_STATUSES))).unique().all()
     by_app: dict[int, list[ReviewAssignment]] = {}
     for item in assignments_of_programme(programme):
         by_app.setdefault(item.application_id, []).append(item)
@@ -661,12 +662,12 @@ def ranking(programme: Programme) -> list[dict]:
     returning = groups_selected_before(programme, {a.group_id for a in apps})
     for application in apps:
         mine = by_app.get(application.id, [])
-        totals = [i.total for i in mine if i.status == "submitted"]
+        totals = [i.total for i in mine if i.status == AssignmentState.submitted]
         items.append(S.RankItem(application_id=application.id, score=S.aggregate(totals, settings.aggregate),
                                 criterion_means=criterion_means(mine), first_time=application.group_id not in returning,
                                 submitted_at=application.submitted_at, eligible=True))
         extra[application.id] = dict(application=application, reviewers=len(totals),
-                                     pending=sum(1 for i in mine if i.status == "assigned"),
+                                     pending=sum(1 for i in mine if i.status == AssignmentState.assigned),
                                      sd=S.std_dev(totals), disagree=S.disagrees(totals, settings.disagreement_points))
     ordered = S.rank(items, tie_break(programme), pass_mark(programme))
     rub = rubric(programme)
@@ -725,7 +726,7 @@ def adjust_entry(entry: SelectionEntry, *, selected: bool, amount_won: int, reas
     """Staff change the selection or the amount; a written reason is required, the budget holds."""
     scenario = entry.scenario
     programme = db.session.get(Programme, scenario.programme_id)
-    if scenario.status != "draft":
+    if scenario.status != ScenarioState.draft:
         raise ReviewError("결과를 공개한 시나리오는 고칠 수 없습니다.")
     reason = reason.strip()
     differs = selected != entry.auto_selected or (amount_won != entry.proposed_won)
@@ -783,27 +784,27 @@ def scores_moved(scenario: SelectionScenario, programme: Programme) -> bool:
 
 def record_result(application: Application, *, selected: bool, user) -> None:
     """under_review → selected | not_selected, on publishing the decision."""
-    if application.status != "under_review":
+    if application.status != ApplicationState.under_review:
         raise ReviewError(f"신청서 #{application.id}는 심사 중이 아니라 결과를 정할 수 없습니다.")
-    new = "selected" if selected else "not_selected"
+    new = ApplicationState.selected if selected else ApplicationState.not_selected
     application.status = new
     db.session.flush()
     audit.record(f"application.{new}", application, summary=f"{application.group.name}: {'선정' if selected else '미선정'}",
-                 before={"status": "under_review"}, after={"status": new}, actor=user)
+                 before={"status": ApplicationState.under_review}, after={"status": new}, actor=user)
 
 
 def publish_blockers(programme: Programme, scenario: SelectionScenario) -> list[str]:
     problems = []
-    if scenario.status != "draft":
+    if scenario.status != ScenarioState.draft:
         problems.append("이미 공개한 시나리오입니다.")
     waiting = db.session.scalar(select(func.count()).select_from(Application).where(
-        Application.programme_id == programme.id, Application.status == "submitted"))
+        Application.programme_id == programme.id, Application.status == ApplicationState.submitted))
     if waiting:
         problems.append(f"심사위원이 배정되지 않은 신청서가 {waiting}건 있습니다. 배정하거나 부적격 처리해 주세요.")
     pending = db.session.scalar(select(func.count()).select_from(ReviewAssignment).join(
         Application, Application.id == ReviewAssignment.application_id).where(
-        ReviewAssignment.programme_id == programme.id, ReviewAssignment.status == "assigned",
-        Application.status == "under_review"))
+        ReviewAssignment.programme_id == programme.id, ReviewAssignment.status == AssignmentState.assigned,
+        Application.status == ApplicationState.under_review))
     if pending:
         problems.append(f"아직 제출되지 않은 심사가 {pending}건 있습니다.")
     if scores_moved(scenario, programme):
@@ -815,11 +816,11 @@ def feedback_for(application: Application) -> dict | None:
     """Anonymised feedback for a not-selected group, when staff chose to share it: criterion
     means and comments, without reviewer names or other reviewers' identities."""
     scenario = db.session.scalar(select(SelectionScenario).where(
-        SelectionScenario.programme_id == application.programme_id, SelectionScenario.status == "published"))
-    if scenario is None or not scenario.share_feedback or application.status != "not_selected":
+        SelectionScenario.programme_id == application.programme_id, SelectionScenario.status == ScenarioState.published))
+    if scenario is None or not scenario.share_feedback or application.status != ApplicationState.not_selected:
         return None
     items = db.session.scalars(select(ReviewAssignment).where(
-        ReviewAssignment.application_id == application.id, ReviewAssignment.status == "submitted")).unique().all()
+        ReviewAssignment.application_id == application.id, ReviewAssignment.status == AssignmentState.submitted)).unique().all()
     means = criterion_means(items)
     criteria = []
     for c in rubric(application.programme):
@@ -841,8 +842,8 @@ def send_reminders(today: date, *, now: datetime | None = None) -> int:
             continue
         rows = db.session.execute(select(ReviewAssignment.reviewer_id, func.count()).join(
             Application, Application.id == ReviewAssignment.application_id).where(
-            ReviewAssignment.programme_id == settings.programme_id, ReviewAssignment.status == "assigned",
-            Application.status == "under_review").group_by(ReviewAssignment.reviewer_id)).all()
+            ReviewAssignment.programme_id == settings.programme_id, ReviewAssignment.status == AssignmentState.assigned,
+            Application.status == ApplicationState.under_review).group_by(ReviewAssignment.reviewer_id)).all()
         for reviewer_id, count in rows:
             already = db.session.scalar(select(ReminderLog.id).where(
                 ReminderLog.programme_id == settings.programme_id, ReminderLog.reviewer_id == reviewer_id,

@@ -17,7 +17,7 @@ from extensions import db
 from . import bp, documents, services
 from .forms import (AdjustForm, AssignForm, ConflictForm, MatrixFilterForm, ProfileForm, PublishForm, ReasonForm,
                     ScenarioForm, SettingsForm)
-from .models import ReviewAssignment, SelectionEntry, SelectionScenario
+from .models import AssignmentState, ReviewAssignment, ScenarioState, SelectionEntry, SelectionScenario
 from .scoring import AGGREGATES, COMMENT_RULES
 
 register_permission("manage_review", "staff")
@@ -36,9 +36,9 @@ def programmes():
         apps = services.applications_in_review(programme)
         items = services.assignments_of_programme(programme)
         rows.append(dict(programme=programme, in_review=len(apps),
-                         submitted=sum(1 for i in items if i.status == "submitted"),
-                         open=sum(1 for i in items if i.status == "assigned"),
-                         declined=sum(1 for i in items if i.status == "declined")))
+                         submitted=sum(1 for i in items if i.status == AssignmentState.submitted),
+                         open=sum(1 for i in items if i.status == AssignmentState.assigned),
+                         declined=sum(1 for i in items if i.status == AssignmentState.declined)))
     return render("review/programmes.html", rows=rows)
 
 
@@ -49,11 +49,11 @@ def overview(programme_id):
     settings = services.settings_for(programme)
     items = services.assignments_of_programme(programme)
     published = db.session.scalar(select(SelectionScenario).where(
-        SelectionScenario.programme_id == programme.id, SelectionScenario.status == "published"))
+        SelectionScenario.programme_id == programme.id, SelectionScenario.status == ScenarioState.published))
     commit()
     return render("review/overview.html", programme=programme, settings=settings, items=items,
                   apps=services.applications_in_review(programme), published=published,
-                  declined=[i for i in items if i.status == "declined"], n=services.reviewers_per_application(programme),
+                  declined=[i for i in items if i.status == AssignmentState.declined], n=services.reviewers_per_application(programme),
                   aggregates=AGGREGATES, comment_rules=COMMENT_RULES)
 
 
@@ -275,7 +275,7 @@ def _scenario_context(scenario, **extra):
     forms.update(extra.pop("forms", {}))
     return dict(scenario=scenario, programme=programme, summary=services.scenario_summary(scenario, programme),
                 forms=forms, publish_form=extra.pop("publish_form", None) or PublishForm(),
-                blockers=services.publish_blockers(programme, scenario) if scenario.status == "draft" else [],
+                blockers=services.publish_blockers(programme, scenario) if scenario.status == ScenarioState.draft else [],
                 unit=services.rounding_unit(programme), errors=extra.pop("errors", {}), **extra)
 
 

@@ -2,7 +2,7 @@
 submission (live total), declining; and the anonymised feedback page for groups."""
 from flask import abort, flash, g, redirect, request, url_for
 
-from blueprints.applications.models import Application
+from blueprints.applications.models import Application, ApplicationState
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_htmx, render, set_htmx_headers
@@ -10,7 +10,7 @@ from blueprints.core.persistence import commit, get_or_404
 
 from . import bp, services
 from .forms import DeclineForm
-from .models import ReviewAssignment
+from .models import AssignmentState, ReviewAssignment
 
 register_permission("do_review", "reviewer")
 
@@ -59,7 +59,7 @@ def _page(item, *, check=None, status=200, message=None):
     return render("review/score.html", fragments={"score-total": "total"}, status=status, item=item,
                   programme=programme, settings=settings, rubric=services.rubric(programme), check=check,
                   snap=item.application.snapshot or {}, blind=settings.blind, message=message,
-                  editable=item.status == "assigned" and item.application.status == "under_review",
+                  editable=item.status == AssignmentState.assigned and item.application.status == ApplicationState.under_review,
                   done_total=services.progress(g.user) if item.reviewer_id == g.user.id else None)
 
 
@@ -73,7 +73,7 @@ def score(assignment_id):
         response = _page(item)
         commit()
         return response
-    if item.status == "submitted":
+    if item.status == AssignmentState.submitted:
         # A second tab or a double click after the submit: the same answer as when it waited
         # on the row lock in save_scores (the page, read-only, with the reason), not a 403.
         return _page(item, status=422, message=services.LOCKED)
