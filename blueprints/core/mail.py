@@ -12,6 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from extensions import db
 
 from .models import UTCDateTime, utcnow
+from .states import State
+
+
+class OutboxState(State):
+    pending = "pending", "발송 대기"
+    sent = "sent", "발송 완료"
+    failed = "failed", "발송 실패"
 
 
 class OutboxMessage(db.Model):
@@ -23,7 +30,7 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str] = mapped_column(String(254), nullable=False)
     subject: Mapped[str] = mapped_column(String(200), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxState.pending, nullable=False, index=True)
     attempts: Mapped[int] = mapped_column(default=0, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -41,7 +48,7 @@ def deliver_pending(limit: int = 50) -> int:
     """Send what is waiting in the outbox. Safe to call after every commit; a failed
     delivery stays pending with its error and is tried again next time."""
     pending = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(limit)
+        select(OutboxMessage).where(OutboxMessage.status == OutboxState.pending).order_by(OutboxMessage.id).limit(limit)
     ).all()
     sent = 0
     for message in pending:
@@ -52,9 +59,9 @@ def deliver_pending(limit: int = 50) -> int:
             current_app.logger.warning("메일 발송 실패(outbox #%s): %s", message.id, type(exc).__name__)
             message.last_error = str(exc)[:500]
             if message.attempts >= 5:
-                message.status = "failed"
+                message.status = OutboxState.failed
         else:
-            message.status = "sent"
+            message.status = OutboxState.sent
             message.sent_at = utcnow()
             sent += 1
     db.session.commit()

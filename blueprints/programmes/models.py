@@ -5,7 +5,15 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.models import Money, TimestampMixin, UTCDateTime, utcnow
+from blueprints.core.states import State
 from extensions import db
+
+
+class ProgrammeState(State):
+    """Set-up state, kept in ``rules["status"]``: a draft is seen by staff only."""
+
+    draft = "draft", "초안"
+    published = "published", "공개"
 
 
 class Programme(TimestampMixin, db.Model):
@@ -39,11 +47,11 @@ class Programme(TimestampMixin, db.Model):
     # outside the set-up screens (demo data, old rows) has no status and counts as published.
     @property
     def status(self) -> str:
-        return (self.rules or {}).get("status", "published")
+        return (self.rules or {}).get("status", ProgrammeState.published)
 
     @property
     def is_published(self) -> bool:
-        return self.status == "published"
+        return self.status == ProgrammeState.published
 
     def is_open(self, at: datetime | None = None) -> bool:
         at = at or utcnow()

@@ -73,6 +73,8 @@ from copy import deepcopy
 from functools import lru_cache
 from datetime import date, datetime
 
+from .models import ProgrammeState
+
 MAX_WON = 10_000_000_000  # 100억원: anything above is a typing mistake for this programme
 
 PAYMENT_METHODS = {
@@ -251,7 +253,7 @@ def normalise_rules(raw: dict) -> dict:
 # Reading rules -------------------------------------------------------------------------------
 
 def status(rules: dict) -> str:
-    return (rules or {}).get("status", "published")
+    return (rules or {}).get("status", ProgrammeState.published)
 
 
 def category(rules: dict, code: str) -> dict | None:

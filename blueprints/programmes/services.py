@@ -14,7 +14,7 @@ from extensions import db
 
 from . import rules as R
 from .defaults import programme_defaults, programme_fields_from_defaults
-from .models import Programme, ProgrammeNotice
+from .models import Programme, ProgrammeNotice, ProgrammeState
 from .sections import COLUMNS, SECTIONS, changed_facts, snapshot
 
 DEFAULT_TITLE = "{year}년 공동육아 자조모임 지원사업"
@@ -88,7 +88,7 @@ def create_programme(*, year: int, title: str | None, source: Programme | None, 
     fields["title"] = title or DEFAULT_TITLE.format(year=year)
     if _title_taken(year, fields["title"]):
         raise ProgrammeError(f"{year}년에 같은 이름의 사업이 이미 있습니다. 사업명을 바꾸어 주세요.", field="title")
-    fields["rules"]["status"] = "draft"
+    fields["rules"]["status"] = ProgrammeState.draft
     fields["rules"].pop("published_at", None)
     programme = Programme(**fields)
     db.session.add(programme)
@@ -173,13 +173,13 @@ def publish(programme: Programme, *, by) -> None:
     if problems:
         raise ProgrammeError(" ".join(problems))
     rules = deepcopy(programme.rules)
-    rules["status"] = "published"
+    rules["status"] = ProgrammeState.published
     rules["published_at"] = utcnow().isoformat()
     programme.rules = rules
     flag_modified(programme, "rules")
     db.session.flush()
     audit.record("programme.published", programme, actor=by, summary=f"{programme.title} 공개",
-                 before={"status": "draft"}, after={"status": "published"})
+                 before={"status": ProgrammeState.draft}, after={"status": ProgrammeState.published})
 
 
 def countdown(programme: Programme, at: datetime | None = None) -> str:
