@@ -1,6 +1,8 @@
 """States as enums with titles: one definition gives the stored value, the label, the CHECK
 constraint and the comparisons, and the database keeps exactly the strings it had."""
 import json
+import re
+from pathlib import Path
 
 from sqlalchemy import CheckConstraint, select
 
@@ -73,3 +75,16 @@ def test_members_bind_and_compare_in_sql(make_programme, make_group):
     assert db.session.scalars(select(Application.id).where(
         Application.status.in_(ApplicationState.editable()))).all() == []
     assert db.session.get(Application, row.id).status_label == "철회"
+
+
+LITERAL_STATE_TESTS = re.compile(r"""status\w*\s*(?:==|!=)\s*['"]|status\w*\s+(?:not\s+)?in\s+[(\[{]\s*['"]"""
+                                 r"""|attr\(\s*'status'\s*,\s*'equalto'\s*,\s*['"]""")
+
+
+def test_templates_compare_states_with_enum_members_not_strings():
+    root = Path(__file__).resolve().parents[2] / "templates"
+    found = [f"{path.relative_to(root)}:{n}: {line.strip()[:80]}"
+             for path in sorted(root.rglob("*.html"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if LITERAL_STATE_TESTS.search(line)]
+    assert found == []
