@@ -8,6 +8,7 @@ from blueprints.core.auth import authorize
 from blueprints.core.files import UploadError, remove_unreferenced, send_stored_file
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import render, render_flash_oob, set_htmx_headers
+from blueprints.core.pdf import pdf_response
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import today_kst
 from blueprints.core.formatting import kdate
@@ -335,15 +336,9 @@ def submit(settlement_id):
 
 @bp.route("/<int:settlement_id>/pdf")
 def pdf(settlement_id):
-    from flask import make_response
-    from urllib.parse import quote
-
     from .documents import settlement_pdf
     from .models import Settlement
 
     row = authorize("download_pdf", get_or_404(Settlement, settlement_id))
     data, name = settlement_pdf(row)
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"attachment; filename=\"settlement-{row.id}.pdf\"; filename*=UTF-8''{quote(name)}"
-    return response
+    return pdf_response(data, name, fallback=f"settlement-{row.id}.pdf")
