@@ -10,7 +10,7 @@ from blueprints.awards import services as awards
 from blueprints.core.auth import authorize, permission_required, register_permission
 from blueprints.core.exports import send_table
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_htmx, render, set_htmx_headers
+from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.pdf import pdf_response
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.programmes.models import Programme
@@ -310,7 +310,7 @@ def adjust(scenario_id, entry_id):
             db.session.rollback()
         else:
             commit()
-            if not is_htmx():
+            if not is_inline():
                 flash(f"신청서 #{entry.application_id}를 조정했습니다.", "success")
                 return redirect(url_for("review.scenario", scenario_id=item.id) + f"#entry-{entry.id}", 303)
     else:
@@ -320,7 +320,7 @@ def adjust(scenario_id, entry_id):
     if error:
         form.reason.errors = list(form.reason.errors) + [error]
     context = _scenario_context(item, forms={entry.id: form} if error else {}, errors={entry.id: error})
-    if is_htmx():
+    if is_inline():
         response = render("review/scenario.html", fragments={f"entry-{entry.id}": "entry_row"},
                           status=422 if error else 200, entry=entry, **context)
         return set_htmx_headers(response, trigger="budget-changed")

@@ -10,7 +10,7 @@ from blueprints.core.auth import authorize, can, permission_required, register_p
 from blueprints.core.exports import FORMATS, send_table
 from blueprints.core.formatting import kdate, won
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import render
+from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import commit, get_or_404
 from extensions import db
@@ -134,13 +134,11 @@ def review_line(settlement_id, expense_id):
             commit()
     else:
         error = " ".join(sum(form.errors.values(), [])) or "검토 결과를 고르세요."
-    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true":
+    if is_inline():
         e = _review_lines(settlement, [expense], line_errors={expense.id: error})[0]
         response = render("settlement/review.html", fragments={f"line-{expense.id}": "line"}, e=e,
                           csrf=generate_csrf(), can_review=can(g.user, "review", settlement),
                           status=422 if error else 200)
-        from blueprints.core.htmx import set_htmx_headers
-
         return set_htmx_headers(response, trigger="review-changed")
     if error:
         return _review_page(settlement, status=422, line_errors={expense.id: error})
