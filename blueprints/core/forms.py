@@ -216,8 +216,8 @@ class PercentField(_TypedText):
     display = staticmethod(format_percent)
 
 
-class KDateField(DateField):
-    """A date (YYYY-MM-DD, as the date picker sends it); empty is None; a Korean message otherwise."""
+class _DateText:
+    """Reads the box with ``pattern``: empty is None, unreadable gets the Korean ``message``."""
 
     def process_formdata(self, valuelist):
         text = _typed(valuelist[0] if valuelist else "")
@@ -225,32 +225,35 @@ class KDateField(DateField):
         if not text:
             return
         try:
-            self.data = datetime.strptime(text, "%Y-%m-%d").date()
+            self.data = self.convert(datetime.strptime(text, self.pattern))
         except ValueError:
-            raise ValueError("날짜를 '2027-03-08' 형식으로 입력해 주세요.") from None
+            raise ValueError(self.message) from None
 
 
-class KSTDateTimeField(DateTimeLocalField):
+class KDateField(_DateText, DateField):
+    """A date (YYYY-MM-DD, as the date picker sends it)."""
+
+    pattern, message = "%Y-%m-%d", "날짜를 '2027-03-08' 형식으로 입력해 주세요."
+
+    def convert(self, parsed):
+        return parsed.date()
+
+
+class KSTDateTimeField(_DateText, DateTimeLocalField):
     """A datetime-local box read as Seoul wall-clock time; data is an aware UTC datetime."""
 
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format="%Y-%m-%dT%H:%M", **kwargs)
+    pattern, message = "%Y-%m-%dT%H:%M", "날짜와 시각을 '2027-03-08T18:00' 형식으로 입력해 주세요."
 
-    def process_formdata(self, valuelist):
-        text = _typed(valuelist[0] if valuelist else "")
-        self.data = None
-        if not text:
-            return
-        try:
-            naive = datetime.strptime(text, "%Y-%m-%dT%H:%M")
-        except ValueError:
-            raise ValueError("날짜와 시각을 '2027-03-08T18:00' 형식으로 입력해 주세요.") from None
-        self.data = naive.replace(tzinfo=KST).astimezone(timezone.utc)
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=self.pattern, **kwargs)
+
+    def convert(self, parsed):
+        return parsed.replace(tzinfo=KST).astimezone(timezone.utc)
 
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        return to_kst(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
+        return to_kst(self.data).strftime(self.pattern) if self.data else ""
 
 
 class MultiCheckboxField(SelectMultipleField):
