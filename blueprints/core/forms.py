@@ -97,10 +97,10 @@ def parse_won(text, *, required: bool = True, maximum: int = MAX_WON) -> int | N
         raise ValueError("금액은 0원 이상이어야 합니다.")
     if not _MONEY_RE.match(value):
         raise ValueError("금액은 숫자로만 입력해 주세요. 예: 1,000,000")
-    amount = int(value.replace(",", ""))
-    if amount > maximum:
+    digits = value.replace(",", "")
+    if len(digits) > 15 or int(digits) > maximum:  # (Python refuses int() of 4,300+ digits)
         raise ValueError(f"금액이 너무 큽니다. {maximum:,}원 이하로 입력해 주세요.")
-    return amount
+    return int(digits)
 
 
 def parse_percent(text, *, required: bool = True) -> float | None:
@@ -189,8 +189,8 @@ class NumberField(_TypedText):
         value = _typed(text).replace(",", "")
         if not value:
             return self.blank
-        if not re.fullmatch(r"-?[0-9]+", value):
-            raise ValueError("숫자로 입력해 주세요.")
+        if not re.fullmatch(r"-?[0-9]{1,15}", value):
+            raise ValueError("숫자로 입력해 주세요." if not re.fullmatch(r"-?[0-9]+", value) else "숫자가 너무 깁니다.")
         number = int(value)
         if self.minimum is not None and number < self.minimum:
             raise ValueError(f"{self.minimum:,} 이상의 수를 입력해 주세요.")

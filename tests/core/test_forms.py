@@ -35,6 +35,7 @@ def test_money_reads_grouped_suffixed_and_full_width_amounts(app, typed, expecte
 
 @pytest.mark.parametrize("typed, message", [
     ("10만원", "금액은 숫자로만 입력해 주세요."), ("-5", "0원 이상"), ("1,00,0", "숫자로만"), ("2,000,000", "1,000,000원 이하"),
+    ("9" * 5000, "1,000,000원 이하"),
 ])
 def test_money_mistakes_get_a_korean_message_and_keep_the_typed_text(app, typed, message):
     form = _form(money=typed)
@@ -67,7 +68,8 @@ def test_numbers_read_commas_and_full_width_digits(app, typed, count, number):
 
 
 @pytest.mark.parametrize("typed, message", [("열", "숫자로 입력해 주세요."), ("-1", "0 이상의 수를 입력해 주세요."),
-                                            ("101", "100 이하로 입력해 주세요."), ("²", None)])
+                                            ("101", "100 이하로 입력해 주세요."), ("9" * 5000, "숫자가 너무 깁니다."),
+                                            ("²", None)])
 def test_number_mistakes_get_one_korean_message(app, typed, message):
     form = _form(count=typed)
     if message is None:   # '²' is read as 2 (it used to pass isdigit() and then fail int())
