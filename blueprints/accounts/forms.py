@@ -1,9 +1,8 @@
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SearchField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SearchField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.core.auth import ROLE_LABELS
-from blueprints.core.forms import BaseForm, mobile_number, password_strength
+from blueprints.core.forms import BaseForm, MultiCheckboxField, mobile_number, password_strength
 
 REQUIRED = "필수 입력 항목입니다."
 EMAIL_MSG = "이메일 주소 형식이 올바르지 않습니다. 예: parent@example.kr"
@@ -60,9 +59,7 @@ ROLE_CHOICES = list(ROLE_LABELS.items())
 class InviteForm(BaseForm):
     email = EmailField("이메일", validators=[DataRequired(REQUIRED), Email(EMAIL_MSG), Length(max=254)])
     name = StringField("이름", validators=[DataRequired(REQUIRED), Length(max=50)])
-    roles = SelectMultipleField("역할", choices=ROLE_CHOICES,
-                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-                                validators=[DataRequired("역할을 하나 이상 선택해 주세요.")])
+    roles = MultiCheckboxField("역할", choices=ROLE_CHOICES, validators=[DataRequired("역할을 하나 이상 선택해 주세요.")])
 
 
 class UserSearchForm(BaseForm):

@@ -5,7 +5,7 @@ from sqlalchemy.orm import joinedload
 from blueprints.core.auth import ROLE_LABELS, authorize, login_required, permission_required, register_permission
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_htmx, render
+from blueprints.core.htmx import is_inline, render
 from extensions import db
 
 from . import bp, services
@@ -225,7 +225,7 @@ def admin_change_role(user_id, action):
         if changed:
             verb = "부여" if action == "grant" else "회수"
             flash(f"{user.name or user.email}: {ROLE_LABELS[form.role.data]} 역할을 {verb}했습니다.", "success")
-    if is_htmx():
+    if is_inline():
         return _user_row_response(user)
     return redirect(url_for("accounts.admin_users"), 303)
 
@@ -244,6 +244,6 @@ def admin_set_active(user_id):
     else:
         commit()
         flash("계정 상태를 바꾸었습니다.", "success")
-    if is_htmx():
+    if is_inline():
         return _user_row_response(user)
     return redirect(url_for("accounts.admin_users"), 303)

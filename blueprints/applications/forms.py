@@ -1,82 +1,13 @@
-"""Application forms. Numbers are read strictly: '1,000' and full-width digits are fine;
-'10만원', negatives and absurd sizes get a Korean message and the typed text stays."""
-import unicodedata
+"""Application forms. Numbers are read strictly (core.forms): '1,000' and full-width digits are
+fine; '10만원', negatives and absurd sizes get a Korean message and the typed text stays."""
 import uuid
 
-from wtforms import BooleanField, Field, FieldList, FormField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import TextInput
+from wtforms import BooleanField, FieldList, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
-from blueprints.core.forms import BaseForm, BaseSubForm
-from blueprints.programmes.rules import RuleError, parse_money
+from blueprints.core.forms import MAX_LINE_WON, BaseForm, BaseSubForm, MoneyField, NumberField
 
-MAX_LINE_WON = 100_000_000
 MAX_QUANTITY = 10_000
-
-
-class _NumberText(Field):
-    """A number typed as text. On a parse error, data is None and the raw text is shown back."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, maximum=None, show_zero=False, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.maximum = maximum or self.default_maximum
-        self.show_zero = show_zero  # a saved 0 is an answer ("없음"), not an empty field
-        self.parse_error = None
-
-    def process_formdata(self, valuelist):
-        self.raw = (valuelist[0] if valuelist else "").strip()
-        try:
-            self.data = self.parse(self.raw)
-        except ValueError as exc:
-            self.data = None
-            self.parse_error = str(exc)
-
-    def pre_validate(self, form):
-        if self.parse_error:
-            raise ValidationError(self.parse_error)
-
-    def _value(self):
-        if getattr(self, "parse_error", None):
-            return self.raw
-        if isinstance(self.data, str):  # re-shown as typed
-            return self.data
-        if self.data or (self.show_zero and self.data == 0):
-            return self.display(self.data)
-        return ""
-
-
-class WonField(_NumberText):
-    """Integer 원: '1,000', '１０００' and '1000원' are read; '10만원' or '-5' get a message."""
-
-    default_maximum = MAX_LINE_WON
-    display = staticmethod(lambda value: f"{value:,}")
-
-    def parse(self, text):
-        try:
-            return parse_money(text, required=False, maximum=self.maximum)
-        except RuleError as exc:
-            raise ValueError(str(exc)) from exc
-
-
-class CountField(_NumberText):
-    """A small non-negative whole number (quantity, households, children)."""
-
-    default_maximum = MAX_QUANTITY
-    display = staticmethod(str)
-
-    def parse(self, text):
-        text = unicodedata.normalize("NFKC", text).replace(",", "")
-        if not text:
-            return 0
-        if text.startswith("-") and text[1:].isdigit():
-            raise ValueError("0 이상의 수를 입력해 주세요.")
-        if not text.isdigit():
-            raise ValueError("숫자로만 입력해 주세요.")
-        if int(text) > self.maximum:
-            raise ValueError(f"{self.maximum:,} 이하로 입력해 주세요.")
-        return int(text)
 
 
 class VersionedForm(BaseForm):
@@ -114,8 +45,8 @@ class SessionForm(BaseSubForm):
     title = StringField("활동명", validators=[Optional(), Length(max=100, message="100자 이하")])
     content = TextAreaField("내용", validators=[Optional(), Length(max=1000, message="1,000자 이하")])
     place = StringField("장소", validators=[Optional(), Length(max=100, message="100자 이하")])
-    expected_households = CountField("예상 가구", maximum=100)
-    expected_children = CountField("예상 아동", maximum=200)
+    expected_households = NumberField("예상 가구", blank=0, minimum=0, maximum=100)
+    expected_children = NumberField("예상 아동", blank=0, minimum=0, maximum=200)
 
 
 class PlanForm(VersionedForm):
@@ -125,8 +56,8 @@ class PlanForm(VersionedForm):
 class LineForm(BaseSubForm):
     category = SelectField("비목", choices=[])
     item = StringField("품목", validators=[Optional(), Length(max=200, message="200자 이하")])
-    unit_price_won = WonField("단가(원)")
-    quantity = CountField("수량")
+    unit_price_won = MoneyField("단가(원)", maximum=MAX_LINE_WON, show_zero=False)
+    quantity = NumberField("수량", blank=0, minimum=0, maximum=MAX_QUANTITY)
     note = StringField("비고", validators=[Optional(), Length(max=300, message="300자 이하")])
 
 

@@ -1,15 +1,13 @@
 """Staff: the application list of a programme (search, filter, sort, paging, bulk actions)
 and its CSV/XLSX export with the budget lines."""
-import csv
-import io
-
-from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, lazyload, load_only
 from wtforms import SearchField, SelectField
 from wtforms.validators import Optional
 
 from blueprints.core.auth import permission_required, register_permission
+from blueprints.core.exports import DATETIME, FORMATS, INT, WON, Column, Sheet, send_table
 from blueprints.core.forms import BaseForm
 from blueprints.core.htmx import render
 from blueprints.core.persistence import commit, get_or_404
@@ -114,12 +112,12 @@ def staff_bulk(programme_id):
     return redirect(url_for("applications.staff_list", programme_id=programme.id), 303)
 
 
-EXPORT_HEADER = ["신청번호", "등록번호", "모임명", "자치구", "상태", "제출일시", "요청액(원)", "경고 수",
-                 "비목", "품목", "단가(원)", "수량", "금액(원)", "비고"]
+EXPORT_COLUMNS = [Column("신청번호", INT), Column("등록번호"), Column("모임명"), Column("자치구"), Column("상태"),
+                  Column("제출일시", DATETIME), Column("요청액(원)", WON), Column("경고 수", INT), Column("비목"),
+                  Column("품목"), Column("단가(원)", WON), Column("수량", INT), Column("금액(원)", WON), Column("비고")]
 
 
 def export_rows(programme: Programme):
-    from blueprints.core.formatting import kdatetime
     from blueprints.programmes.rules import category
 
     stmt = (select(Application, Group, BudgetLine)
@@ -129,8 +127,7 @@ def export_rows(programme: Programme):
             .order_by(Application.id, BudgetLine.position))
     for application, group, line in db.session.execute(stmt):
         base = [application.id, group.reg_no, group.name, group.district, application.status_label,
-                kdatetime(application.submitted_at) if application.submitted_at else "", application.requested_won,
-                application.warning_count]
+                application.submitted_at, application.requested_won, application.warning_count]
         if line is None:
             yield base + ["", "", "", "", "", ""]
         else:
@@ -143,32 +140,7 @@ def export_rows(programme: Programme):
 @permission_required("export_applications")
 def staff_export(programme_id, fmt):
     programme = get_or_404(Programme, programme_id)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_HEADER)
-        writer.writerows(_safe_cells(row) for row in export_rows(programme))
-        # BOM so that Excel opens the Korean text as UTF-8.
-        response = make_response("\ufeff" + out.getvalue())
-        response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("신청서")
-        sheet.append(EXPORT_HEADER)
-        for row in export_rows(programme):
-            sheet.append(_safe_cells(row))
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        response = make_response(buffer.getvalue())
-        response.headers["Content-Type"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
+    if fmt not in FORMATS:
         abort(404)
-    response.headers["Content-Disposition"] = f'attachment; filename="applications-{programme.year}-{programme.id}.{fmt}"'
-    return response
-
-
-def _safe_cells(row):
-    """Text that a spreadsheet would run as a formula is prefixed with a quote (CSV injection)."""
-    return [("'" + v) if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
+    return send_table(Sheet("신청서", EXPORT_COLUMNS, export_rows(programme)), fmt,
+                      f"applications-{programme.year}-{programme.id}.{fmt}")

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from blueprints.core.auth import authorize, login_required
 from blueprints.core.files import UploadError, send_stored_file
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_boosted, is_htmx, render, set_htmx_headers
+from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import now_utc, to_kst
 from blueprints.groups.models import Group
@@ -80,7 +80,7 @@ def _autosave_response(application, step, *, status=200, **context):
 
 
 def _is_autosave() -> bool:
-    return is_htmx() and not is_boosted() and request.headers.get("HX-Target") == AUTOSAVE_TARGET
+    return is_inline() and request.headers.get("HX-Target") == AUTOSAVE_TARGET
 
 
 def _after_save(application, step, form, **context):
@@ -94,7 +94,7 @@ def _after_save(application, step, form, **context):
     if request.form.get("go") == "next":
         next_step = STEPS[min(step_index(step) + 1, len(STEPS) - 1)][0]
     target = url_for("applications.edit", application_id=application.id, step=next_step)
-    if is_htmx() and not is_boosted():  # a save button sent by htmx (queued behind autosaves)
+    if is_inline():  # a save button sent by htmx (queued behind autosaves)
         return set_htmx_headers(make_response("", 204), redirect=target)
     return redirect(target, 303)
 
@@ -273,7 +273,7 @@ STEP_FORMS = {"purpose": _statements_form, "declaration": _declaration_form,
 def budget_summary(application_id):
     """The category summary panel; it reloads itself on the budget-changed event."""
     application = load(application_id, "view")
-    if not is_htmx():
+    if not is_inline():
         return redirect(url_for("applications.edit", application_id=application.id, step="budget"))
     return render("applications/edit.html", fragments={"budget-summary": "budget_summary"},
                   application=application, check=services.check_budget(application))

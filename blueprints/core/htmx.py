@@ -21,8 +21,14 @@ def is_boosted() -> bool:
     return request.headers.get("HX-Boosted") == "true"
 
 
+def is_inline() -> bool:
+    """An htmx request from an element of the page (a row, a live check, a section): it gets a
+    fragment. A boosted link or form is htmx too, but wants the whole page or a redirect."""
+    return is_htmx() and not is_boosted()
+
+
 def requested_fragment(fragments: dict[str, str] | None) -> str | None:
-    if not fragments or not is_htmx() or is_boosted():
+    if not fragments or not is_inline():
         return None
     for header in ("HX-Target", "HX-Trigger", "HX-Trigger-Name"):
         name = request.headers.get(header)

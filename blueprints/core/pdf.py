@@ -13,6 +13,8 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
+from .exports import download
+
 _lock = threading.Lock()
 _shared = {}
 atexit.register(_shared.clear)  # free the FontConfiguration before interpreter teardown
@@ -89,6 +91,13 @@ def render_pdf(template: str, *, stylesheet: str = "pdf/pdf.css", **context) -> 
     page_sheet = CSS(filename=str(css_path), font_config=font_config, url_fetcher=fetcher)
     document = html_class(string=html, base_url=current_app.static_folder + "/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[font_sheet, page_sheet], font_config=font_config)
+
+
+def pdf_response(body: bytes, filename: str, *, fallback: str | None = None, inline: bool = False):
+    """Send a PDF made on request: application/pdf, the name (Korean per RFC 5987, with an ASCII
+    ``fallback``) and ``Cache-Control: no-store`` — documents carry personal data, and are made
+    afresh on each request, so there is nothing for a cache or a conditional request to reuse."""
+    return download(body, filename, fallback=fallback, mimetype="application/pdf", inline=inline)
 
 
 class WeasyWarnings(logging.Handler):

@@ -4,9 +4,7 @@ import uuid
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from blueprints.applications.forms import WonField
-from blueprints.core.forms import BaseForm
-from blueprints.settlement.forms import KDateField
+from blueprints.core.forms import MAX_LINE_WON, BaseForm, KDateField, MoneyField
 
 from .models import BANKS
 
@@ -24,7 +22,8 @@ class AcceptForm(BaseForm):
 
 class PaymentForm(BaseForm):
     instalment = SelectField("회차", choices=[], validate_choice=False)
-    amount_won = WonField("지급액(원)", validators=[InputRequired("지급액을 입력해 주세요.")])
+    amount_won = MoneyField("지급액(원)", validators=[InputRequired("지급액을 입력해 주세요.")], maximum=MAX_LINE_WON,
+                            show_zero=False)
     paid_on = KDateField("지급일", validators=[DataRequired("지급일을 입력해 주세요.")])
     reference = StringField("지출결의·이체 참조번호", validators=[Optional(), Length(max=100)])
     idempotency_key = HiddenField()

@@ -8,10 +8,14 @@ from datetime import date
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from blueprints.awards.models import AwardState
+from blueprints.applications.models import Application
+from blueprints.awards.models import Award, AwardState
 from blueprints.core import audit
+from blueprints.core.exports import DATE, INT, WON, Column, Sheet
 from blueprints.core.models import utcnow
 from blueprints.core.persistence import lock_row
+from blueprints.groups.models import Group
+from blueprints.programmes.models import Programme
 from extensions import db
 
 from .models import Disbursement, Payment
@@ -124,11 +128,6 @@ def pass_mid_check(disbursement: Disbursement, *, user) -> None:
 
 def dashboard_rows(programme_id: int | None = None):
     """Per programme and 자치구: number of awards, awarded, paid, unpaid."""
-    from blueprints.applications.models import Application
-    from blueprints.awards.models import Award
-    from blueprints.groups.models import Group
-    from blueprints.programmes.models import Programme
-
     paid = func.coalesce(func.sum(Disbursement.paid_won), 0)
     query = (select(Programme.id, Programme.title, Group.district, func.count(Award.id),
                     func.coalesce(func.sum(Award.amount_won), 0), paid)
@@ -140,3 +139,22 @@ def dashboard_rows(programme_id: int | None = None):
         query = query.where(Programme.id == programme_id)
     return [dict(programme_id=r[0], programme=r[1], district=r[2], awards=r[3], awarded=int(r[4]), paid=int(r[5]),
                  unpaid=int(r[4]) - int(r[5])) for r in db.session.execute(query)]
+
+
+PAYMENT_COLUMNS = [Column("사업"), Column("모임 등록번호"), Column("모임명"), Column("자치구"), Column("교부결정액", WON),
+                   Column("회차", INT), Column("지급일", DATE), Column("지급액", WON), Column("참조"), Column("은행"),
+                   Column("계좌(끝4자리)")]
+
+
+def payments_sheet(programme_id: int | None = None) -> Sheet:
+    """Every payment made, for the accounting system (교부내역), in one query."""
+    query = (select(Payment, Disbursement, Award, Programme.title, Group)
+             .join(Disbursement, Disbursement.id == Payment.disbursement_id)
+             .join(Award, Award.id == Disbursement.award_id).join(Programme, Programme.id == Award.programme_id)
+             .join(Application, Application.id == Award.application_id).join(Group, Group.id == Application.group_id)
+             .order_by(Award.programme_id, Award.rank, Payment.instalment))
+    if programme_id:
+        query = query.where(Award.programme_id == programme_id)
+    rows = [[title, group.reg_no, group.name, group.district, award.amount_won, p.instalment, p.paid_on, p.amount_won,
+             p.reference, disb.bank, disb.masked_account] for p, disb, award, title, group in db.session.execute(query)]
+    return Sheet("교부내역", PAYMENT_COLUMNS, rows)

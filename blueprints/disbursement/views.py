@@ -3,6 +3,7 @@ from flask import abort, flash, g, redirect, request, url_for
 
 from blueprints.awards.models import AwardState
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
+from blueprints.core.exports import FORMATS, send_table
 from blueprints.core.htmx import render
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import today_kst
@@ -150,8 +151,7 @@ def dashboard():
 @bp.route("/payments.<fmt>")
 @permission_required("view_finance_dashboard")
 def export_payments(fmt):
-    from blueprints.settlement.exports import payments_table, send_table
-
-    if fmt not in {"csv", "xlsx"}:
+    if fmt not in FORMATS:
         abort(404)
-    return send_table(payments_table(request.args.get("programme", type=int)), "교부내역", fmt)
+    sheet = services.payments_sheet(request.args.get("programme", type=int))
+    return send_table(sheet, fmt, f"교부내역.{fmt}", fallback=f"payments.{fmt}")

@@ -1,11 +1,11 @@
 """Forms of the group domain. Registration is one form walked through in four steps; the
 fields of the other steps travel as hidden inputs, so nothing is stored before consent and
 everything works without JavaScript."""
-from wtforms import (BooleanField, EmailField, FieldList, Form, FormField, HiddenField, SearchField, SelectField,
+from wtforms import (BooleanField, EmailField, FieldList, FormField, HiddenField, SearchField, SelectField,
                      StringField, TextAreaField, ValidationError)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from blueprints.core.forms import BaseForm, mobile_number
+from blueprints.core.forms import BaseForm, BaseSubForm, mobile_number
 from blueprints.core.timeutil import today_kst
 from data.districts import SEOUL_DISTRICTS
 
@@ -19,10 +19,6 @@ STEPS = [(1, "기본 정보"), (2, "가구"), (3, "대표·회계"), (4, "동의
 MAX_HOUSEHOLDS = 30
 MAX_CHILDREN = 3
 ROLE_CHOICES = [("member", "구성원"), ("treasurer", "회계"), ("leader", "대표")]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def birth_year_month(form, field):
@@ -40,15 +36,8 @@ def birth_year_month(form, field):
     field.data = format_ym(*parsed)
 
 
-class HouseholdForm(Form):
+class HouseholdForm(BaseSubForm):
     """One household: the parent who represents it and their children (birth year-month only)."""
-
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", [])
-            if _strip not in filters:
-                unbound_field.kwargs["filters"] = [_strip, *filters]
-            return unbound_field.bind(form=form, **options)
 
     parent_name = StringField("보호자 이름", validators=[DataRequired(REQUIRED), Length(max=50, message="50자 이하로 입력해 주세요.")])
     phone = StringField("휴대전화번호", validators=[DataRequired(REQUIRED), mobile_number], description="예: 010-1234-5678")
@@ -67,13 +56,6 @@ class HouseholdForm(Form):
 
 
 class GroupRegistrationForm(BaseForm):
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            # FieldList takes no filters (its households strip their own fields).
-            if unbound_field.field_class is FieldList:
-                return unbound_field.bind(form=form, **options)
-            return BaseForm.Meta.bind_field(self, form, unbound_field, options)
-
     step = HiddenField(default="1")
 
     # Step 1: basic facts

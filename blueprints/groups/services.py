@@ -6,8 +6,6 @@ their row id so that deleting a member's personal data leaves no copy in the tra
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from flask import url_for
@@ -17,6 +15,7 @@ from blueprints.accounts.models import User, UserRole
 from blueprints.accounts.services import find_user_by_email, issue_token, normalize_email, normalize_phone
 from blueprints.core import audit
 from blueprints.core.audit import AuditEvent
+from blueprints.core.exports import DATE, INT, Column, Sheet
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
 from blueprints.core.paging import Page, page_number
@@ -346,50 +345,19 @@ def search_groups(page: int = 1, per_page: int = 20, **filters):
 
 # Export -----------------------------------------------------------------------------------
 
-EXPORT_HEADER = ["등록번호", "모임명", "자치구", "동", "모임 장소", "활동 유형", "상태", "가구 수", "자녀 수", "대표", "등록일"]
+EXPORT_COLUMNS = [Column("등록번호", width=14), Column("모임명", width=24), Column("자치구", width=10),
+                  Column("동", width=10), Column("모임 장소", width=24), Column("활동 유형", width=14),
+                  Column("상태", width=8), Column("가구 수", INT, 8), Column("자녀 수", INT, 8),
+                  Column("대표", width=10), Column("등록일", DATE, 14)]
 
 
-def export_rows(**filters) -> list[list]:
+def export_sheet(**filters) -> Sheet:
     """One row per group, no contact details (an export needs no phone numbers)."""
-    from blueprints.core.formatting import kdate
-
     rows = []
     for group, households in db.session.execute(search_statement(**filters)).all():
         leader = group.leader
         rows.append([group.reg_no, group.name, group.district, group.dong, group.meeting_place,
                      group.activity_type, group.status_label, households,
                      sum(len(m.children) for m in group.members),
-                     leader.parent_name if leader else "", kdate(group.created_at)])
-    return rows
-
-
-def _csv_safe(value):
-    """Cells starting with = + - @ would run as formulas in a spreadsheet."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def export_csv(rows: list[list]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_HEADER)
-    for row in rows:
-        writer.writerow([_csv_safe(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM so Excel reads UTF-8
-
-
-def export_xlsx(rows: list[list]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "자조모임"
-    sheet.append(EXPORT_HEADER)
-    for row in rows:
-        sheet.append([_csv_safe(v) for v in row])
-    for column, width in zip("ABCDEFGHIJK", (14, 24, 10, 10, 24, 14, 8, 8, 8, 10, 14)):
-        sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+                     leader.parent_name if leader else "", group.created_at])
+    return Sheet("자조모임", EXPORT_COLUMNS, rows)

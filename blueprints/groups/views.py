@@ -2,12 +2,12 @@
 from datetime import datetime
 
 from flask import abort, flash, g, make_response, redirect, request, url_for
-from flask import Response
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
+from blueprints.core.exports import FORMATS, send_table
 from blueprints.core.formatting import format_phone
-from blueprints.core.htmx import is_boosted, is_htmx, render, set_htmx_headers
+from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import KST
 from blueprints.applications.services import applications_of_group
@@ -148,7 +148,7 @@ def register():
             message += f" {len(invited)}가구에 초대 메일을 보냈습니다."
         flash(message, "success")
         target = url_for("groups.show", group_id=group.id)
-        if is_htmx() and not is_boosted():
+        if is_inline():
             # The wizard posts with htmx into its own region: leave the page for the group's.
             return set_htmx_headers(make_response("", 204), redirect=target)
         return redirect(target, 303)
@@ -334,17 +334,9 @@ def list_groups():
 @bp.route("/export.<fmt>")
 @permission_required("list_groups")
 def export(fmt):
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in FORMATS:
         abort(404)
     search = GroupSearchForm(request.args)
     search.validate()
-    rows = services.export_rows(**_filters(search))
     stamp = datetime.now(KST).strftime("%Y%m%d")
-    if fmt == "csv":
-        body, mimetype = services.export_csv(rows), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = services.export_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="groups-{stamp}.{fmt}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_table(services.export_sheet(**_filters(search)), fmt, f"groups-{stamp}.{fmt}")

@@ -1,120 +1,17 @@
 """Forms for creating a programme and editing it section by section.
 
-Money and percentages are typed as text and parsed by rules.parse_money/parse_percent, so a
-mistake gives a Korean message and the typed text stays in the box.
+Money, numbers and percentages use core.forms' fields: typed as text, a mistake gives a
+Korean message and the typed text stays in the box.
 """
-from datetime import date, datetime, timezone
-
-from wtforms import (BooleanField, Field, FieldList, Form, FormField, HiddenField, IntegerField,
-                     SelectField, SelectMultipleField, StringField, TextAreaField)
-from wtforms.fields import DateField, DateTimeLocalField
+from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from blueprints.core.forms import BaseForm
-from blueprints.core.timeutil import KST, to_kst
+from blueprints.core.forms import (BaseForm, BaseSubForm, KDateField, KSTDateTimeField, MoneyField,
+                                   MultiCheckboxField, NumberField, PercentField)
 
 from . import rules as R
 
 REQUIRED = "필수 입력 항목입니다."
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class MoneyField(Field):
-    """An amount in 원, typed as '1,000,000'; data is an int (or None when left empty)."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, required=True, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-        self.required_money = required
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        text = valuelist[0] if valuelist else ""
-        try:
-            self.data = R.parse_money(text, required=self.required_money)
-        except R.RuleError as exc:
-            raise ValueError(str(exc)) from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return R.format_money_input(self.data)
-
-
-class PercentField(Field):
-    """A share typed in % ('25'); data is the fraction the rules use (0.25)."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, required=False, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-        self.required_percent = required
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        try:
-            self.data = R.parse_percent(valuelist[0] if valuelist else "", required=self.required_percent)
-        except R.RuleError as exc:
-            raise ValueError(str(exc)) from None
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return R.format_percent(self.data)
-
-
-class KSTDateTimeField(DateTimeLocalField):
-    """A datetime-local box read as Seoul wall-clock time; data is an aware UTC datetime."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format="%Y-%m-%dT%H:%M", **kwargs)
-
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if not text:
-            return
-        try:
-            naive = datetime.strptime(text, "%Y-%m-%dT%H:%M")
-        except ValueError:
-            raise ValueError("날짜와 시각을 '2027-03-08T18:00' 형식으로 입력해 주세요.") from None
-        self.data = naive.replace(tzinfo=KST).astimezone(timezone.utc)
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return to_kst(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
-
-
-class KDateField(DateField):
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if not text:
-            return
-        try:
-            self.data = date.fromisoformat(text)
-        except ValueError:
-            raise ValueError("날짜를 '2027-03-08' 형식으로 입력해 주세요.") from None
-
-
-class KIntegerField(IntegerField):
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "").strip().replace(",", "")
-        self.data = None
-        if not text:
-            return
-        try:
-            self.data = int(text)
-        except ValueError:
-            raise ValueError("숫자로 입력해 주세요.") from None
 
 
 def _range(low, high=None):
@@ -124,13 +21,7 @@ def _range(low, high=None):
 
 
 class SectionForm(BaseForm):
-    """BaseForm whose repeated rows (FieldList) are left alone: WTForms refuses filters on them."""
-
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            if issubclass(unbound_field.field_class, (FieldList, FormField)):
-                return unbound_field.bind(form=form, **options)
-            return BaseForm.Meta.bind_field(self, form, unbound_field, options)
+    """A section of the programme editor (its repeated rows are FieldLists of RowForm)."""
 
 
 class ReasonMixin:
@@ -138,15 +29,8 @@ class ReasonMixin:
                            description="신청 기간이 시작된 사업은 사유를 적어야 바꿀 수 있으며, 신청자에게 변경 공지로 보입니다.")
 
 
-class RowForm(Form):
+class RowForm(BaseSubForm):
     """Rows inside a FieldList: no CSRF of their own, whitespace stripped."""
-
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", [])
-            if _strip not in filters:
-                unbound_field.kwargs["filters"] = [_strip, *filters]
-            return unbound_field.bind(form=form, **options)
 
     remove = BooleanField("이 행 삭제")
 
@@ -164,7 +48,7 @@ class RowForm(Form):
 
 class CreateProgrammeForm(BaseForm):
     source = SelectField("어디서 시작할까요?", validators=[DataRequired(REQUIRED)])
-    year = KIntegerField("사업 연도", validators=[InputRequired(REQUIRED), _range(2020, 2100)])
+    year = NumberField("사업 연도", validators=[InputRequired(REQUIRED), _range(2020, 2100)])
     title = StringField("사업명", validators=[Optional(), Length(max=120, message="120자 이하로 입력해 주세요.")],
                         description="비워 두면 'OOOO년 공동육아 자조모임 지원사업'처럼 연도를 바꾸어 만듭니다.")
 
@@ -173,9 +57,9 @@ class CreateProgrammeForm(BaseForm):
 
 class BasicForm(ReasonMixin, SectionForm):
     title = StringField("사업명", validators=[DataRequired(REQUIRED), Length(max=120, message="120자 이하로 입력해 주세요.")])
-    year = KIntegerField("사업 연도", validators=[InputRequired(REQUIRED), _range(2020, 2100)])
+    year = NumberField("사업 연도", validators=[InputRequired(REQUIRED), _range(2020, 2100)])
     operator = StringField("운영 기관", validators=[DataRequired(REQUIRED), Length(max=120, message="120자 이하로 입력해 주세요.")])
-    budget_total_won = MoneyField("총 사업 예산", description="원 단위. 예: 200,000,000")
+    budget_total_won = MoneyField("총 사업 예산", required=True, description="원 단위. 예: 200,000,000")
 
 
 class ScheduleForm(ReasonMixin, SectionForm):
@@ -189,35 +73,35 @@ class ScheduleForm(ReasonMixin, SectionForm):
 
 
 class TierForm(RowForm):
-    min_households = KIntegerField("최소 가구 수", validators=[Optional(), _range(1, 100)])
-    max_households = KIntegerField("최대 가구 수", validators=[Optional(), _range(1, 100)],
+    min_households = NumberField("최소 가구 수", validators=[Optional(), _range(1, 100)])
+    max_households = NumberField("최대 가구 수", validators=[Optional(), _range(1, 100)],
                                    description="비우면 '이상'")
-    max_won = MoneyField("최대 지원액", required=False)
+    max_won = MoneyField("최대 지원액")
 
 
 class AddonForm(RowForm):
     code = HiddenField()
     label = StringField("추가 지원 이름", validators=[Length(max=80, message="80자 이하로 입력해 주세요.")])
-    amount_won = MoneyField("금액", required=False)
+    amount_won = MoneyField("금액")
     requires_plan = BooleanField("별도 활동계획 필요")
 
 
 class GrantForm(ReasonMixin, SectionForm):
-    max_per_group_won = MoneyField("모임당 최대 지원액")
-    min_per_group_won = MoneyField("모임당 최소 지원액")
-    rounding_unit_won = MoneyField("지원액 절사 단위", description="예: 10,000 (만원 단위로 내림)")
+    max_per_group_won = MoneyField("모임당 최대 지원액", required=True)
+    min_per_group_won = MoneyField("모임당 최소 지원액", required=True)
+    rounding_unit_won = MoneyField("지원액 절사 단위", required=True, description="예: 10,000 (만원 단위로 내림)")
     tiers = FieldList(FormField(TierForm), label="가구 수별 지원 한도", min_entries=1)
     addons = FieldList(FormField(AddonForm), label="추가 지원", min_entries=1)
 
 
 class EligibilityForm(ReasonMixin, SectionForm):
-    min_households = KIntegerField("최소 가구 수", validators=[InputRequired(REQUIRED), _range(1, 100)])
-    max_households = KIntegerField("최대 가구 수", validators=[Optional(), _range(1, 100)], description="비우면 제한 없음")
-    child_min_age = KIntegerField("자녀 나이 (만, 최소)", validators=[InputRequired(REQUIRED), _range(0, 18)])
-    child_max_age = KIntegerField("자녀 나이 (만, 최대)", validators=[InputRequired(REQUIRED), _range(0, 18)])
+    min_households = NumberField("최소 가구 수", validators=[InputRequired(REQUIRED), _range(1, 100)])
+    max_households = NumberField("최대 가구 수", validators=[Optional(), _range(1, 100)], description="비우면 제한 없음")
+    child_min_age = NumberField("자녀 나이 (만, 최소)", validators=[InputRequired(REQUIRED), _range(0, 18)])
+    child_max_age = NumberField("자녀 나이 (만, 최대)", validators=[InputRequired(REQUIRED), _range(0, 18)])
     residency_scope = StringField("거주 지역", validators=[DataRequired(REQUIRED), Length(max=60, message="60자 이하로 입력해 주세요.")])
     min_resident_share = PercentField("거주 가구 최소 비율 (%)", required=True, description="예: 100 (모든 가구가 거주)")
-    min_meetings_per_month = KIntegerField("월 최소 모임 횟수", validators=[InputRequired(REQUIRED), _range(0, 31)])
+    min_meetings_per_month = NumberField("월 최소 모임 횟수", validators=[InputRequired(REQUIRED), _range(0, 31)])
     distinct_officers = BooleanField("대표와 회계는 다른 사람이어야 함")
     one_application = BooleanField("모임당 한 번만 신청 가능")
     no_duplicate_funding = BooleanField("같은 활동에 다른 공공 지원을 받으면 신청 불가")
@@ -230,9 +114,9 @@ class CategoryForm(RowForm):
     allowed = BooleanField("사용 가능")
     share_of_total_max = PercentField("총액 대비 상한 (%)")
     warn_above_share = PercentField("경고 기준 (%)")
-    per_hour_won = MoneyField("시간당 상한 (원)", required=False)
-    per_day_won = MoneyField("하루 상한 (원)", required=False)
-    per_participant_per_session_won = MoneyField("1인 1회 상한 (원)", required=False)
+    per_hour_won = MoneyField("시간당 상한 (원)")
+    per_day_won = MoneyField("하루 상한 (원)")
+    per_participant_per_session_won = MoneyField("1인 1회 상한 (원)")
     evidence_extra = StringField("추가 증빙 (쉼표로 구분)", validators=[Length(max=300, message="300자 이하로 입력해 주세요.")])
 
 
@@ -249,29 +133,24 @@ class ProhibitedForm(ReasonMixin, SectionForm):
     items = FieldList(FormField(ProhibitedItemForm), label="금지 항목과 찾을 낱말", min_entries=1)
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class PaymentForm(ReasonMixin, SectionForm):
     accepted_methods = MultiCheckboxField("인정하는 결제 수단", choices=list(R.PAYMENT_METHODS.items()))
     cash_allowed = BooleanField("현금 결제 인정")
     simple_receipt_accepted = BooleanField("간이영수증 인정")
     itemised_required = BooleanField("품목이 적힌 영수증 또는 거래명세서 필수")
     separate_account_required = BooleanField("보조금 전용 계좌(카드) 필수")
-    receipt_required_above_won = MoneyField("영수증이 필요한 금액 (이 금액 초과)", description="0이면 모든 지출에 영수증이 필요합니다.")
+    receipt_required_above_won = MoneyField("영수증이 필요한 금액 (이 금액 초과)", required=True, description="0이면 모든 지출에 영수증이 필요합니다.")
     per_session_evidence = TextAreaField("활동마다 내는 증빙 (한 줄에 하나)")
 
 
 class CriterionForm(RowForm):
     code = HiddenField()
     label = StringField("심사 항목", validators=[Length(max=80, message="80자 이하로 입력해 주세요.")])
-    max = KIntegerField("배점", validators=[Optional(), _range(1, 100)])
+    max = NumberField("배점", validators=[Optional(), _range(1, 100)])
 
 
 class ReviewForm(ReasonMixin, SectionForm):
-    reviewers_per_application = KIntegerField("신청서당 심사위원 수", validators=[InputRequired(REQUIRED), _range(1, 10)])
-    pass_mark = KIntegerField("합격 점수", validators=[InputRequired(REQUIRED), _range(0, 1000)])
+    reviewers_per_application = NumberField("신청서당 심사위원 수", validators=[InputRequired(REQUIRED), _range(1, 10)])
+    pass_mark = NumberField("합격 점수", validators=[InputRequired(REQUIRED), _range(0, 1000)])
     rubric = FieldList(FormField(CriterionForm), label="심사 항목과 배점", min_entries=1)
     tie_break = FieldList(SelectField("동점 처리", validate_choice=False), min_entries=4, max_entries=4)

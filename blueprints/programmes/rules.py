@@ -74,8 +74,8 @@ from functools import lru_cache
 from datetime import date, datetime
 
 from .models import ProgrammeState
-
-MAX_WON = 10_000_000_000  # 100억원: anything above is a typing mistake for this programme
+from blueprints.core.forms import MAX_WON, format_percent, parse_won  # noqa: F401  (R.format_percent)
+from blueprints.core.forms import parse_percent as _parse_percent
 
 PAYMENT_METHODS = {
     "clean_card": "클린카드",
@@ -117,57 +117,20 @@ class RuleError(ValueError):
 
 # Parsing staff input -----------------------------------------------------------------------
 
-_MONEY_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)$")
-
-
 def parse_money(text, *, required: bool = True, maximum: int = MAX_WON) -> int | None:
-    """'1,000,000' / '1000000' / '1,000,000원' -> 1000000. Raises RuleError with a Korean message."""
-    if text is None:
-        text = ""
-    value = str(text).strip().replace(" ", "")
-    if value.endswith("원"):
-        value = value[:-1]
-    if not value:
-        if required:
-            raise RuleError("금액을 입력해 주세요.")
-        return None
-    if value.startswith("-"):
-        raise RuleError("금액은 0원 이상이어야 합니다.")
-    if not _MONEY_RE.match(value):
-        raise RuleError("금액은 숫자로만 입력해 주세요. 예: 1,000,000")
-    amount = int(value.replace(",", ""))
-    if amount > maximum:
-        raise RuleError(f"금액이 너무 큽니다. {maximum:,}원 이하로 입력해 주세요.")
-    return amount
+    """'1,000,000' / '1000000' / '1,000,000원' -> 1000000 (core.forms.parse_won); RuleError in Korean."""
+    try:
+        return parse_won(text, required=required, maximum=maximum)
+    except ValueError as exc:
+        raise RuleError(str(exc)) from None
 
 
 def parse_percent(text, *, required: bool = True) -> float | None:
-    """'25' / '25%' / '12.5' -> 0.25 / 0.125 (the fraction the rules use); 0–100 only."""
-    value = ("" if text is None else str(text)).strip().replace(" ", "")
-    if value.endswith("%"):
-        value = value[:-1]
-    if not value:
-        if required:
-            raise RuleError("비율을 입력해 주세요.")
-        return None
-    if not re.fullmatch(r"-?\d+(\.\d+)?", value):
-        raise RuleError("비율은 숫자로 입력해 주세요. 예: 25 (25%)")
-    number = float(value)
-    if number < 0 or number > 100:
-        raise RuleError("비율은 0%에서 100% 사이로 입력해 주세요.")
-    return round(number / 100, 6)
-
-
-def format_percent(fraction) -> str:
-    """0.25 -> '25', 0.125 -> '12.5' (for inputs; add % yourself when displaying)."""
-    if fraction is None:
-        return ""
-    number = round(float(fraction) * 100, 4)
-    return f"{number:g}"
-
-
-def format_money_input(amount) -> str:
-    return "" if amount is None else f"{int(amount):,}"
+    """'25' / '25%' / '12.5' -> 0.25 / 0.125 (core.forms.parse_percent); RuleError in Korean."""
+    try:
+        return _parse_percent(text, required=required)
+    except ValueError as exc:
+        raise RuleError(str(exc)) from None
 
 
 # Normalising the preset ---------------------------------------------------------------------

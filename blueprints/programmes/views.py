@@ -3,7 +3,7 @@ from flask import abort, flash, g, redirect, request, url_for
 
 from blueprints.core.auth import authorize, can, login_required, permission_required, register_permission
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_boosted, is_htmx, render, set_htmx_headers
+from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
 
 from . import bp, services
@@ -148,7 +148,7 @@ def edit_programme(programme_id):
     editing = request.args.get("section")
     if editing not in SECTIONS:
         editing = None
-    target = request.headers.get("HX-Target", "") if is_htmx() and not is_boosted() else ""
+    target = request.headers.get("HX-Target", "") if is_inline() else ""
     if target.startswith("section-"):
         # One section asked for itself: its form (?section=key) or, on 취소, its summary again.
         key = target.removeprefix("section-")
@@ -196,7 +196,7 @@ def save_section(programme_id, section_key):
                     flash(f"‘{section.title}’ 항목을 저장했습니다. 신청자에게 변경 공지가 게시되었습니다.", "success")
                 else:
                     flash(f"‘{section.title}’ 항목을 저장했습니다.", "success")
-                if is_htmx():
+                if is_inline():
                     response = _section_only(programme, section_key)
                     return set_htmx_headers(response, trigger="programme-changed")
                 return redirect(url_for("programmes.edit_programme", programme_id=programme.id,
@@ -205,7 +205,7 @@ def save_section(programme_id, section_key):
 
 
 def _respond_form(programme, key, form, status):
-    if is_htmx():
+    if is_inline():
         return _section_only(programme, key, status=status, form=form)
     return _editor(programme, editing=key, form=form, status=status)
 
@@ -215,7 +215,7 @@ def _respond_form(programme, key, form, status):
 def rubric_total(programme_id):
     """Live total of the rubric being typed (htmx); saves nothing."""
     programme = authorize("edit", get_or_404(Programme, programme_id))
-    if not is_htmx():
+    if not is_inline():
         return redirect(url_for("programmes.edit_programme", programme_id=programme.id, section="review"), 303)
     form = SECTIONS["review"].form_class()
     total = R.rubric_total(SECTIONS["review"].submitted_rubric(form))

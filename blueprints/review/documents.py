@@ -1,10 +1,8 @@
 """The committee's minutes (심사 결과): ranking, scores per criterion, reviewers (names may be
 hidden), the decision and every adjustment with its reason — as PDF and XLSX."""
-import io
-
 from sqlalchemy import select
 
-from blueprints.core.formatting import kdatetime
+from blueprints.core.exports import INT, NUMBER, WON, Cell, Column, Sheet
 from blueprints.core.pdf import render_pdf
 from blueprints.core.timeutil import now_utc
 from extensions import db
@@ -65,41 +63,32 @@ def minutes_pdf(data: dict) -> bytes:
     return render_pdf("pdf/review_minutes.html", **data)
 
 
-def _safe(value):
-    return ("'" + value) if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
-
-
-def minutes_xlsx(data: dict) -> bytes:
-    from openpyxl import Workbook
-
+def minutes_sheets(data: dict) -> list[Sheet]:
+    """The minutes as a workbook: the ranking, each reviewer's scores, a summary."""
     rub = data["rubric"]
-    book = Workbook(write_only=True)
-    ranking = book.create_sheet("순위")
-    ranking.append(["순위", "신청번호", "모임", "자치구", "평균점수", *[c["label"] for c in rub], "표준편차", "편차 경고",
-                    "합격", "동점 처리", "요청액(원)", "제안액(원)", "선정", "교부결정액(원)", "조정", "조정 사유", "비고"])
-    for r in data["rows"]:
-        ranking.append([_safe(v) for v in [
-            r["rank"], r["application_id"], r["group"], r["district"], float(r["score"]) if r["score"] else None,
-            *[round(r["criteria"][c["code"]], 2) if r["criteria"][c["code"]] is not None else None for c in rub],
-            round(r["sd"], 2) if r["sd"] is not None else None, "예" if r["disagree"] else "",
-            "예" if r["passes"] else "아니오", r["decided_by"], r["requested"], r["proposed"],
-            "" if r["selected"] is None else ("선정" if r["selected"] else "미선정"), r["amount"],
-            "예" if r["adjusted"] else "", r["reason"], r["note"]]])
-    scores = book.create_sheet("심사위원별 점수")
-    scores.append(["신청번호", "모임", "심사위원", *[c["label"] for c in rub], "총점"])
-    for r in data["rows"]:
-        for review in r["reviews"]:
-            scores.append([_safe(v) for v in [r["application_id"], r["group"], review["reviewer"],
-                                              *[review["scores"].get(c["code"]) for c in rub], review["total"]]])
-    summary = book.create_sheet("요약")
+    criteria = [Column(c["label"], NUMBER) for c in rub]
+    ranking = [
+        [r["rank"], r["application_id"], r["group"], r["district"], float(r["score"]) if r["score"] else None,
+         *[round(r["criteria"][c["code"]], 2) if r["criteria"][c["code"]] is not None else None for c in rub],
+         round(r["sd"], 2) if r["sd"] is not None else None, "예" if r["disagree"] else "",
+         "예" if r["passes"] else "아니오", r["decided_by"], r["requested"], r["proposed"],
+         "" if r["selected"] is None else ("선정" if r["selected"] else "미선정"), r["amount"],
+         "예" if r["adjusted"] else "", r["reason"], r["note"]]
+        for r in data["rows"]]
+    scores = [[r["application_id"], r["group"], review["reviewer"], *[review["scores"].get(c["code"]) for c in rub],
+               review["total"]] for r in data["rows"] for review in r["reviews"]]
     programme = data["programme"]
-    summary.append(["공모사업", programme.title])
-    summary.append(["예산(원)", programme.budget_total_won])
-    summary.append(["선정액 합계(원)", data["used"]])
-    summary.append(["잔액(원)", data["left"]])
-    summary.append(["합격 점수", data["pass_mark"]])
-    summary.append(["동점 처리 순서", " > ".join(data["tie_break"])])
-    summary.append(["생성", kdatetime(data["generated_at"])])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    summary = [["공모사업", programme.title], ["예산(원)", Cell(programme.budget_total_won, WON)],
+               ["선정액 합계(원)", Cell(data["used"], WON)], ["잔액(원)", Cell(data["left"], WON)],
+               ["합격 점수", data["pass_mark"]], ["동점 처리 순서", " > ".join(data["tie_break"])],
+               ["생성", data["generated_at"]]]
+    return [
+        Sheet("순위", [Column("순위", INT), Column("신청번호", INT), Column("모임"), Column("자치구"),
+                       Column("평균점수", NUMBER), *criteria, Column("표준편차", NUMBER), Column("편차 경고"),
+                       Column("합격"), Column("동점 처리"), Column("요청액(원)", WON), Column("제안액(원)", WON),
+                       Column("선정"), Column("교부결정액(원)", WON), Column("조정"), Column("조정 사유"), Column("비고")],
+              ranking),
+        Sheet("심사위원별 점수", [Column("신청번호", INT), Column("모임"), Column("심사위원"), *criteria,
+                               Column("총점", NUMBER)], scores),
+        Sheet("요약", [Column("항목"), Column("값")], summary, header=False),
+    ]

@@ -1,11 +1,10 @@
 """Review forms. Scores are read from the rubric by scoring.check_scores (the rubric is data,
 so it is not a fixed form); everything else is a WTForms form with Korean messages."""
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from blueprints.applications.models import ApplicationState
-from blueprints.core.forms import BaseForm
-from blueprints.programmes.forms import KSTDateTimeField, MoneyField
+from blueprints.core.forms import BaseForm, KSTDateTimeField, MoneyField, NumberField
 from data.districts import SEOUL_DISTRICTS
 
 from .conflicts import DECLARATION_KINDS
@@ -15,33 +14,20 @@ from .scoring import AGGREGATES, COMMENT_RULES
 REQUIRED = "필수 입력 항목입니다."
 
 
-class KInt(IntegerField):
-    """An integer box whose parse error is Korean."""
-
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "").strip().replace(",", "")
-        self.data = None
-        if not text:
-            return
-        if not text.lstrip("-").isdigit():
-            raise ValueError("숫자로 입력해 주세요.")
-        self.data = int(text)
-
-
 class SettingsForm(BaseForm):
     blind = BooleanField("블라인드 심사(심사위원에게 모임 이름·대표자·연락처를 가림)")
     comment_rule = SelectField("의견 작성 규칙", choices=list(COMMENT_RULES.items()))
-    comment_below_pct = KInt("의견 필수 기준(배점 대비 %)", validators=[InputRequired(REQUIRED),
+    comment_below_pct = NumberField("의견 필수 기준(배점 대비 %)", validators=[InputRequired(REQUIRED),
                              NumberRange(0, 100, "0에서 100 사이로 입력해 주세요.")],
                              description="이 비율 미만의 점수에는 의견을 적어야 합니다(‘기준 미만’ 규칙일 때).")
     aggregate = SelectField("점수 집계 방식", choices=list(AGGREGATES.items()))
-    disagreement_points = KInt("심사위원 간 편차 경고(총점 차이, 점)", validators=[InputRequired(REQUIRED),
+    disagreement_points = NumberField("심사위원 간 편차 경고(총점 차이, 점)", validators=[InputRequired(REQUIRED),
                                NumberRange(0, 100, "0에서 100 사이로 입력해 주세요.")])
-    calibration_points = KInt("심사위원 경향 경고(신청서별 중앙값과의 평균 차이, 점)", validators=[InputRequired(REQUIRED),
+    calibration_points = NumberField("심사위원 경향 경고(신청서별 중앙값과의 평균 차이, 점)", validators=[InputRequired(REQUIRED),
                               NumberRange(0, 100, "0에서 100 사이로 입력해 주세요.")])
     same_dong_rule = BooleanField("같은 동에 사는 심사위원은 배정하지 않음")
     deadline = KSTDateTimeField("심사 기한", validators=[Optional()])
-    remind_days_before = KInt("기한 안내 메일(기한 며칠 전부터)", validators=[InputRequired(REQUIRED),
+    remind_days_before = NumberField("기한 안내 메일(기한 며칠 전부터)", validators=[InputRequired(REQUIRED),
                               NumberRange(0, 30, "0에서 30 사이로 입력해 주세요.")])
 
 
@@ -72,13 +58,13 @@ class ReasonForm(BaseForm):
 
 class ScenarioForm(BaseForm):
     name = StringField("시나리오 이름", validators=[InputRequired("시나리오 이름을 적어 주세요."), Length(max=80)])
-    quota_per_district = KInt("자치구별 최대 선정 수(비우면 제한 없음)", validators=[Optional(),
+    quota_per_district = NumberField("자치구별 최대 선정 수(비우면 제한 없음)", validators=[Optional(),
                               NumberRange(1, 1000, "1 이상으로 입력해 주세요.")])
 
 
 class AdjustForm(BaseForm):
     selected = BooleanField("선정")
-    amount_won = MoneyField("교부 금액", required=False)
+    amount_won = MoneyField("교부 금액")
     reason = TextAreaField("조정 사유", validators=[Optional(), Length(max=1000)])
 
 
@@ -107,5 +93,5 @@ class MatrixFilterForm(BaseForm):
     district = SelectField("자치구", choices=[("", "전체")] + [(d, d) for d in SEOUL_DISTRICTS], validators=[Optional()])
     reviewer = SelectField("심사위원", choices=[("", "전체")], validators=[Optional()], validate_choice=False)
     status = SelectField("상태", choices=[("", "전체")] + list(MATRIX_FILTERS.items()), validators=[Optional()])
-    min_spread = KInt("최고·최저 차이(점 이상)", validators=[Optional(), NumberRange(0, 1000, "0 이상의 점수로 입력해 주세요.")])
+    min_spread = NumberField("최고·최저 차이(점 이상)", validators=[Optional(), NumberRange(0, 1000, "0 이상의 점수로 입력해 주세요.")])
     sort = SelectField("정렬", choices=list(MATRIX_SORTS.items()), validators=[Optional()])

@@ -1,15 +1,17 @@
 """Staff pages: review settings, assignment (automatic and by hand, with the reasons a
 reviewer was not assigned), the score matrix, the ranking, the selection simulator with
 scenarios, publishing the decision, and the committee's minutes (PDF, XLSX)."""
-from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from sqlalchemy import select
 
 from blueprints.accounts.models import User
 from blueprints.applications.models import Application
 from blueprints.awards import services as awards
 from blueprints.core.auth import authorize, permission_required, register_permission
+from blueprints.core.exports import send_table
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_htmx, render, set_htmx_headers
+from blueprints.core.htmx import is_inline, render, set_htmx_headers
+from blueprints.core.pdf import pdf_response
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.programmes.models import Programme
 from extensions import db
@@ -308,7 +310,7 @@ def adjust(scenario_id, entry_id):
             db.session.rollback()
         else:
             commit()
-            if not is_htmx():
+            if not is_inline():
                 flash(f"신청서 #{entry.application_id}를 조정했습니다.", "success")
                 return redirect(url_for("review.scenario", scenario_id=item.id) + f"#entry-{entry.id}", 303)
     else:
@@ -318,7 +320,7 @@ def adjust(scenario_id, entry_id):
     if error:
         form.reason.errors = list(form.reason.errors) + [error]
     context = _scenario_context(item, forms={entry.id: form} if error else {}, errors={entry.id: error})
-    if is_htmx():
+    if is_inline():
         response = render("review/scenario.html", fragments={f"entry-{entry.id}": "entry_row"},
                           status=422 if error else 200, entry=entry, **context)
         return set_htmx_headers(response, trigger="budget-changed")
@@ -352,15 +354,11 @@ def publish(scenario_id):
 @permission_required("manage_review")
 def minutes(programme_id, fmt):
     programme = _programme(programme_id)
+    if fmt not in ("pdf", "xlsx"):
+        abort(404)
     hide = request.args.get("names") != "show"
     data = documents.minutes_data(programme, hide_names=hide)
+    filename = f"review-minutes-{programme.year}-{programme.id}.{fmt}"
     if fmt == "pdf":
-        body, mimetype = documents.minutes_pdf(data), "application/pdf"
-    elif fmt == "xlsx":
-        body, mimetype = documents.minutes_xlsx(data), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        abort(404)
-    response = make_response(body)
-    response.headers["Content-Type"] = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="review-minutes-{programme.year}-{programme.id}.{fmt}"'
-    return response
+        return pdf_response(documents.minutes_pdf(data), filename)
+    return send_table(documents.minutes_sheets(data), "xlsx", filename)

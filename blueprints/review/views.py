@@ -5,7 +5,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from blueprints.applications.models import Application, ApplicationState
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_htmx, render, set_htmx_headers
+from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
 
 from . import bp, services
@@ -106,7 +106,7 @@ def live_total(assignment_id):
     item = _load(assignment_id, "view")
     if item.reviewer_id != g.user.id:
         abort(403)
-    if not is_htmx():
+    if not is_inline():
         return redirect(url_for("review.score", assignment_id=item.id), 303)
     scores, comments = _score_input()
     check = services.check_for(item, scores, comments, final=False)

@@ -1,26 +1,15 @@
-"""Spending and settlement forms. Money and counts reuse the application's strict fields
-(Korean messages, the typed text kept)."""
+"""Spending and settlement forms. Money, counts and dates are core.forms' fields (Korean
+messages, the typed text kept)."""
 
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from blueprints.applications.forms import CountField, WonField
-from blueprints.core.forms import BaseForm
+from blueprints.core.forms import MAX_LINE_WON, BaseForm, KDateField, MoneyField, NumberField
 from blueprints.core.timeutil import today_kst
 
 from .checks import EVIDENCE_LABELS, METHOD_LABELS, biz_no_problem
 from .models import ExpenseReviewState, SettlementState
-
-
-class KDateField(DateField):
-    """A date (YYYY-MM-DD from the date picker); a Korean message when unreadable."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("날짜를 2027-04-15 형식으로 입력해 주세요.") from exc
 
 
 class ExpenseForm(BaseForm):
@@ -29,13 +18,14 @@ class ExpenseForm(BaseForm):
     vendor = StringField("사용처(가맹점·받는 사람)", validators=[DataRequired("사용처를 입력해 주세요."), Length(max=100)])
     biz_no = StringField("사업자등록번호", validators=[Optional(), Length(max=14)], description="영수증에 있으면 적어 주세요. 예: 124-82-10324")
     description = StringField("내용·품목", validators=[DataRequired("내용을 입력해 주세요."), Length(max=300)])
-    amount_won = WonField("금액(원)", validators=[InputRequired("금액을 입력해 주세요.")])
+    amount_won = MoneyField("금액(원)", validators=[InputRequired("금액을 입력해 주세요.")], maximum=MAX_LINE_WON,
+                            show_zero=False)
     method = SelectField("결제수단", choices=[("", "선택")] + list(METHOD_LABELS.items()), validate_choice=False)
     approval_no = StringField("카드 승인번호·이체 참조", validators=[Optional(), Length(max=40)])
     cash_reason = StringField("현금 결제 사유(예외 때만)", validators=[Optional(), Length(max=300)])
     evidence_kind = SelectField("증빙 종류", choices=list(EVIDENCE_LABELS.items()), validate_choice=False)
-    participants = CountField("참석 인원", maximum=500)
-    hours = CountField("강의 시간(강사비)", maximum=24)
+    participants = NumberField("참석 인원", blank=0, minimum=0, maximum=500)
+    hours = NumberField("강의 시간(강사비)", blank=0, minimum=0, maximum=24)
     session_id = SelectField("활동 회차", choices=[], validate_choice=False)
     receipt = FileField("영수증 (사진 또는 PDF)")
 
@@ -50,16 +40,16 @@ class SessionForm(BaseForm):
     title = StringField("활동명", validators=[DataRequired("활동명을 입력해 주세요."), Length(max=100)])
     place = StringField("장소", validators=[Optional(), Length(max=100)])
     content = TextAreaField("한 일", validators=[Optional(), Length(max=2000)])
-    households = CountField("참석 가구", maximum=100)
-    adults = CountField("참석 성인", maximum=300)
-    children = CountField("참석 영유아", maximum=300)
+    households = NumberField("참석 가구", blank=0, minimum=0, maximum=100)
+    adults = NumberField("참석 성인", blank=0, minimum=0, maximum=300)
+    children = NumberField("참석 영유아", blank=0, minimum=0, maximum=300)
     outcome = TextAreaField("성과·느낀 점", validators=[Optional(), Length(max=2000)])
     photos = MultipleFileField("활동 사진")
 
 
 class SettlementForm(BaseForm):
     report_text = TextAreaField("사업실적(결과보고)", validators=[Optional(), Length(max=10000)])
-    interest_won = WonField("통장 발생이자(원)", description="보조금 통장에 붙은 이자. 없으면 0", show_zero=True)
+    interest_won = MoneyField("통장 발생이자(원)", maximum=MAX_LINE_WON, description="보조금 통장에 붙은 이자. 없으면 0")
     interest_file = FileField("이자 증빙(통장 거래내역)")
 
 
@@ -75,7 +65,8 @@ class ReturnForm(BaseForm):
 
 
 class RefundForm(BaseForm):
-    amount_won = WonField("반환액(원)", validators=[InputRequired("반환액을 입력해 주세요.")])
+    amount_won = MoneyField("반환액(원)", validators=[InputRequired("반환액을 입력해 주세요.")], maximum=MAX_LINE_WON,
+                            show_zero=False)
     received_on = KDateField("입금 확인일", validators=[DataRequired("입금일을 입력해 주세요.")], default=today_kst)
     depositor = StringField("입금자명", validators=[DataRequired("입금자명을 입력해 주세요."), Length(max=120)])
     note = StringField("비고", validators=[Optional(), Length(max=300)])

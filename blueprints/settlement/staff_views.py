@@ -7,15 +7,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, lazyload, selectinload
 
 from blueprints.core.auth import authorize, can, permission_required, register_permission
+from blueprints.core.exports import FORMATS, send_table
 from blueprints.core.formatting import kdate, won
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import render
+from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import commit, get_or_404
 from extensions import db
 
 from . import bp, services
-from .exports import expenses_table, send_table, settlements_table
+from .exports import expenses_sheet, settlements_sheet
 from .forms import RefundForm, ReturnForm, ReviewLineForm, SettlementListFilter
 from .models import Expense, ExpenseReviewState, ExportJob, ExportJobState, Settlement, SettlementState
 
@@ -132,13 +133,11 @@ def review_line(settlement_id, expense_id):
             commit()
     else:
         error = " ".join(sum(form.errors.values(), [])) or "검토 결과를 고르세요."
-    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true":
+    if is_inline():
         e = _review_lines(settlement, [expense], line_errors={expense.id: error})[0]
         response = render("settlement/review.html", fragments={f"line-{expense.id}": "line"}, e=e,
                           csrf=generate_csrf(), can_review=can(g.user, "review", settlement),
                           status=422 if error else 200)
-        from blueprints.core.htmx import set_htmx_headers
-
         return set_htmx_headers(response, trigger="review-changed")
     if error:
         return _review_page(settlement, status=422, line_errors={expense.id: error})
@@ -287,15 +286,17 @@ def job_download(job_id):
     row = get_or_404(ExportJob, job_id)
     if row.status != ExportJobState.done:
         abort(404)
-    return send_file(export_dir() / row.file_name, mimetype="application/zip", as_attachment=True,
-                     download_name=f"settlements-{row.programme_id}.zip")
+    response = send_file(export_dir() / row.file_name, mimetype="application/zip", as_attachment=True,
+                         download_name=f"settlements-{row.programme_id}.zip")
+    response.headers["Cache-Control"] = "no-store"  # the statements carry personal data, as every export
+    return response
 
 
 @bp.route("/programme/<int:programme_id>/<what>.<fmt>")
 @permission_required("list_settlements")
 def export(programme_id, what, fmt):
-    tables = {"expenses": (expenses_table, "집행내역"), "settlements": (settlements_table, "정산내역")}
-    if what not in tables or fmt not in {"csv", "xlsx"}:
+    sheets = {"expenses": expenses_sheet, "settlements": settlements_sheet}
+    if what not in sheets or fmt not in FORMATS:
         abort(404)
-    build, name = tables[what]
-    return send_table(build(programme_id), name, fmt)
+    sheet = sheets[what](programme_id)
+    return send_table(sheet, fmt, f"{sheet.name}.{fmt}", fallback=f"{what}-{programme_id}.{fmt}")

@@ -7,7 +7,8 @@ from flask import abort, flash, g, make_response, redirect, request, url_for
 from blueprints.core.auth import authorize
 from blueprints.core.files import UploadError, remove_unreferenced, send_stored_file
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import render, render_flash_oob, set_htmx_headers
+from blueprints.core.htmx import is_inline, render, render_flash_oob, set_htmx_headers
+from blueprints.core.pdf import pdf_response
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import today_kst
 from blueprints.core.formatting import kdate
@@ -179,11 +180,6 @@ def _sessions_page(award, *, form=None, editing=None, edit_form=None, row=None, 
                   edit_form=edit_form, s=row or editing, fragments=fragments, status=status)
 
 
-def _inline() -> bool:
-    """An htmx request from the row itself (not a boosted page load): answer with the row."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
-
-
 @bp.route("/awards/<int:award_id>/sessions", methods=["GET", "POST"])
 def activity(award_id):
     award = load_award(award_id)
@@ -236,7 +232,7 @@ def edit_session(session_id):
                 commit()
                 remove_unreferenced(removed)
                 flash("활동실적을 고쳤습니다.", "success")
-                if _inline():
+                if is_inline():
                     return _sessions_page(award, row=row, fragments={target: "session_row"})
                 return redirect(url_for("settlement.activity", award_id=award.id) + f"#{target}", 303)
         status = 422
@@ -254,13 +250,13 @@ def delete_session(session_id):
     except services.SettlementError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        if _inline():
+        if is_inline():
             return _sessions_page(award, row=row, fragments={f"session-{session_id}": "session_row"}, status=409)
     else:
         commit()
         remove_unreferenced(removed)
         flash("활동실적을 삭제했습니다.", "success")
-        if _inline():
+        if is_inline():
             return set_htmx_headers(make_response(render_flash_oob()))
     return redirect(url_for("settlement.activity", award_id=award.id), 303)
 
@@ -335,15 +331,9 @@ def submit(settlement_id):
 
 @bp.route("/<int:settlement_id>/pdf")
 def pdf(settlement_id):
-    from flask import make_response
-    from urllib.parse import quote
-
     from .documents import settlement_pdf
     from .models import Settlement
 
     row = authorize("download_pdf", get_or_404(Settlement, settlement_id))
     data, name = settlement_pdf(row)
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"attachment; filename=\"settlement-{row.id}.pdf\"; filename*=UTF-8''{quote(name)}"
-    return response
+    return pdf_response(data, name, fallback=f"settlement-{row.id}.pdf")
