@@ -50,13 +50,13 @@ def _blank_form() -> GroupRegistrationForm:
     return GroupRegistrationForm(formdata=None, data={"step": "1", "households": [me]})
 
 
-def _rebuilt(form: GroupRegistrationForm, rows: list[dict]) -> GroupRegistrationForm:
-    """The same answers with renumbered household rows (after adding or removing one)."""
+def _render_households(form: GroupRegistrationForm, rows: list[dict], focus_row=None):
+    """Step 2 again with the same answers and renumbered household rows (after adding or removing one)."""
     data = form.data
     data.pop("csrf_token", None)
     data["households"] = rows
-    data["step"] = "2"
-    return GroupRegistrationForm(formdata=None, data=data)
+    return _render_wizard(GroupRegistrationForm(formdata=None, data=data), 2, focus_row=focus_row,
+                          trigger="households-changed")
 
 
 def _add_duplicate_errors(form: GroupRegistrationForm, steps) -> bool:
@@ -97,62 +97,80 @@ def _render_wizard(form, step, status=200, focus_row=None, trigger=None):
     return response
 
 
-@bp.route("/register", methods=["GET", "POST"])
+@bp.route("/register")
 @permission_required("register_group")
 def register():
-    if request.method == "GET":
-        return _render_wizard(_blank_form(), 1)
+    return _render_wizard(_blank_form(), 1)
+
+
+@bp.route("/register/next", methods=["POST"])
+@permission_required("register_group")
+def register_next():
     form = GroupRegistrationForm()
     step = form.current_step
-    go = request.form.get("go", "next")
+    if form.validate_step(step) & _add_duplicate_errors(form, {step}):
+        return _render_wizard(form, min(step + 1, len(STEPS)))
+    return _render_wizard(form, step, status=422)
 
-    if go == "add" or go.startswith("remove-"):
-        rows = form.data["households"]
-        focus_row = None
-        if go == "add" and len(rows) < MAX_HOUSEHOLDS:
-            rows.append({"role": "member"})
-            focus_row = len(rows) - 1
-        elif go.startswith("remove-"):
-            index = int(go.split("-", 1)[1]) if go.split("-", 1)[1].isdigit() else -1
-            if 0 < index < len(rows):  # the first household is the registering 대표
-                del rows[index]
-        return _render_wizard(_rebuilt(form, rows), 2, focus_row=focus_row, trigger="households-changed")
 
-    if go == "back":
-        return _render_wizard(form, max(1, step - 1))
+@bp.route("/register/back", methods=["POST"])
+@permission_required("register_group")
+def register_back():
+    form = GroupRegistrationForm()
+    return _render_wizard(form, max(1, form.current_step - 1))
 
-    if go == "next":
-        if form.validate_step(step) & _add_duplicate_errors(form, {step}):
-            return _render_wizard(form, min(step + 1, len(STEPS)))
-        return _render_wizard(form, step, status=422)
 
-    if go == "finish":
-        invalid = form.first_invalid_step()
-        if invalid is None and not _add_duplicate_errors(form, {1, 2}):
-            invalid = 1 if form.name.errors else 2
-        if invalid is not None:
-            return _render_wizard(form, invalid, status=422)
-        try:
-            group, invited = services.register_group(_registration_from_form(form), by=g.user)
-            commit()
-        except services.GroupError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-            return _render_wizard(form, step, status=422)
-        except IntegrityError:  # two registrations took the same number at once: try again
-            db.session.rollback()
-            group, invited = services.register_group(_registration_from_form(form), by=g.user)
-            commit()
-        message = f"'{group.name}' 모임을 등록했습니다. 등록번호는 {group.reg_no}입니다."
-        if invited:
-            message += f" {len(invited)}가구에 초대 메일을 보냈습니다."
-        flash(message, "success")
-        target = url_for("groups.show", group_id=group.id)
-        if is_htmx() and not is_boosted():
-            # The wizard posts with htmx into its own region: leave the page for the group's.
-            return set_htmx_headers(make_response("", 204), redirect=target)
-        return redirect(target, 303)
-    abort(400)
+@bp.route("/register/households/add", methods=["POST"])
+@permission_required("register_group")
+def register_add_household():
+    form = GroupRegistrationForm()
+    rows = form.data["households"]
+    focus_row = None
+    if len(rows) < MAX_HOUSEHOLDS:
+        rows.append({"role": "member"})
+        focus_row = len(rows) - 1
+    return _render_households(form, rows, focus_row)
+
+
+@bp.route("/register/households/<int:index>/remove", methods=["POST"])
+@permission_required("register_group")
+def register_remove_household(index):
+    form = GroupRegistrationForm()
+    rows = form.data["households"]
+    if 0 < index < len(rows):  # the first household is the registering 대표
+        del rows[index]
+    return _render_households(form, rows)
+
+
+@bp.route("/register/finish", methods=["POST"])
+@permission_required("register_group")
+def register_finish():
+    form = GroupRegistrationForm()
+    invalid = form.first_invalid_step()
+    if invalid is None and not _add_duplicate_errors(form, {1, 2}):
+        invalid = 1 if form.name.errors else 2
+    if invalid is not None:
+        return _render_wizard(form, invalid, status=422)
+    try:
+        group, invited = services.register_group(_registration_from_form(form), by=g.user)
+        commit()
+    except services.GroupError as exc:
+        db.session.rollback()
+        form.form_errors.append(str(exc))
+        return _render_wizard(form, form.current_step, status=422)
+    except IntegrityError:  # two registrations took the same number at once: try again
+        db.session.rollback()
+        group, invited = services.register_group(_registration_from_form(form), by=g.user)
+        commit()
+    message = f"'{group.name}' 모임을 등록했습니다. 등록번호는 {group.reg_no}입니다."
+    if invited:
+        message += f" {len(invited)}가구에 초대 메일을 보냈습니다."
+    flash(message, "success")
+    target = url_for("groups.show", group_id=group.id)
+    if is_htmx() and not is_boosted():
+        # The wizard posts with htmx into its own region: leave the page for the group's.
+        return set_htmx_headers(make_response("", 204), redirect=target)
+    return redirect(target, 303)
 
 
 @bp.route("/register/check", methods=["POST"])
@@ -160,9 +178,7 @@ def register():
 def register_check():
     """The live eligibility panel: judges what is typed so far, saves nothing."""
     form = GroupRegistrationForm()
-    return render("groups/register.html", fragments={"eligibility-panel": "eligibility"},
-                  form=form, step=form.current_step, steps=STEPS, max_households=MAX_HOUSEHOLDS, focus_row=None,
-                  elig=services.check_eligibility(candidate_from_form(form)), programme=services.current_programme())
+    return _render_wizard(form, form.current_step)
 
 
 # The applicant's groups ---------------------------------------------------------------------
