@@ -10,7 +10,7 @@ from blueprints.core.auth import authorize, login_required
 from blueprints.core.files import UploadError, send_stored_file
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_boosted, is_htmx, render, set_htmx_headers
-from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.persistence import commit, commit_change, get_or_404
 from blueprints.core.timeutil import now_utc, to_kst
 from blueprints.groups.models import Group
 from blueprints.programmes.models import Programme
@@ -336,13 +336,8 @@ def withdraw(application_id):
     application = load(application_id, "withdraw")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.withdraw(application, user=g.user)
-    except services.ApplicationError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("applications.show", application_id=application.id), 303)
-    commit()
-    flash("신청을 철회했습니다.", "success")
+    if commit_change(lambda: services.withdraw(application, user=g.user), services.ApplicationError):
+        flash("신청을 철회했습니다.", "success")
     return redirect(url_for("applications.show", application_id=application.id), 303)
 
 
@@ -380,15 +375,8 @@ def staff_action(application_id):
     if not form.validate_on_submit():
         flash("사유를 적어 주세요.", "error")
         return redirect(url_for("applications.show", application_id=application.id), 303)
-    try:
-        if action == "return":
-            services.return_for_changes(application, form.message.data, user=g.user)
-        else:
-            services.mark_ineligible(application, form.message.data, user=g.user)
-    except services.ApplicationError as exc:
-        flash(str(exc), "error")
-    else:
-        commit()
+    change = services.return_for_changes if action == "return" else services.mark_ineligible
+    if commit_change(lambda: change(application, form.message.data, user=g.user), services.ApplicationError):
         flash("처리했습니다.", "success")
     return redirect(url_for("applications.show", application_id=application.id), 303)
 

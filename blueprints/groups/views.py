@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
 from blueprints.core.formatting import format_phone
 from blueprints.core.htmx import is_boosted, is_htmx, render, set_htmx_headers
-from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.persistence import commit, commit_change, get_or_404
 from blueprints.core.timeutil import KST
 from blueprints.applications.services import applications_of_group
 from extensions import db
@@ -263,13 +263,8 @@ def handover(group_id):
         role = form.role.data
         authorize(f"handover_{role}", group)
         new_member = _member_of(group, form.member_id.data)
-        try:
-            services.handover(group, role, new_member, by=g.user)
-        except services.GroupError as exc:
-            db.session.rollback()
-            form.member_id.errors.append(str(exc))
-        else:
-            commit()
+        if commit_change(lambda: services.handover(group, role, new_member, by=g.user), services.GroupError,
+                         errors=form.member_id.errors):
             flash(f"{new_member.parent_name}님이 {new_member.role_label}를 맡았습니다.", "success")
             return redirect(url_for("groups.show", group_id=group.id), 303)
     elif not (group.can(g.user, "handover_leader") or group.can(g.user, "handover_treasurer")):
@@ -286,13 +281,7 @@ def set_status(group_id):
 
     if not EmptyForm().validate_on_submit() or status not in ("active", "inactive"):
         abort(400)
-    try:
-        services.set_status(group, status, by=g.user)
-    except services.GroupError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        commit()
+    if commit_change(lambda: services.set_status(group, status, by=g.user), services.GroupError):
         flash(f"모임 상태를 '{group.status_label}'(으)로 바꾸었습니다.", "success")
     return redirect(url_for("groups.show", group_id=group.id), 303)
 
