@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
 from blueprints.core.formatting import format_phone
+from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_boosted, is_htmx, render, set_htmx_headers
 from blueprints.core.persistence import commit, commit_change, get_or_404
 from blueprints.core.timeutil import KST
@@ -277,8 +278,6 @@ def handover(group_id):
 def set_status(group_id):
     group = authorize("set_status", get_or_404(Group, group_id))
     status = request.form.get("status", "")
-    from blueprints.core.forms import EmptyForm
-
     if not EmptyForm().validate_on_submit() or status not in ("active", "inactive"):
         abort(400)
     if commit_change(lambda: services.set_status(group, status, by=g.user), services.GroupError):
@@ -296,24 +295,17 @@ def my_data(group_id):
     status = 200
     error = None
     if request.method == "POST":
-        from blueprints.core.forms import EmptyForm
-
         if not EmptyForm().validate_on_submit():
             abort(400)
         if request.form.get("confirm") != "y":
             error = "삭제하려면 안내를 읽고 확인란에 표시해 주세요."
             status = 422
         else:
-            try:
-                services.delete_own_data(group, me, by=g.user)
-            except services.GroupError as exc:
-                db.session.rollback()
-                error = str(exc)
-                status = 422
-            else:
-                commit()
+            refused = []
+            if commit_change(lambda: services.delete_own_data(group, me, by=g.user), services.GroupError, errors=refused):
                 flash(f"'{group.name}' 모임에서 내 개인정보를 삭제했습니다.", "success")
                 return redirect(url_for("home.dashboard"), 303)
+            error, status = refused[0], 422
     return render("groups/my_data.html", status=status, group=group, me=me, error=error)
 
 
