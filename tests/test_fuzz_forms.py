@@ -26,7 +26,7 @@ FORMS = [
     ("anon", "/login", "/login", True),
     ("anon", "/password/forgot", "/password/forgot", False),
     ("admin", "/admin/users", "/admin/users/invite", True),
-    ("applicant_a", "/groups/register", "/groups/register", True),
+    ("applicant_a", "/groups/register", "/groups/register/finish", True),
     ("applicant_a", "/applications/{app_a}/edit/purpose", "/applications/{app_a}/edit/purpose", False),
     ("applicant_a", "/applications/{app_a}/edit/plan", "/applications/{app_a}/edit/plan", False),
     ("applicant_a", "/applications/{app_a}/edit/budget", "/applications/{app_a}/edit/budget", False),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from blueprints.programmes.rules import category as find_category
-from blueprints.programmes.rules import match_prohibited
+from blueprints.programmes.rules import category_problem, prohibited_problems
 
 # 기타소득 is withheld (8.8 %) above 125,000원 a payment (소득세법: 필요경비 60 %, 과세최저한 50,000원).
 WITHHOLDING_FREE_MAX_WON = 125_000
@@ -153,23 +153,21 @@ def check_budget(lines: list[Line], rules: dict, *, households: int, max_per_gro
 
 def _check_line(index: int, line: Line, rules: dict, result: CheckResult) -> None:
     add = lambda level, message, code: result.issues.append(Issue(level, message, index, code))  # noqa: E731
-    cat = find_category(rules, line.category) if line.category else None
-    if not line.category:
-        add("hard", "비목을 선택해 주세요.", "no_category")
-    elif cat is None:
-        add("hard", "이 사업에 없는 비목입니다. 다시 선택해 주세요.", "unknown_category")
-    elif not cat.get("allowed", True):
-        add("hard", f"{cat['label']}는 이 사업에서 지원하지 않는 비목입니다.", "category_not_allowed")
+    problem = category_problem(rules, line.category)
+    if problem:
+        code, message = problem
+        add("hard", message + (" 다시 선택해 주세요." if code == "unknown_category" else ""), code)
     if not line.item:
         add("hard", "품목(내용)을 입력해 주세요.", "no_item")
     if line.unit_price_won is None or line.quantity is None:
         pass  # a number that could not be read; the form shows that message beside the field
     elif line.amount_won <= 0:
         add("hard", "단가와 수량을 입력해 주세요.", "no_amount")
-    for hit in match_prohibited(f"{line.item} {line.note}", rules):
-        add("hard", f"지원할 수 없는 품목입니다: {hit['label']} (‘{hit['keyword']}’)", "prohibited")
-    if cat is None or not cat.get("allowed", True):
+    for message in prohibited_problems(f"{line.item} {line.note}", rules, what="품목"):
+        add("hard", message, "prohibited")
+    if problem:
         return
+    cat = find_category(rules, line.category)
     caps = cat.get("caps") or {}
     price = line.unit_price_won or 0
     if caps.get("per_hour_won") is not None and price > caps["per_hour_won"]:

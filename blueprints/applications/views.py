@@ -1,5 +1,8 @@
 """Application pages: the step-by-step form with autosave and live budget checks, submit,
 withdraw, the status page, the frozen submission's PDF, and the staff's list and actions."""
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from sqlalchemy import select
 
@@ -7,7 +10,7 @@ from blueprints.core.auth import authorize, login_required
 from blueprints.core.files import UploadError, send_stored_file
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_inline, render, set_htmx_headers
-from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.persistence import commit, commit_change, get_or_404
 from blueprints.core.timeutil import now_utc, to_kst
 from blueprints.groups.models import Group
 from blueprints.programmes.models import Programme
@@ -108,98 +111,98 @@ def _conflict_response(application, step, exc: services.VersionConflict, form, *
     return _page(application, step, form=fresh, conflict=exc.conflict, status=409, **context)
 
 
-def statements_step(application):
+def _save_step(application, step, form, save, context=lambda rows=None: {}, rows=None):
+    """What every saving step shares: the step's service saves (checking the form's version), a
+    conflict keeps both versions, one commit, then the answer; on the row steps a row button
+    ('add', 'remove-3', …) shows the rows as typed, changed. `context(rows)`: the step's own page
+    context for those rows (None: as stored)."""
+    try:
+        save(based_on_version=form.based_on_version, user=g.user, editor=form.editor.data or "")
+    except services.VersionConflict as exc:
+        return _conflict_response(application, step, exc, form, **context())
+    commit()
+    spec = ROW_STEPS.get(step)
+    action = _row_action() if spec else ""
+    if action:
+        raw = _apply_row_action(rows_from_form(form[spec.rows], tuple(spec.blank), raw=True), action, blank=spec.blank)
+        return _page(application, step, form=STEP_FORMS[step](application, rows=raw, editor=form.editor.data),
+                     **context(raw))
+    form.stamp(application)
+    return _after_save(application, step, form, **context(rows))
+
+
+def _statement_step(application, step, form_class, save):
+    """Purpose and declaration: a valid form is saved; an invalid one comes back with its messages."""
     if request.method == "GET":
-        return _page(application, "purpose", form=_statements_form(application))
-    form = StatementsForm()
-    if form.validate():
-        try:
-            services.save_statements(application, purpose=form.purpose.data or "", need=form.need.data or "",
-                                     other_funding=application.other_funding,
-                                     other_funding_detail=application.other_funding_detail,
-                                     based_on_version=form.based_on_version, user=g.user, editor=form.editor.data or "")
-        except services.VersionConflict as exc:
-            return _conflict_response(application, "purpose", exc, form)
-        commit()
-        form.stamp(application)
-    return _after_save(application, "purpose", form)
+        return _page(application, step, form=STEP_FORMS[step](application))
+    form = form_class()
+    if not form.validate():
+        return _after_save(application, step, form)
+    return _save_step(application, step, form, lambda **version: save(form, **version))
+
+
+def statements_step(application):
+    return _statement_step(application, "purpose", StatementsForm, lambda form, **version: services.save_statements(
+        application, purpose=form.purpose.data or "", need=form.need.data or "", other_funding=application.other_funding,
+        other_funding_detail=application.other_funding_detail, **version))
 
 
 def declaration_step(application):
+    return _statement_step(application, "declaration", DeclarationForm, lambda form, **version: services.save_statements(
+        application, purpose=application.purpose, need=application.need,
+        other_funding={"yes": True, "no": False}.get(form.other_funding.data),
+        other_funding_detail=form.other_funding_detail.data or "", section="declaration", **version))
+
+
+@dataclass(frozen=True)
+class RowStep:
+    """What the row steps differ in: their form, its list of rows, the select whose choices come
+    from the programme, a blank row (its keys are the columns), the service that saves them."""
+    form: type
+    rows: str
+    choice: str
+    blank: dict
+    save: Callable
+
+
+ROW_STEPS = {
+    "plan": RowStep(PlanForm, "sessions", "month", dict(month="", title="", content="", place="", expected_households=0,
+                                                        expected_children=0), services.save_sessions),
+    "budget": RowStep(BudgetForm, "lines", "category", dict(category="", item="", unit_price_won=0, quantity=0, note=""),
+                      services.save_budget),
+}
+
+
+def _rows_step(application, step, choices, context):
+    """Plan and budget: every POST saves the rows (a number that could not be read is kept as
+    typed, with its message), so nothing typed is lost when a row button is pressed."""
+    spec = ROW_STEPS[step]
     if request.method == "GET":
-        return _page(application, "declaration", form=_declaration_form(application))
-    form = DeclarationForm()
-    if form.validate():
-        answer = {"yes": True, "no": False}.get(form.other_funding.data)
-        try:
-            services.save_statements(application, purpose=application.purpose, need=application.need,
-                                     other_funding=answer, other_funding_detail=form.other_funding_detail.data or "",
-                                     based_on_version=form.based_on_version, user=g.user, editor=form.editor.data or "", section="declaration")
-        except services.VersionConflict as exc:
-            return _conflict_response(application, "declaration", exc, form)
-        commit()
-        form.stamp(application)
-    return _after_save(application, "declaration", form)
+        return _page(application, step, form=STEP_FORMS[step](application), **context())
+    form = spec.form()
+    for entry in form[spec.rows]:
+        entry.form[spec.choice].choices = choices
+    form.validate()
+    rows = rows_from_form(form[spec.rows], tuple(spec.blank))
+    return _save_step(application, step, form, lambda **version: spec.save(
+        application, [r for r in rows if any(v for v in r.values())], **version), context, rows)
 
 
 def plan_step(application):
-    programme = application.programme
-    if request.method == "GET":
-        return _page(application, "plan", form=plan_form_for(application), months=month_choices(programme))
-    form = PlanForm()
-    for entry in form.sessions:
-        entry.form.month.choices = month_choices(programme)
-    action = _row_action()
-    form.validate()
-    rows = rows_from_form(form.sessions, ("month", "title", "content", "place", "expected_households", "expected_children"))
-    try:
-        services.save_sessions(application, [r for r in rows if any(v for v in r.values())],
-                               based_on_version=form.based_on_version, user=g.user, editor=form.editor.data or "")
-    except services.VersionConflict as exc:
-        return _conflict_response(application, "plan", exc, form, months=month_choices(programme))
-    commit()
-    if action:
-        rows = rows_from_form(form.sessions, ("month", "title", "content", "place", "expected_households", "expected_children"), raw=True)
-        form = plan_form_for(application, rows=_apply_row_action(rows, action, blank=dict(
-            month="", title="", content="", place="", expected_households=0, expected_children=0)),
-            editor=form.editor.data)
-        return _page(application, "plan", form=form, months=month_choices(programme))
-    form.stamp(application)
-    return _after_save(application, "plan", form, months=month_choices(programme),
-                       plan_check=services.check_plan(application))
+    months = month_choices(application.programme)
+    return _rows_step(application, "plan", months, lambda rows=None: {"months": months})
 
 
 def budget_step(application):
-    programme = application.programme
-    if request.method == "GET":
-        form = budget_form_for(application)
-        return _page(application, "budget", form=form, check=services.check_budget(application),
-                     categories=category_choices(programme))
-    form = BudgetForm()
-    choices = category_choices(programme)
-    for entry in form.lines:
-        entry.form.category.choices = choices
-    form.validate()
-    action = _row_action()
-    rows = rows_from_form(form.lines, ("category", "item", "unit_price_won", "quantity", "note"))
-    try:
-        services.save_budget(application, [r for r in rows if any(v for v in r.values())],
-                             based_on_version=form.based_on_version, user=g.user, editor=form.editor.data or "")
-    except services.VersionConflict as exc:
-        return _conflict_response(application, "budget", exc, form, categories=category_choices(programme),
-                                  check=services.check_budget(application))
-    commit()
-    if action:
-        raw_rows = rows_from_form(form.lines, ("category", "item", "unit_price_won", "quantity", "note"), raw=True)
-        raw_rows = _apply_row_action(raw_rows, action, blank=dict(category="", item="", unit_price_won=0, quantity=0, note=""))
-        form = budget_form_for(application, rows=raw_rows, editor=form.editor.data)
-        check = services.check_budget(application, services.lines_from_rows(
+    categories = category_choices(application.programme)
+
+    def context(rows=None):
+        # A number still as typed (text that could not be read) counts as not given.
+        lines = None if rows is None else services.lines_from_rows(
             [{k: (v if not isinstance(v, str) or k in ("category", "item", "note") else None) for k, v in r.items()}
-             for r in raw_rows]))
-        return _page(application, "budget", form=form, check=check, categories=category_choices(programme))
-    form.stamp(application)
-    check = services.check_budget(application, services.lines_from_rows(rows))
-    return _after_save(application, "budget", form, check=check, categories=category_choices(programme))
+             for r in rows])
+        return {"categories": categories, "check": services.check_budget(application, lines)}
+    return _rows_step(application, "budget", categories, context)
 
 
 def _row_action() -> str:
@@ -333,13 +336,8 @@ def withdraw(application_id):
     application = load(application_id, "withdraw")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.withdraw(application, user=g.user)
-    except services.ApplicationError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("applications.show", application_id=application.id), 303)
-    commit()
-    flash("신청을 철회했습니다.", "success")
+    if commit_change(lambda: services.withdraw(application, user=g.user), services.ApplicationError):
+        flash("신청을 철회했습니다.", "success")
     return redirect(url_for("applications.show", application_id=application.id), 303)
 
 
@@ -377,15 +375,8 @@ def staff_action(application_id):
     if not form.validate_on_submit():
         flash("사유를 적어 주세요.", "error")
         return redirect(url_for("applications.show", application_id=application.id), 303)
-    try:
-        if action == "return":
-            services.return_for_changes(application, form.message.data, user=g.user)
-        else:
-            services.mark_ineligible(application, form.message.data, user=g.user)
-    except services.ApplicationError as exc:
-        flash(str(exc), "error")
-    else:
-        commit()
+    change = services.return_for_changes if action == "return" else services.mark_ineligible
+    if commit_change(lambda: change(application, form.message.data, user=g.user), services.ApplicationError):
         flash("처리했습니다.", "success")
     return redirect(url_for("applications.show", application_id=application.id), 303)
 

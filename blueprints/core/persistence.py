@@ -1,6 +1,6 @@
 """The one commit per request, then what must happen only after it (mail delivery); and the
 row lock that makes concurrent requests on one object take turns."""
-from flask import abort, g
+from flask import abort, flash, g
 from sqlalchemy import inspect, select, text
 
 from extensions import db
@@ -12,6 +12,23 @@ def commit() -> None:
     db.session.commit()
     if g.pop("mail_queued", False):
         deliver_pending()
+
+
+def commit_change(change, refusal: type[Exception], *, errors: list | None = None) -> bool:
+    """Run a button's state change and commit it. When the domain refuses (raises ``refusal``)
+    nothing is kept and its message is shown: flashed, or added to ``errors`` (a field's
+    list). True when the change was committed."""
+    try:
+        change()
+    except refusal as exc:
+        db.session.rollback()
+        if errors is None:
+            flash(str(exc), "error")
+        else:
+            errors.append(str(exc))
+        return False
+    commit()
+    return True
 
 
 def get_or_404(model, ident):

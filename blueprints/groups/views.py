@@ -7,8 +7,9 @@ from sqlalchemy.exc import IntegrityError
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
 from blueprints.core.exports import FORMATS, send_table
 from blueprints.core.formatting import format_phone
+from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_inline, render, set_htmx_headers
-from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.persistence import commit, commit_change, get_or_404
 from blueprints.core.timeutil import KST
 from blueprints.applications.services import applications_of_group
 from extensions import db
@@ -50,13 +51,13 @@ def _blank_form() -> GroupRegistrationForm:
     return GroupRegistrationForm(formdata=None, data={"step": "1", "households": [me]})
 
 
-def _rebuilt(form: GroupRegistrationForm, rows: list[dict]) -> GroupRegistrationForm:
-    """The same answers with renumbered household rows (after adding or removing one)."""
+def _render_households(form: GroupRegistrationForm, rows: list[dict], focus_row=None):
+    """Step 2 again with the same answers and renumbered household rows (after adding or removing one)."""
     data = form.data
     data.pop("csrf_token", None)
     data["households"] = rows
-    data["step"] = "2"
-    return GroupRegistrationForm(formdata=None, data=data)
+    return _render_wizard(GroupRegistrationForm(formdata=None, data=data), 2, focus_row=focus_row,
+                          trigger="households-changed")
 
 
 def _add_duplicate_errors(form: GroupRegistrationForm, steps) -> bool:
@@ -97,62 +98,80 @@ def _render_wizard(form, step, status=200, focus_row=None, trigger=None):
     return response
 
 
-@bp.route("/register", methods=["GET", "POST"])
+@bp.route("/register")
 @permission_required("register_group")
 def register():
-    if request.method == "GET":
-        return _render_wizard(_blank_form(), 1)
+    return _render_wizard(_blank_form(), 1)
+
+
+@bp.route("/register/next", methods=["POST"])
+@permission_required("register_group")
+def register_next():
     form = GroupRegistrationForm()
     step = form.current_step
-    go = request.form.get("go", "next")
+    if form.validate_step(step) & _add_duplicate_errors(form, {step}):
+        return _render_wizard(form, min(step + 1, len(STEPS)))
+    return _render_wizard(form, step, status=422)
 
-    if go == "add" or go.startswith("remove-"):
-        rows = form.data["households"]
-        focus_row = None
-        if go == "add" and len(rows) < MAX_HOUSEHOLDS:
-            rows.append({"role": "member"})
-            focus_row = len(rows) - 1
-        elif go.startswith("remove-"):
-            index = int(go.split("-", 1)[1]) if go.split("-", 1)[1].isdigit() else -1
-            if 0 < index < len(rows):  # the first household is the registering 대표
-                del rows[index]
-        return _render_wizard(_rebuilt(form, rows), 2, focus_row=focus_row, trigger="households-changed")
 
-    if go == "back":
-        return _render_wizard(form, max(1, step - 1))
+@bp.route("/register/back", methods=["POST"])
+@permission_required("register_group")
+def register_back():
+    form = GroupRegistrationForm()
+    return _render_wizard(form, max(1, form.current_step - 1))
 
-    if go == "next":
-        if form.validate_step(step) & _add_duplicate_errors(form, {step}):
-            return _render_wizard(form, min(step + 1, len(STEPS)))
-        return _render_wizard(form, step, status=422)
 
-    if go == "finish":
-        invalid = form.first_invalid_step()
-        if invalid is None and not _add_duplicate_errors(form, {1, 2}):
-            invalid = 1 if form.name.errors else 2
-        if invalid is not None:
-            return _render_wizard(form, invalid, status=422)
-        try:
-            group, invited = services.register_group(_registration_from_form(form), by=g.user)
-            commit()
-        except services.GroupError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-            return _render_wizard(form, step, status=422)
-        except IntegrityError:  # two registrations took the same number at once: try again
-            db.session.rollback()
-            group, invited = services.register_group(_registration_from_form(form), by=g.user)
-            commit()
-        message = f"'{group.name}' 모임을 등록했습니다. 등록번호는 {group.reg_no}입니다."
-        if invited:
-            message += f" {len(invited)}가구에 초대 메일을 보냈습니다."
-        flash(message, "success")
-        target = url_for("groups.show", group_id=group.id)
-        if is_inline():
-            # The wizard posts with htmx into its own region: leave the page for the group's.
-            return set_htmx_headers(make_response("", 204), redirect=target)
-        return redirect(target, 303)
-    abort(400)
+@bp.route("/register/households/add", methods=["POST"])
+@permission_required("register_group")
+def register_add_household():
+    form = GroupRegistrationForm()
+    rows = form.data["households"]
+    focus_row = None
+    if len(rows) < MAX_HOUSEHOLDS:
+        rows.append({"role": "member"})
+        focus_row = len(rows) - 1
+    return _render_households(form, rows, focus_row)
+
+
+@bp.route("/register/households/<int:index>/remove", methods=["POST"])
+@permission_required("register_group")
+def register_remove_household(index):
+    form = GroupRegistrationForm()
+    rows = form.data["households"]
+    if 0 < index < len(rows):  # the first household is the registering 대표
+        del rows[index]
+    return _render_households(form, rows)
+
+
+@bp.route("/register/finish", methods=["POST"])
+@permission_required("register_group")
+def register_finish():
+    form = GroupRegistrationForm()
+    invalid = form.first_invalid_step()
+    if invalid is None and not _add_duplicate_errors(form, {1, 2}):
+        invalid = 1 if form.name.errors else 2
+    if invalid is not None:
+        return _render_wizard(form, invalid, status=422)
+    try:
+        group, invited = services.register_group(_registration_from_form(form), by=g.user)
+        commit()
+    except services.GroupError as exc:
+        db.session.rollback()
+        form.form_errors.append(str(exc))
+        return _render_wizard(form, form.current_step, status=422)
+    except IntegrityError:  # two registrations took the same number at once: try again
+        db.session.rollback()
+        group, invited = services.register_group(_registration_from_form(form), by=g.user)
+        commit()
+    message = f"'{group.name}' 모임을 등록했습니다. 등록번호는 {group.reg_no}입니다."
+    if invited:
+        message += f" {len(invited)}가구에 초대 메일을 보냈습니다."
+    flash(message, "success")
+    target = url_for("groups.show", group_id=group.id)
+    if is_inline():
+        # The wizard posts with htmx into its own region: leave the page for the group's.
+        return set_htmx_headers(make_response("", 204), redirect=target)
+    return redirect(target, 303)
 
 
 @bp.route("/register/check", methods=["POST"])
@@ -160,9 +179,7 @@ def register():
 def register_check():
     """The live eligibility panel: judges what is typed so far, saves nothing."""
     form = GroupRegistrationForm()
-    return render("groups/register.html", fragments={"eligibility-panel": "eligibility"},
-                  form=form, step=form.current_step, steps=STEPS, max_households=MAX_HOUSEHOLDS, focus_row=None,
-                  elig=services.check_eligibility(candidate_from_form(form)), programme=services.current_programme())
+    return _render_wizard(form, form.current_step)
 
 
 # The applicant's groups ---------------------------------------------------------------------
@@ -247,13 +264,8 @@ def handover(group_id):
         role = form.role.data
         authorize(f"handover_{role}", group)
         new_member = _member_of(group, form.member_id.data)
-        try:
-            services.handover(group, role, new_member, by=g.user)
-        except services.GroupError as exc:
-            db.session.rollback()
-            form.member_id.errors.append(str(exc))
-        else:
-            commit()
+        if commit_change(lambda: services.handover(group, role, new_member, by=g.user), services.GroupError,
+                         errors=form.member_id.errors):
             flash(f"{new_member.parent_name}님이 {new_member.role_label}를 맡았습니다.", "success")
             return redirect(url_for("groups.show", group_id=group.id), 303)
     elif not (group.can(g.user, "handover_leader") or group.can(g.user, "handover_treasurer")):
@@ -266,17 +278,9 @@ def handover(group_id):
 def set_status(group_id):
     group = authorize("set_status", get_or_404(Group, group_id))
     status = request.form.get("status", "")
-    from blueprints.core.forms import EmptyForm
-
     if not EmptyForm().validate_on_submit() or not GroupState.known(status):
         abort(400)
-    try:
-        services.set_status(group, status, by=g.user)
-    except services.GroupError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        commit()
+    if commit_change(lambda: services.set_status(group, status, by=g.user), services.GroupError):
         flash(f"모임 상태를 '{group.status_label}'(으)로 바꾸었습니다.", "success")
     return redirect(url_for("groups.show", group_id=group.id), 303)
 
@@ -291,24 +295,17 @@ def my_data(group_id):
     status = 200
     error = None
     if request.method == "POST":
-        from blueprints.core.forms import EmptyForm
-
         if not EmptyForm().validate_on_submit():
             abort(400)
         if request.form.get("confirm") != "y":
             error = "삭제하려면 안내를 읽고 확인란에 표시해 주세요."
             status = 422
         else:
-            try:
-                services.delete_own_data(group, me, by=g.user)
-            except services.GroupError as exc:
-                db.session.rollback()
-                error = str(exc)
-                status = 422
-            else:
-                commit()
+            refused = []
+            if commit_change(lambda: services.delete_own_data(group, me, by=g.user), services.GroupError, errors=refused):
                 flash(f"'{group.name}' 모임에서 내 개인정보를 삭제했습니다.", "success")
                 return redirect(url_for("home.dashboard"), 303)
+            error, status = refused[0], 422
     return render("groups/my_data.html", status=status, group=group, me=me, error=error)
 
 

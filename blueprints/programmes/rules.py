@@ -279,6 +279,26 @@ def match_prohibited(text: str, rules: dict) -> list[dict]:
     return found
 
 
+# Judging spending (a budget line or an expense) -----------------------------------------------
+
+def category_problem(rules: dict, code: str) -> tuple[str, str] | None:
+    """Why spending may not go under category ``code``: (issue code, Korean message), or None
+    when the programme has that category and allows it."""
+    if not code:
+        return "no_category", "비목을 선택해 주세요."
+    found = category(rules, code)
+    if found is None:
+        return "unknown_category", "이 사업에 없는 비목입니다."
+    if not found.get("allowed", True):
+        return "category_not_allowed", f"{found['label']}는 이 사업에서 지원하지 않는 비목입니다."
+    return None
+
+
+def prohibited_problems(text: str, rules: dict, *, what: str) -> list[str]:
+    """One message per prohibited item that ``text`` names; ``what`` is what is refused (품목, 지출)."""
+    return [f"지원할 수 없는 {what}입니다: {hit['label']} (‘{hit['keyword']}’)" for hit in match_prohibited(text, rules)]
+
+
 # Validation --------------------------------------------------------------------------------
 
 def validate_schedule(*, opens_at: datetime, closes_at: datetime, review_from: date | None,

@@ -4,7 +4,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from blueprints.core.auth import authorize, can, login_required, permission_required, register_permission
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_inline, render, set_htmx_headers
-from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.persistence import commit, commit_change, get_or_404
 
 from . import bp, services
 from . import rules as R
@@ -229,11 +229,6 @@ def publish(programme_id):
     programme = authorize("publish", get_or_404(Programme, programme_id))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.publish(programme, by=g.user)
-    except services.ProgrammeError as exc:
-        flash(str(exc), "error")
-    else:
-        commit()
+    if commit_change(lambda: services.publish(programme, by=g.user), services.ProgrammeError):
         flash(f"‘{programme.title}’ 사업을 공개했습니다. 이제 공모사업 목록에 보입니다.", "success")
     return redirect(url_for("programmes.edit_programme", programme_id=programme.id), 303)

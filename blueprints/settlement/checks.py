@@ -13,9 +13,8 @@ from datetime import date
 
 from blueprints.applications.checks import WITHHOLDING_FREE_MAX_WON, CheckResult, Issue
 from blueprints.core.formatting import kdate
-from blueprints.programmes.rules import PAYMENT_METHODS
+from blueprints.programmes.rules import PAYMENT_METHODS, category_problem, prohibited_problems
 from blueprints.programmes.rules import category as find_category
-from blueprints.programmes.rules import match_prohibited
 
 METHOD_LABELS = {**PAYMENT_METHODS, "cash": "현금"}
 EVIDENCE_LABELS = {
@@ -95,12 +94,9 @@ def check_expense(e: ExpenseIn, rules: dict, ledger: Ledger, *, activity_start: 
     amount = e.amount_won or 0
     cat = find_category(rules, e.category) if e.category else None
     # What is there at all
-    if not e.category:
-        add("hard", "비목을 선택해 주세요.", "no_category")
-    elif cat is None:
-        add("hard", "이 사업에 없는 비목입니다.", "unknown_category")
-    elif not cat.get("allowed", True):
-        add("hard", f"{cat['label']}는 이 사업에서 지원하지 않는 비목입니다.", "category_not_allowed")
+    refused = category_problem(rules, e.category)
+    if refused:
+        add("hard", refused[1], refused[0])
     if e.spent_on is None:
         add("hard", "사용일을 입력해 주세요.", "no_date")
     elif not (activity_start <= e.spent_on <= activity_end):
@@ -118,13 +114,13 @@ def check_expense(e: ExpenseIn, rules: dict, ledger: Ledger, *, activity_start: 
     if e.amount_won is not None and amount <= 0:
         add("hard", "금액을 입력해 주세요.", "no_amount")
 
-    for hit in match_prohibited(f"{e.vendor} {e.description}", rules):
-        add("hard", f"지원할 수 없는 지출입니다: {hit['label']} (‘{hit['keyword']}’)", "prohibited")
+    for message in prohibited_problems(f"{e.vendor} {e.description}", rules, what="지출"):
+        add("hard", message, "prohibited")
 
     _check_payment(e, cat, rules, add, amount)
     _check_evidence(e, cat, rules, add, amount)
 
-    if cat is not None and cat.get("allowed", True):
+    if refused is None:
         _check_caps(e, cat, ledger, add, amount)
 
     total_after = ledger.spent_total + amount

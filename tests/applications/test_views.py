@@ -180,6 +180,52 @@ def test_stale_version_conflict_is_409_and_keeps_the_other_version(client, auth,
     assert application.purpose == "대표 버전"
 
 
+STEP_DATA = {
+    "purpose": lambda application: {"purpose": "목적", "need": "필요", "version": str(application.version)},
+    "plan": plan_data,
+    "budget": budget_data,
+    "declaration": lambda application: {"other_funding": "no", "version": str(application.version)},
+}
+
+
+@pytest.mark.parametrize("autosave", [False, True], ids=["button", "autosave"])
+@pytest.mark.parametrize("step", list(STEP_DATA))
+def test_every_saving_step_answers_a_stale_version_with_409_and_both_versions_kept(
+        step, autosave, client, auth, complete_application):
+    leader, treasurer, application = complete_application()
+    data = STEP_DATA[step](application)
+    auth.login(leader.email)
+    assert client.post_form(f"/applications/{application.id}/edit/{step}", dict(data, go="stay")).status_code == 303
+    auth.logout()
+    auth.login(treasurer.email)
+    url = f"/applications/{application.id}/edit/{step}"
+    if autosave:
+        response = client.htmx("POST", url, target="save-status", data=data)
+        assert "<html" not in response.get_data(as_text=True)
+    else:
+        response = client.post_form(url, dict(data, go="stay"))
+        assert 'id="app-form"' in response.get_data(as_text=True)  # the form again, as now stored
+    assert response.status_code == 409
+    assert "다른 담당자가 먼저 고쳤습니다" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "application.save_conflict")) == 1
+
+
+@pytest.mark.parametrize("step", ["plan", "budget"])
+def test_a_row_button_saves_the_rows_then_shows_them_changed(step, client, auth, complete_application):
+    leader, _, application = complete_application()
+    auth.login(leader.email)
+    prefix = "lines" if step == "budget" else "sessions"
+    data = budget_data(application) if step == "budget" else plan_data(application)
+    count = len([k for k in data if k.startswith(prefix) and k.endswith(("-item", "-title"))])
+    response = client.htmx("POST", f"/applications/{application.id}/edit/{step}", target=f"{step}-form-wrap",
+                           data=dict(data, row_action="add"))
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "<html" not in body and f'name="{prefix}-{count}-' in body and f'name="{prefix}-{count + 1}-' not in body
+    db.session.refresh(application)
+    assert len(application.lines if step == "budget" else application.sessions) == count  # a blank row is not saved
+
+
 def test_double_submit_makes_one_submission(client, auth, complete_application):
     leader, _, application = complete_application()
     auth.login(leader.email)

@@ -45,13 +45,13 @@ def test_register_five_households_on_a_phone(phone_page, live_url, shot, make_us
     # Step 1, with a mistake first: the message is in Korean and what was typed stays.
     fill_step_one(page)
     page.fill("#dong", "")
-    page.click("button.krds-btn[value=next]")
+    page.click("button.krds-btn:has-text('다음')")
     page.wait_for_selector("#dong-error")
     assert page.locator("#dong-error").inner_text() == "필수 입력 항목입니다."
     assert page.input_value("#name") == "햇살품앗이"
     shot(page, "02-step1-error")
     page.fill("#dong", "망원동")
-    page.click("button.krds-btn[value=next]")
+    page.click("button.krds-btn:has-text('다음')")
     page.wait_for_selector("text=2단계 · 가구")
     assert "미충족" in panel(page).inner_text()
 
@@ -86,21 +86,21 @@ def test_register_five_households_on_a_phone(phone_page, live_url, shot, make_us
     shot(page, "04-five-households-green")
 
     # Step 3: officers and an invitation for the 회계.
-    page.click("button.krds-btn[value=next]")
+    page.click("button.krds-btn:has-text('다음')")
     page.wait_for_selector("text=3단계 · 대표·회계와 초대")
     assert "이회계" in page.locator(".officer-summary").inner_text()
     page.fill("#households-1-email", "treasurer@example.kr")
     shot(page, "05-step3-officers")
 
     # Step 4: the consents, each separately; collection is required.
-    page.click("button.krds-btn[value=next]")
+    page.click("button.krds-btn:has-text('다음')")
     page.wait_for_selector("text=4단계 · 개인정보 동의")
-    page.click("button.krds-btn[value=finish]")
+    page.click("button.krds-btn:has-text('모임 등록하기')")
     page.wait_for_selector("#consent_collection-error")
     page.click("label[for=consent_collection]")
     page.click("label[for=consent_provision]")
     shot(page, "06-step4-consents")
-    page.click("button.krds-btn[value=finish]")
+    page.click("button.krds-btn:has-text('모임 등록하기')")
     page.wait_for_url(re.compile(rf"{live_url}/groups/\d+$"))
 
     group = db.session.scalar(select(Group))
@@ -119,7 +119,7 @@ def test_register_without_javascript_on_a_laptop(nojs_page, live_url, shot, make
     login(page, live_url, "parent@example.kr")
     page.goto(f"{live_url}/groups/register")
     fill_step_one(page)
-    page.click("button.krds-btn[value=next]")
+    page.click("button.krds-btn:has-text('다음')")
     page.wait_for_selector("text=2단계 · 가구")
     page.fill("#households-0-child_1", "2024-05")
     page.click("button.household__add")  # a plain form post: the page comes back with one more row
@@ -129,14 +129,14 @@ def test_register_without_javascript_on_a_laptop(nojs_page, live_url, shot, make
     page.fill("#households-1-phone", "010-3333-0001")
     page.select_option("#households-1-role", "treasurer")
     page.fill("#households-1-child_1", "2023-11")
-    page.click("button.krds-btn[value=next]")
+    page.click("button.krds-btn:has-text('다음')")
     page.wait_for_selector("text=3단계")
     assert "2가구입니다" in panel(page).inner_text()  # the panel is there without JavaScript too
-    page.click("button.krds-btn[value=next]")
+    page.click("button.krds-btn:has-text('다음')")
     page.wait_for_selector("text=4단계")
     page.check("#consent_collection", force=True)
     shot(page, "nojs-step4")
-    page.click("button.krds-btn[value=finish]")
+    page.click("button.krds-btn:has-text('모임 등록하기')")
     page.wait_for_url(re.compile(rf"{live_url}/groups/\d+$"))
     expect(page.locator("#flash-region")).to_contain_text("모임을 등록했습니다")  # swapped in just after the URL
     shot(page, "nojs-group-page")

@@ -3,10 +3,10 @@ import pytest
 
 
 def registration_data(*, name="햇살품앗이", district="마포구", households=5, leader_name="김대표",
-                      leader_phone="010-2222-0000", birth_ym="2024-05", step=4, go="finish",
+                      leader_phone="010-2222-0000", birth_ym="2024-05", step=4,
                       consent_collection=True, consent_provision=True, consent_photos=False, emails=None):
     data = {
-        "step": str(step), "go": go, "name": name, "district": district, "dong": "망원동",
+        "step": str(step), "name": name, "district": district, "dong": "망원동",
         "meeting_place": "망원동 공동육아방", "activity_type": "놀이·체험",
         "description": "망원동 영유아 가정이 매달 함께 놀아요.",
     }

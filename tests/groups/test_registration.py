@@ -39,9 +39,9 @@ def test_first_step_shows_steps_and_the_parent_is_the_first_household(client, au
 
 def test_step_errors_are_korean_keep_the_typing_and_answer_422(client, auth, parent):
     auth.login("parent@example.kr")
-    data = registration_data(step=1, go="next", name="")
+    data = registration_data(step=1, name="")
     data["dong"] = ""
-    response = client.post_form(URL, data)
+    response = client.post_form(f"{URL}/next", data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "필수 입력 항목입니다." in page
@@ -51,7 +51,7 @@ def test_step_errors_are_korean_keep_the_typing_and_answer_422(client, auth, par
 
 def test_next_moves_on_and_carries_earlier_answers_hidden(client, auth, parent):
     auth.login("parent@example.kr")
-    response = client.post_form(URL, registration_data(step=1, go="next", households=1))
+    response = client.post_form(f"{URL}/next", registration_data(step=1, households=1))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "2단계 · 가구" in page
@@ -59,11 +59,24 @@ def test_next_moves_on_and_carries_earlier_answers_hidden(client, auth, parent):
     assert '<input type="hidden" name="district" value="마포구">' in page
 
 
+def test_back_returns_to_the_step_before_with_everything_typed(client, auth, parent):
+    auth.login("parent@example.kr")
+    data = registration_data(step=3, households=2)
+    data["households-1-parent_name"] = "이회계"
+    response = client.post_form(f"{URL}/back", data)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "2단계 · 가구" in page and 'value="이회계"' in page
+    assert '<input type="hidden" name="name" value="햇살품앗이">' in page
+    # the form's own action moves forward; only this button goes back
+    assert 'action="/groups/register/next"' in page and 'formaction="/groups/register/back"' in page
+
+
 def test_adding_a_household_with_htmx_returns_the_rows_and_keeps_what_was_typed(client, auth, parent):
     auth.login("parent@example.kr")
-    data = registration_data(step=2, go="add", households=2)
+    data = registration_data(step=2, households=2)
     data["households-1-parent_name"] = "이회계"
-    response = client.htmx("POST", URL, target="households", data=data)
+    response = client.htmx("POST", f"{URL}/households/add", target="households", data=data)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "<html" not in page  # only the household rows
@@ -76,33 +89,33 @@ def test_adding_a_household_with_htmx_returns_the_rows_and_keeps_what_was_typed(
 
 def test_removing_a_household_renumbers_the_rest_without_losing_them(client, auth, parent):
     auth.login("parent@example.kr")
-    data = registration_data(step=2, go="remove-1", households=3)
-    response = client.htmx("POST", URL, target="households", data=data)
+    data = registration_data(step=2, households=3)
+    response = client.htmx("POST", f"{URL}/households/1/remove", target="households", data=data)
     page = response.get_data(as_text=True)
     assert page.count('<fieldset class="household"') == 2
     assert re.search(r'name="households-1-parent_name"[^>]*value="보호자2"', page)
     assert "보호자1" not in page
     # the registering parent's row cannot be removed
-    response = client.htmx("POST", URL, target="households", data=registration_data(step=2, go="remove-0", households=2))
+    response = client.htmx("POST", f"{URL}/households/0/remove", target="households", data=registration_data(step=2, households=2))
     assert response.get_data(as_text=True).count('<fieldset class="household"') == 2
 
 
 def test_adding_a_household_without_javascript_renders_the_whole_page(client, auth, parent):
     auth.login("parent@example.kr")
-    response = client.post_form(URL, registration_data(step=2, go="add", households=1))
+    response = client.post_form(f"{URL}/households/add", registration_data(step=2, households=1))
     page = response.get_data(as_text=True)
     assert "<html" in page and page.count('<fieldset class="household"') == 2
 
 
 def test_household_rules_at_step_two(client, auth, parent):
     auth.login("parent@example.kr")
-    data = registration_data(step=2, go="next", households=4)
+    data = registration_data(step=2, households=4)
     data["households-2-role"] = "treasurer"           # a second 회계
     data["households-3-phone"] = "010-3333-0001"      # same number as household 2
     data["households-1-child_1"] = "2024-13"
     data["households-2-child_1"] = f"{today_kst().year + 1}-01"
     data["households-3-role"] = "leader"
-    response = client.post_form(URL, data)
+    response = client.post_form(f"{URL}/next", data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "회계는 한 명만 지정할 수 있습니다." in page
@@ -116,7 +129,7 @@ def test_register_creates_the_group_with_households_children_consents_and_audit(
     auth.login("parent@example.kr")
     data = registration_data(consent_photos=False)
     data["households-2-child_2"] = "2026.1"
-    response = client.post_form(URL, data)
+    response = client.post_form(f"{URL}/finish", data)
     assert response.status_code == 303
     group = db.session.scalar(select(Group))
     assert response.headers["Location"].endswith(f"/groups/{group.id}")
@@ -136,7 +149,7 @@ def test_register_creates_the_group_with_households_children_consents_and_audit(
 
 def test_finishing_with_htmx_sends_the_browser_to_the_group_page(client, auth, parent):
     auth.login("parent@example.kr")
-    response = client.htmx("POST", URL, target="register-wizard", data=registration_data())
+    response = client.htmx("POST", f"{URL}/finish", target="register-wizard", data=registration_data())
     group = db.session.scalar(select(Group))
     assert response.status_code == 204
     assert response.headers["HX-Redirect"] == f"/groups/{group.id}"
@@ -144,19 +157,19 @@ def test_finishing_with_htmx_sends_the_browser_to_the_group_page(client, auth, p
 
 def test_registration_numbers_run_on(client, auth, parent, make_user):
     auth.login("parent@example.kr")
-    client.post_form(URL, registration_data(name="첫째 모임"))
-    client.post_form(URL, registration_data(name="둘째 모임", leader_phone="010-2222-0000"))  # duplicate phone: refused
+    client.post_form(f"{URL}/finish", registration_data(name="첫째 모임"))
+    client.post_form(f"{URL}/finish", registration_data(name="둘째 모임", leader_phone="010-2222-0000"))  # duplicate phone: refused
     auth.logout()
     make_user("other@example.kr", phone="01044440000")
     auth.login("other@example.kr")
-    client.post_form(URL, registration_data(name="둘째 모임", leader_phone="010-4444-0000"))
+    client.post_form(f"{URL}/finish", registration_data(name="둘째 모임", leader_phone="010-4444-0000"))
     year = today_kst().year
     assert db.session.scalars(select(Group.reg_no).order_by(Group.id)).all() == [f"G-{year}-0001", f"G-{year}-0002"]
 
 
 def test_collection_consent_is_required(client, auth, parent):
     auth.login("parent@example.kr")
-    response = client.post_form(URL, registration_data(consent_collection=False))
+    response = client.post_form(f"{URL}/finish", registration_data(consent_collection=False))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "개인정보 수집·이용에 동의해야 모임을 등록할 수 있습니다." in page
@@ -166,7 +179,7 @@ def test_collection_consent_is_required(client, auth, parent):
 
 def test_each_consent_is_shown_separately_with_purpose_items_retention_and_refusal(client, auth, parent):
     auth.login("parent@example.kr")
-    page = client.post_form(URL, registration_data(step=3, go="next")).get_data(as_text=True)
+    page = client.post_form(f"{URL}/next", registration_data(step=3)).get_data(as_text=True)
     assert "4단계 · 개인정보 동의" in page
     for title in ("① 개인정보 수집·이용 동의 (필수)", "② 자치구·서울시 제공 동의 (공모사업 신청 시 필수)",
                   "③ 활동 사진 수집·이용 동의 (선택)"):
@@ -179,7 +192,7 @@ def test_each_consent_is_shown_separately_with_purpose_items_retention_and_refus
 def test_provision_consent_is_optional_to_register_but_flagged_for_applying(client, auth, parent, make_programme):
     make_programme()
     auth.login("parent@example.kr")
-    response = client.post_form(URL, registration_data(consent_provision=False))
+    response = client.post_form(f"{URL}/finish", registration_data(consent_provision=False))
     assert response.status_code == 303
     group = db.session.scalar(select(Group))
     assert group.consent_provision_at is None
@@ -191,10 +204,10 @@ def test_provision_consent_is_optional_to_register_but_flagged_for_applying(clie
 def test_same_leader_and_name_is_a_duplicate(client, auth, parent, make_group):
     make_group(leader=parent, name="햇살품앗이")
     auth.login("parent@example.kr")
-    response = client.post_form(URL, registration_data(step=1, go="next", name="햇살품앗이 "))
+    response = client.post_form(f"{URL}/next", registration_data(step=1, name="햇살품앗이 "))
     assert response.status_code == 422
     assert "이미 같은 이름의 모임(" in response.get_data(as_text=True)
-    response = client.post_form(URL, registration_data(name="햇살품앗이", leader_phone="010-9999-0000"))
+    response = client.post_form(f"{URL}/finish", registration_data(name="햇살품앗이", leader_phone="010-9999-0000"))
     assert response.status_code == 422
     assert count(Group) == 1
 
@@ -203,22 +216,22 @@ def test_a_mobile_number_that_leads_another_active_group_is_a_duplicate(client, 
     other = make_user("other@example.kr", phone="01022220000")
     existing = make_group(leader=other, name="다른 모임")
     auth.login("parent@example.kr")
-    response = client.post_form(URL, registration_data(step=2, go="next"))
+    response = client.post_form(f"{URL}/next", registration_data(step=2))
     assert response.status_code == 422
     assert f"이미 다른 모임({existing.reg_no})의 대표로 등록되어 있습니다" in response.get_data(as_text=True)
-    assert client.post_form(URL, registration_data()).status_code == 422
+    assert client.post_form(f"{URL}/finish", registration_data()).status_code == 422
     assert count(Group) == 1
     # once that group is no longer active, the number is free
     existing.status = "inactive"
     db.session.commit()
-    assert client.post_form(URL, registration_data()).status_code == 303
+    assert client.post_form(f"{URL}/finish", registration_data()).status_code == 303
 
 
 def test_households_with_an_email_are_invited(client, auth, parent, make_user):
     existing = make_user("member@example.kr", name="박구성")
     auth.login("parent@example.kr")
     data = registration_data(emails={1: "Treasurer@Example.kr", 2: "member@example.kr"})
-    assert client.post_form(URL, data).status_code == 303
+    assert client.post_form(f"{URL}/finish", data).status_code == 303
     group = db.session.scalar(select(Group))
     treasurer, member = group.members[1], group.members[2]
     new_user = db.session.scalar(select(User).where(User.email == "treasurer@example.kr"))
@@ -234,8 +247,8 @@ def test_households_with_an_email_are_invited(client, auth, parent, make_user):
 
 def test_invitation_emails_are_checked_at_step_three(client, auth, parent):
     auth.login("parent@example.kr")
-    data = registration_data(step=3, go="next", emails={1: "not-an-email", 2: "a@example.kr", 3: "A@example.kr"})
-    response = client.post_form(URL, data)
+    data = registration_data(step=3, emails={1: "not-an-email", 2: "a@example.kr", 3: "A@example.kr"})
+    response = client.post_form(f"{URL}/next", data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "이메일 주소 형식이 올바르지 않습니다" in page
@@ -246,7 +259,7 @@ def test_finishing_with_an_earlier_step_wrong_goes_back_to_that_step(client, aut
     auth.login("parent@example.kr")
     data = registration_data()
     data["households-3-child_1"] = ""
-    response = client.post_form(URL, data)
+    response = client.post_form(f"{URL}/finish", data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "2단계 · 가구" in page and "자녀 한 명 이상의 출생 연월을 적어 주세요." in page
@@ -283,7 +296,7 @@ def test_panel_without_any_programme_says_so(client, auth, parent):
 def test_panel_is_rendered_with_every_step_without_javascript(client, auth, parent, make_programme):
     make_programme()
     auth.login("parent@example.kr")
-    page = client.post_form(URL, registration_data(step=1, go="next", households=1)).get_data(as_text=True)
+    page = client.post_form(f"{URL}/next", registration_data(step=1, households=1)).get_data(as_text=True)
     assert 'id="eligibility-panel"' in page and "1가구입니다" in page
 
 

@@ -166,3 +166,60 @@ def test_the_pre_check_never_changes_what_is_found(words, extra):
     rules = _DEFAULTS
     text = " ".join(words) + extra
     assert R.match_prohibited(text, rules) == _match_each_keyword(text, rules)
+
+
+# Judging spending: one rule for a budget line and an expense ----------------------------------
+
+_CODES = [c["code"] for c in _DEFAULTS["expense_categories"]]
+_WORDS = ["맥주", "술", "미술", "상품권", "노래방", "간식", "과일", "포인트충전", "그림책", "기술", " "]
+
+
+@settings(max_examples=200, deadline=None)
+@given(categories=st.lists(st.fixed_dictionaries({
+           "code": st.sampled_from(["snacks", "meals", "books", "x1"]), "label": st.sampled_from(["간식비", "식비", "도서구입비"]),
+           "allowed": st.booleans()}), max_size=4),
+       code=st.sampled_from(["", "snacks", "meals", "books", "x1", "nope"]))
+def test_a_category_is_refused_exactly_when_the_programme_lacks_or_forbids_it(categories, code):
+    problem = R.category_problem({"expense_categories": categories}, code)
+    found = next((c for c in categories if c["code"] == code), None)  # the first row with that code decides
+    assert (problem is None) == (found is not None and found["allowed"])
+    if problem:
+        issue, message = problem
+        assert issue == ("no_category" if not code else "unknown_category" if found is None else "category_not_allowed")
+        assert message.endswith(".") and (not code or code not in message)  # Korean, never the internal code
+        if issue == "category_not_allowed":
+            assert message.startswith(found["label"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.sampled_from(_WORDS), max_size=5), what=st.sampled_from(["품목", "지출"]))
+def test_every_prohibited_item_named_gets_one_message_with_its_label_and_word(words, what):
+    text = " ".join(words)
+    hits = R.match_prohibited(text, _DEFAULTS)
+    messages = R.prohibited_problems(text, _DEFAULTS, what=what)
+    assert len(messages) == len(hits)
+    for hit, message in zip(hits, messages):
+        assert message == f"지원할 수 없는 {what}입니다: {hit['label']} (‘{hit['keyword']}’)"
+
+
+@settings(max_examples=150, deadline=None)
+@given(code=st.sampled_from(_CODES + ["", "nope"]), words=st.lists(st.sampled_from(_WORDS), max_size=4))
+def test_a_budget_line_and_an_expense_are_judged_by_the_same_category_and_item_rule(code, words):
+    from blueprints.applications.checks import Line, check_budget
+    from blueprints.settlement.checks import ExpenseIn, Ledger, check_expense
+
+    text = " ".join(words).strip() or "활동 물품"
+    line = check_budget([Line(category=code, item=text, unit_price_won=1_000, quantity=1)], _DEFAULTS,
+                        households=5, max_per_group_won=1_000_000).for_line(0)
+    expense = check_expense(ExpenseIn(spent_on=date(2027, 4, 10), category=code, vendor="동네 가게", description=text,
+                                      amount_won=1_000, method="clean_card", has_receipt=True),
+                            _DEFAULTS, Ledger(award_won=1_000_000), activity_start=date(2027, 4, 1),
+                            activity_end=date(2027, 5, 31)).issues
+    category = {"no_category", "unknown_category", "category_not_allowed"}
+    assert {i.code for i in line} & category == {i.code for i in expense} & category
+    assert [i.message.split(": ", 1)[1] for i in line if i.code == "prohibited"] == \
+           [i.message.split(": ", 1)[1] for i in expense if i.code == "prohibited"]
+    # the caps are judged only for a category spending may use
+    caps = {"per_hour_cap", "per_participant_cap", "share_cap", "no_hours", "no_participants", "per_day_cap"}
+    if R.category_problem(_DEFAULTS, code):
+        assert not {i.code for i in line + expense} & caps
