@@ -170,3 +170,19 @@ def test_finance_settlement_list_runs_the_same_statements_for_2_or_5_awards(clie
         page = client.get(f"/settlement/programme/{programme.id}").get_data(as_text=True)
         assert page.count(">PDF</a>") == n
     assert counts[0] == counts[1], f"finance settlement list: {counts[0]} queries with 2 awards, {counts[1]} with 5"
+
+
+def test_payments_export_runs_the_same_statements_for_2_or_5_awards(client, auth, paid_award, finance,  # noqa: F811
+                                                                    open_programme_period):  # noqa: F811
+    counts = []
+    for n, prefix in ((2, "a"), (5, "b")):
+        programme = open_programme_period()
+        for i in range(n):
+            paid_award(email=f"{prefix}{i}@example.kr", programme=programme)
+        auth.logout()
+        auth.login(finance.email)
+        for fmt in ("csv", "xlsx"):
+            counts.append((fmt, queries(client, f"/disbursement/payments.{fmt}?programme={programme.id}")))
+        text = client.get(f"/disbursement/payments.csv?programme={programme.id}").data.decode("utf-8-sig")
+        assert text.count("지출-1") == n
+    assert counts[:2] == counts[2:], f"payments export (2 awards, then 5): {counts}"
