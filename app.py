@@ -109,7 +109,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from blueprints.core import backup
-    from commands import register
+    from demo import register
 
     register(app)
     backup.register(app)
