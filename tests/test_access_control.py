@@ -119,8 +119,10 @@ ROUTES = {
     ("review.assignments", "GET"): ("/review/programme/{programme}/assignments", None, expect(403, staff=200)),
     ("review.auto_assign", "POST"): ("/review/programme/{programme}/auto-assign", {}, STAFF_ONLY),
     ("review.assign_application", "GET"): ("/review/application/{submitted_a}/assign", None, expect(403, staff=200)),
-    ("review.assign_application", "POST"): ("/review/application/{submitted_a}/assign",
-                                            {"do": "assign", "reviewer_id": "{reviewer}"}, STAFF_ONLY),
+    ("review.assign_reviewer", "POST"): ("/review/application/{submitted_a}/assign",
+                                         {"reviewer_id": "{reviewer}"}, STAFF_ONLY),
+    ("review.record_conflict", "POST"): ("/review/application/{submitted_a}/conflict",
+                                         {"c-reviewer_id": "{reviewer}", "c-kind": "recusal", "c-reason": ""}, STAFF_ONLY),
     ("review.unassign", "POST"): ("/review/assignment/{assignment}/unassign", {}, STAFF_ONLY),
     # Only a submitted review can be reopened; the world's assignment is still open, so staff get 403 too.
     ("review.reopen", "POST"): ("/review/assignment/{assignment}/reopen", {"r-reason": "x"}, expect(403)),

@@ -126,53 +126,62 @@ def auto_assign(programme_id):
     return redirect(url_for("review.assignments", programme_id=programme.id), 303)
 
 
-@bp.route("/application/<int:application_id>/assign", methods=["GET", "POST"])
-@permission_required("manage_review")
-def assign_application(application_id):
-    application = get_or_404(Application, application_id)
-    form = AssignForm()
-    conflict_form = ConflictForm(prefix="c")
+def _assign_forms():
+    form, conflict_form = AssignForm(), ConflictForm(prefix="c")
     people = services.reviewers()
-    choices = [(p.id, p.name) for p in people]
-    form.reviewer_id.choices = choices
-    conflict_form.reviewer_id.choices = choices
-    status = 200
-    if request.method == "POST" and request.form.get("do") == "assign":
-        if form.validate_on_submit():
-            reviewer = get_or_404(User, form.reviewer_id.data)
-            try:
-                services.assign(application, reviewer, user=g.user)
-            except services.ReviewError as exc:
-                form.reviewer_id.errors = [str(exc)]
-                status = 422
-            else:
-                commit()
-                flash(f"{reviewer.name} 위원을 배정했습니다.", "success")
-                return redirect(url_for("review.assign_application", application_id=application.id), 303)
-        else:
-            status = 422
-    elif request.method == "POST" and request.form.get("do") == "conflict":
-        if conflict_form.validate_on_submit():
-            reviewer = get_or_404(User, conflict_form.reviewer_id.data)
-            try:
-                services.declare_conflict(application, reviewer, kind=conflict_form.kind.data,
-                                          reason=conflict_form.reason.data, user=g.user)
-            except services.ReviewError as exc:
-                conflict_form.reason.errors = [str(exc)]
-                status = 422
-            else:
-                commit()
-                flash(f"{reviewer.name} 위원의 이해충돌을 기록했습니다.", "success")
-                return redirect(url_for("review.assign_application", application_id=application.id), 303)
-        else:
-            status = 422
-    elif request.method == "POST":
-        abort(400)
+    form.reviewer_id.choices = conflict_form.reviewer_id.choices = [(p.id, p.name) for p in people]
+    return form, conflict_form
+
+
+def _assign_page(application, form, conflict_form, status=200):
     panel = services.assignment_panel(application)
     commit()
     return render("review/assign.html", application=application, panel=panel, form=form,
                   conflict_form=conflict_form, status=status, reopen_form=ReasonForm(prefix="r"),
                   n=services.reviewers_per_application(application.programme))
+
+
+@bp.route("/application/<int:application_id>/assign")
+@permission_required("manage_review")
+def assign_application(application_id):
+    return _assign_page(get_or_404(Application, application_id), *_assign_forms())
+
+
+@bp.route("/application/<int:application_id>/assign", methods=["POST"])
+@permission_required("manage_review")
+def assign_reviewer(application_id):
+    application = get_or_404(Application, application_id)
+    form, conflict_form = _assign_forms()
+    if form.validate_on_submit():
+        reviewer = get_or_404(User, form.reviewer_id.data)
+        try:
+            services.assign(application, reviewer, user=g.user)
+        except services.ReviewError as exc:
+            form.reviewer_id.errors = [str(exc)]
+        else:
+            commit()
+            flash(f"{reviewer.name} 위원을 배정했습니다.", "success")
+            return redirect(url_for("review.assign_application", application_id=application.id), 303)
+    return _assign_page(application, form, conflict_form, status=422)
+
+
+@bp.route("/application/<int:application_id>/conflict", methods=["POST"])
+@permission_required("manage_review")
+def record_conflict(application_id):
+    application = get_or_404(Application, application_id)
+    form, conflict_form = _assign_forms()
+    if conflict_form.validate_on_submit():
+        reviewer = get_or_404(User, conflict_form.reviewer_id.data)
+        try:
+            services.declare_conflict(application, reviewer, kind=conflict_form.kind.data,
+                                      reason=conflict_form.reason.data, user=g.user)
+        except services.ReviewError as exc:
+            conflict_form.reason.errors = [str(exc)]
+        else:
+            commit()
+            flash(f"{reviewer.name} 위원의 이해충돌을 기록했습니다.", "success")
+            return redirect(url_for("review.assign_application", application_id=application.id), 303)
+    return _assign_page(application, form, conflict_form, status=422)
 
 
 @bp.route("/assignment/<int:assignment_id>/unassign", methods=["POST"])
