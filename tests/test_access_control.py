@@ -132,7 +132,7 @@ ROUTES = {
     ("review.scenarios", "POST"): ("/review/programme/{other_programme}/scenarios", {"name": ""}, STAFF_ONLY),
     ("review.scenario", "GET"): ("/review/scenario/{scenario}", None, expect(403, staff=200)),
     ("review.adjust", "POST"): ("/review/scenario/{scenario}/entry/{entry}", {}, STAFF_ONLY),
-    ("review.publish", "POST"): ("/review/scenario/{scenario}/publish", {}, STAFF_ONLY),
+    ("awards.publish", "POST"): ("/review/scenario/{scenario}/publish", {}, STAFF_ONLY),
     ("review.minutes", "GET"): ("/review/programme/{other_programme}/minutes.xlsx", None, expect(403, staff=200)),
     ("review.mine", "GET"): ("/review/mine", None, expect(403, reviewer=200, reviewer_b=200)),
     ("review.score", "GET"): ("/review/assignment/{assignment}", None, expect(403, reviewer=200)),

@@ -100,13 +100,6 @@ def full_check(application: Application) -> checks.CheckResult:
     return result
 
 
-def applications_of_group(group) -> list[Application]:
-    # Across programmes: their rows in one more query (Application.programme loads lazily).
-    return db.session.scalars(select(Application).where(Application.group_id == group.id)
-                              .options(selectinload(Application.programme))
-                              .order_by(Application.id.desc())).all()
-
-
 def groups_user_can_apply_for(user) -> list:
     """The active groups where the user is 대표 or 회계."""
     from blueprints.groups.models import Group, GroupMember

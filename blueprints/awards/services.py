@@ -17,6 +17,8 @@ from blueprints.core import audit
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
 from blueprints.programmes.models import Programme
+from blueprints.review import services as review
+from blueprints.review.models import SelectionScenario
 from extensions import db
 
 from .models import Award
@@ -43,9 +45,6 @@ def publish_decision(scenario, *, user, share_feedback: bool = False, conditions
                      now: datetime | None = None) -> list[Award]:
     """Publish ``scenario`` (a review.SelectionScenario): create an Award per selected entry,
     move every application to selected / not_selected, e-mail the groups."""
-    from blueprints.review import services as review
-    from blueprints.review.models import SelectionScenario
-
     now = now or utcnow()
     programme = lock_programme(scenario.programme_id)
     # Re-read the scenario after the lock: another publisher may have finished meanwhile.

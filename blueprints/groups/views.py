@@ -10,7 +10,6 @@ from blueprints.core.formatting import format_phone
 from blueprints.core.htmx import is_boosted, is_htmx, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import KST
-from blueprints.applications.services import applications_of_group
 from extensions import db
 
 from . import bp, services
@@ -199,7 +198,7 @@ def _render_show(group: Group, status=200, invite_form=None, handover_form=None)
         can_handover_leader=group.can(user, "handover_leader"),
         can_handover_treasurer=group.can(user, "handover_treasurer"),
         can_set_status=group.can(user, "set_status"),
-        applications=applications_of_group(group))
+        applications=services.applications_of(group))
 
 
 @bp.route("/<int:group_id>")

@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from blueprints.accounts.models import User
 from blueprints.applications.models import Application
-from blueprints.awards import services as awards
 from blueprints.core.auth import authorize, permission_required, register_permission
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_htmx, render, set_htmx_headers
@@ -14,8 +13,8 @@ from blueprints.core.persistence import commit, get_or_404
 from blueprints.programmes.models import Programme
 from extensions import db
 
-from . import bp, documents, services
-from .forms import (AdjustForm, AssignForm, ConflictForm, MatrixFilterForm, ProfileForm, PublishForm, ReasonForm,
+from . import bp, documents, pages, services
+from .forms import (AdjustForm, AssignForm, ConflictForm, MatrixFilterForm, ProfileForm, ReasonForm,
                     ScenarioForm, SettingsForm)
 from .models import ReviewAssignment, SelectionEntry, SelectionScenario
 from .scoring import AGGREGATES, COMMENT_RULES
@@ -276,26 +275,13 @@ def scenarios(programme_id):
                   status=422 if request.method == "POST" else 200)
 
 
-def _scenario_context(scenario, **extra):
-    programme = get_or_404(Programme, scenario.programme_id)
-    forms = {e.id: AdjustForm(prefix=f"e{e.id}", formdata=None,
-                              data=dict(selected=e.selected, amount_won=e.amount_won, reason=e.reason))
-             for e in scenario.entries}
-    forms.update(extra.pop("forms", {}))
-    return dict(scenario=scenario, programme=programme, summary=services.scenario_summary(scenario, programme),
-                forms=forms, publish_form=extra.pop("publish_form", None) or PublishForm(),
-                blockers=services.publish_blockers(programme, scenario) if scenario.status == "draft" else [],
-                unit=services.rounding_unit(programme), errors=extra.pop("errors", {}), **extra)
-
-
-FRAGMENTS = {"budget-summary": "summary"}
 
 
 @bp.route("/scenario/<int:scenario_id>")
 @permission_required("manage_review")
 def scenario(scenario_id):
     item = get_or_404(SelectionScenario, scenario_id)
-    return render("review/scenario.html", fragments=FRAGMENTS, **_scenario_context(item))
+    return render("review/scenario.html", fragments=pages.FRAGMENTS, **pages.scenario_context(item))
 
 
 @bp.route("/scenario/<int:scenario_id>/entry/<int:entry_id>", methods=["POST"])
@@ -326,33 +312,12 @@ def adjust(scenario_id, entry_id):
     entry = db.session.get(SelectionEntry, entry_id)
     if error:
         form.reason.errors = list(form.reason.errors) + [error]
-    context = _scenario_context(item, forms={entry.id: form} if error else {}, errors={entry.id: error})
+    context = pages.scenario_context(item, forms={entry.id: form} if error else {}, errors={entry.id: error})
     if is_htmx():
         response = render("review/scenario.html", fragments={f"entry-{entry.id}": "entry_row"},
                           status=422 if error else 200, entry=entry, **context)
         return set_htmx_headers(response, trigger="budget-changed")
-    return render("review/scenario.html", fragments=FRAGMENTS, status=422, **context)
-
-
-@bp.route("/scenario/<int:scenario_id>/publish", methods=["POST"])
-@permission_required("manage_review")
-def publish(scenario_id):
-    item = get_or_404(SelectionScenario, scenario_id)
-    form = PublishForm()
-    if form.validate_on_submit():
-        try:
-            made = awards.publish_decision(item, user=g.user, share_feedback=form.share_feedback.data,
-                                           conditions=form.conditions.data or "")
-        except awards.AwardError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            commit()
-            flash(f"선정 결과를 공개했습니다. {len(made)}개 모임에 교부결정을 통지했습니다.", "success")
-            return redirect(url_for("review.scenario", scenario_id=item.id), 303)
-    item = db.session.get(SelectionScenario, scenario_id)
-    return render("review/scenario.html", fragments=FRAGMENTS, status=422,
-                  **_scenario_context(item, publish_form=form))
+    return render("review/scenario.html", fragments=pages.FRAGMENTS, status=422, **context)
 
 
 # Minutes ------------------------------------------------------------------------------------
