@@ -444,6 +444,11 @@ def groups_selected_before(programme: Programme, group_ids) -> set[int]:
         Programme.opens_at < programme.opens_at)))
 
 
+def stats(reviews, settings: ReviewSettings) -> S.Stats:
+    """The one computation of an application's figures (matrix page, ranking, minutes)."""
+    return S.application_stats(reviews, method=settings.aggregate, disagreement_points=settings.disagreement_points)
+
+
 def matrix(programme: Programme) -> dict:
     """Applications × reviewers: submitted totals, aggregate, spread, flags; calibration."""
     settings = settings_for(programme)
@@ -463,11 +468,9 @@ def matrix(programme: Programme) -> dict:
         cells = {i.reviewer_id: i for i in by_app.get(application.id, [])}
         totals = {r: i.total for r, i in cells.items() if i.status == "submitted"}
         totals_matrix[application.id] = totals
-        values = list(totals.values())
-        score = S.aggregate(values, settings.aggregate)
-        rows.append(dict(application=application, cells=cells, totals=totals, score=score,
-                         sd=S.std_dev(values), disagree=S.disagrees(values, settings.disagreement_points),
-                         pending=sum(1 for i in cells.values() if i.status == "assigned")))
+        st = stats(((i.status, i.total) for i in cells.values()), settings)
+        rows.append(dict(application=application, cells=cells, totals=totals, score=st.score, sd=st.sd,
+                         disagree=st.disagree, pending=st.pending))
     calib = S.calibration(totals_matrix, settings.calibration_points)
     return dict(rows=rows, reviewers=[people[r] for r in reviewer_ids], calibration=calib, settings=settings)
 
@@ -565,17 +568,12 @@ def _matrix_summary(programme: Programme, settings: ReviewSettings) -> dict:
     rows, totals_matrix = [], {}
     for application_id, app_status, app_district in apps:
         mine = by_app.get(application_id, [])
-        totals = {r: t for r, state, t in mine if state == "submitted"}
-        totals_matrix[application_id] = totals
-        values = list(totals.values())
-        score = S.aggregate(values, settings.aggregate)
+        totals_matrix[application_id] = {r: t for r, state, t in mine if state == "submitted"}
+        st = stats(((state, t) for _r, state, t in mine), settings)
         rows.append(dict(
             id=application_id, status=app_status, district=app_district, cells=mine,
-            score=score, score_f=float(score) if score is not None else None, sd=S.std_dev(values),
-            spread=max(values) - min(values) if len(values) >= 2 else None,
-            median=S.median(values) if len(values) >= 2 else None,
-            disagree=S.disagrees(values, settings.disagreement_points),
-            pending=sum(1 for _r, state, _t in mine if state == "assigned"),
+            score=st.score, score_f=float(st.score) if st.score is not None else None, sd=st.sd,
+            spread=st.spread, median=st.median, disagree=st.disagree, pending=st.pending,
             reviewers=frozenset(r for r, state, _t in mine if state != "declined")))
     summary = dict(rows=rows, calibration=S.calibration(totals_matrix, settings.calibration_points),
                    reviewer_ids=sorted({r for _a, r, state, _t in cells if state != "declined"}))
@@ -661,13 +659,12 @@ def ranking(programme: Programme) -> list[dict]:
     returning = groups_selected_before(programme, {a.group_id for a in apps})
     for application in apps:
         mine = by_app.get(application.id, [])
-        totals = [i.total for i in mine if i.status == "submitted"]
-        items.append(S.RankItem(application_id=application.id, score=S.aggregate(totals, settings.aggregate),
+        st = stats(((i.status, i.total) for i in mine), settings)
+        items.append(S.RankItem(application_id=application.id, score=st.score,
                                 criterion_means=criterion_means(mine), first_time=application.group_id not in returning,
                                 submitted_at=application.submitted_at, eligible=True))
-        extra[application.id] = dict(application=application, reviewers=len(totals),
-                                     pending=sum(1 for i in mine if i.status == "assigned"),
-                                     sd=S.std_dev(totals), disagree=S.disagrees(totals, settings.disagreement_points))
+        extra[application.id] = dict(application=application, reviewers=st.count, pending=st.pending, sd=st.sd,
+                                     disagree=st.disagree)
     ordered = S.rank(items, tie_break(programme), pass_mark(programme))
     rub = rubric(programme)
     result = []
