@@ -17,7 +17,7 @@ from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
 from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import lock_row
-from blueprints.core.timeutil import end_of_day_kst, to_kst
+from blueprints.core.timeutil import to_kst
 from blueprints.groups.models import Group
 from blueprints.programmes.models import Programme
 from blueprints.programmes.rules import tie_break_label
@@ -62,15 +62,8 @@ def tie_break(programme: Programme) -> list[str]:
 
 
 def settings_for(programme: Programme) -> ReviewSettings:
-    """The programme's review settings, created from the rules' defaults the first time."""
-    settings = db.session.scalar(select(ReviewSettings).where(ReviewSettings.programme_id == programme.id))
-    if settings is None:
-        aggregate = "trimmed_mean" if "trimmed" in str(review_rules(programme).get("aggregate", "")) else "mean"
-        deadline = end_of_day_kst(programme.review_to) if programme.review_to else None
-        settings = ReviewSettings(programme_id=programme.id, aggregate=aggregate, deadline=deadline)
-        db.session.add(settings)
-        db.session.flush()
-    return settings
+    """The programme's review settings (made with the programme: models._settings_with_the_programme)."""
+    return db.session.scalars(select(ReviewSettings).where(ReviewSettings.programme_id == programme.id)).one()
 
 
 SETTING_FIELDS = ("blind", "comment_rule", "comment_below_pct", "aggregate", "disagreement_points",

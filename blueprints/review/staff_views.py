@@ -49,7 +49,6 @@ def overview(programme_id):
     items = services.assignments_of_programme(programme)
     published = db.session.scalar(select(SelectionScenario).where(
         SelectionScenario.programme_id == programme.id, SelectionScenario.status == "published"))
-    commit()
     return render("review/overview.html", programme=programme, settings=settings, items=items,
                   apps=services.applications_in_review(programme), published=published,
                   declined=[i for i in items if i.status == "declined"], n=services.reviewers_per_application(programme),
@@ -71,7 +70,6 @@ def settings(programme_id):
         return redirect(url_for("review.settings", programme_id=programme.id), 303)
     profiles = services.profiles()
     people = services.reviewers()
-    commit()
     return render("review/settings.html", programme=programme, form=form, reviewers=people, profiles=profiles,
                   status=422 if request.method == "POST" else 200, profile_errors={})
 
@@ -105,7 +103,6 @@ def assignments(programme_id):
         by_app.setdefault(item.application_id, []).append(item)
     load = services.loads(programme)
     people = services.reviewers()
-    commit()
     return render("review/assignments.html", programme=programme, apps=apps, by_app=by_app, load=load,
                   reviewers=people, n=services.reviewers_per_application(programme))
 
@@ -134,7 +131,6 @@ def _assign_forms():
 
 def _assign_page(application, form, conflict_form, status=200):
     panel = services.assignment_panel(application)
-    commit()
     return render("review/assign.html", application=application, panel=panel, form=form,
                   conflict_form=conflict_form, status=status, reopen_form=ReasonForm(prefix="r"),
                   n=services.reviewers_per_application(application.programme))
@@ -228,7 +224,6 @@ def matrix(programme_id):
                                 min_spread=None if form.min_spread.errors else form.min_spread.data,
                                 sort=value(form.sort) or "id", page=request.args.get("page", 1, type=int))
     form.reviewer.choices = [("", "전체")] + [(str(p.id), p.name) for p in data["reviewers"]]
-    commit()
     # A long list of reviewers shows the flagged ones unless all are asked for.
     show_all = len(data["reviewers"]) <= MATRIX_REVIEWERS_SHOWN or request.args.get("calibration") == "all"
     listed = data["reviewers"] if show_all else [p for p in data["reviewers"] if p.calibration and p.calibration.flagged]
@@ -245,7 +240,6 @@ def ranking(programme_id):
     from blueprints.programmes.rules import tie_break_label
 
     rub = services.rubric(programme)
-    commit()
     return render("review/ranking.html", programme=programme, rows=rows, settings=settings,
                   pass_mark=services.pass_mark(programme), aggregates=AGGREGATES,
                   tie_labels=[tie_break_label(c, rub) for c in services.tie_break(programme)])

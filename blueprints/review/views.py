@@ -36,7 +36,6 @@ def mine():
         programme = item.application.programme
         if programme.id not in settings:
             settings[programme.id] = services.settings_for(programme)
-    commit()  # settings rows created on first sight
     return render("review/mine.html", items=items, totals=totals, done=done, total=total, settings=settings)
 
 
@@ -70,9 +69,7 @@ def score(assignment_id):
     if item.reviewer_id != g.user.id:
         abort(403)  # staff read scores in the matrix; this page is the reviewer's own
     if request.method == "GET":
-        response = _page(item)
-        commit()
-        return response
+        return _page(item)
     if item.status == "submitted":
         # A second tab or a double click after the submit: the same answer as when it waited
         # on the row lock in save_scores (the page, read-only, with the reason), not a 403.
