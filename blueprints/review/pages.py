@@ -3,7 +3,7 @@ which re-shows the page when publishing is refused."""
 from blueprints.core.persistence import get_or_404
 from blueprints.programmes.models import Programme
 
-from . import services
+from . import queries, services
 from .forms import AdjustForm, PublishForm
 
 FRAGMENTS = {"budget-summary": "summary"}
@@ -15,7 +15,7 @@ def scenario_context(scenario, **extra):
                               data=dict(selected=e.selected, amount_won=e.amount_won, reason=e.reason))
              for e in scenario.entries}
     forms.update(extra.pop("forms", {}))
-    return dict(scenario=scenario, programme=programme, summary=services.scenario_summary(scenario, programme),
+    return dict(scenario=scenario, programme=programme, summary=queries.scenario_summary(scenario, programme),
                 forms=forms, publish_form=extra.pop("publish_form", None) or PublishForm(),
                 blockers=services.publish_blockers(programme, scenario) if scenario.status == "draft" else [],
-                unit=services.rounding_unit(programme), errors=extra.pop("errors", {}), **extra)
+                unit=queries.rounding_unit(programme), errors=extra.pop("errors", {}), **extra)

@@ -13,7 +13,7 @@ from blueprints.core.persistence import commit, get_or_404
 from blueprints.programmes.models import Programme
 from extensions import db
 
-from . import bp, documents, pages, services
+from . import bp, documents, pages, queries, services
 from .forms import (AdjustForm, AssignForm, ConflictForm, MatrixFilterForm, ProfileForm, ReasonForm,
                     ScenarioForm, SettingsForm)
 from .models import ReviewAssignment, SelectionEntry, SelectionScenario
@@ -32,8 +32,8 @@ def _programme(programme_id: int) -> Programme:
 def programmes():
     rows = []
     for programme in db.session.scalars(select(Programme).order_by(Programme.year.desc(), Programme.id.desc())):
-        apps = services.applications_in_review(programme)
-        items = services.assignments_of_programme(programme)
+        apps = queries.applications_in_review(programme)
+        items = queries.assignments_of_programme(programme)
         rows.append(dict(programme=programme, in_review=len(apps),
                          submitted=sum(1 for i in items if i.status == "submitted"),
                          open=sum(1 for i in items if i.status == "assigned"),
@@ -45,13 +45,13 @@ def programmes():
 @permission_required("manage_review")
 def overview(programme_id):
     programme = _programme(programme_id)
-    settings = services.settings_for(programme)
-    items = services.assignments_of_programme(programme)
+    settings = queries.settings_for(programme)
+    items = queries.assignments_of_programme(programme)
     published = db.session.scalar(select(SelectionScenario).where(
         SelectionScenario.programme_id == programme.id, SelectionScenario.status == "published"))
     return render("review/overview.html", programme=programme, settings=settings, items=items,
-                  apps=services.applications_in_review(programme), published=published,
-                  declined=[i for i in items if i.status == "declined"], n=services.reviewers_per_application(programme),
+                  apps=queries.applications_in_review(programme), published=published,
+                  declined=[i for i in items if i.status == "declined"], n=queries.reviewers_per_application(programme),
                   aggregates=AGGREGATES, comment_rules=COMMENT_RULES)
 
 
@@ -61,15 +61,15 @@ def overview(programme_id):
 @permission_required("manage_review")
 def settings(programme_id):
     programme = _programme(programme_id)
-    current = services.settings_for(programme)
+    current = queries.settings_for(programme)
     form = SettingsForm(obj=current)
     if form.validate_on_submit():
         services.save_settings(current, {k: getattr(form, k).data for k in services.SETTING_FIELDS}, user=g.user)
         commit()
         flash("심사 설정을 저장했습니다.", "success")
         return redirect(url_for("review.settings", programme_id=programme.id), 303)
-    profiles = services.profiles()
-    people = services.reviewers()
+    profiles = queries.profiles()
+    people = queries.reviewers()
     return render("review/settings.html", programme=programme, form=form, reviewers=people, profiles=profiles,
                   status=422 if request.method == "POST" else 200, profile_errors={})
 
@@ -97,14 +97,14 @@ def save_profile(programme_id, user_id):
 @permission_required("manage_review")
 def assignments(programme_id):
     programme = _programme(programme_id)
-    apps = services.applications_in_review(programme)
+    apps = queries.applications_in_review(programme)
     by_app: dict[int, list] = {}
-    for item in services.assignments_of_programme(programme):
+    for item in queries.assignments_of_programme(programme):
         by_app.setdefault(item.application_id, []).append(item)
-    load = services.loads(programme)
-    people = services.reviewers()
+    load = queries.loads(programme)
+    people = queries.reviewers()
     return render("review/assignments.html", programme=programme, apps=apps, by_app=by_app, load=load,
-                  reviewers=people, n=services.reviewers_per_application(programme))
+                  reviewers=people, n=queries.reviewers_per_application(programme))
 
 
 @bp.route("/programme/<int:programme_id>/auto-assign", methods=["POST"])
@@ -124,16 +124,16 @@ def auto_assign(programme_id):
 
 def _assign_forms():
     form, conflict_form = AssignForm(), ConflictForm(prefix="c")
-    people = services.reviewers()
+    people = queries.reviewers()
     form.reviewer_id.choices = conflict_form.reviewer_id.choices = [(p.id, p.name) for p in people]
     return form, conflict_form
 
 
 def _assign_page(application, form, conflict_form, status=200):
-    panel = services.assignment_panel(application)
+    panel = queries.assignment_panel(application)
     return render("review/assign.html", application=application, panel=panel, form=form,
                   conflict_form=conflict_form, status=status, reopen_form=ReasonForm(prefix="r"),
-                  n=services.reviewers_per_application(application.programme))
+                  n=queries.reviewers_per_application(application.programme))
 
 
 @bp.route("/application/<int:application_id>/assign")
@@ -219,7 +219,7 @@ def matrix(programme_id):
         return None if field.errors else (field.data or None)
 
     reviewer = value(form.reviewer)
-    data = services.matrix_page(programme, district=value(form.district), status=value(form.status),
+    data = queries.matrix_page(programme, district=value(form.district), status=value(form.status),
                                 reviewer_id=int(reviewer) if reviewer and reviewer.isdigit() else None,
                                 min_spread=None if form.min_spread.errors else form.min_spread.data,
                                 sort=value(form.sort) or "id", page=request.args.get("page", 1, type=int))
@@ -235,14 +235,14 @@ def matrix(programme_id):
 @permission_required("manage_review")
 def ranking(programme_id):
     programme = _programme(programme_id)
-    rows = services.ranking(programme)
-    settings = services.settings_for(programme)
+    rows = queries.ranking(programme)
+    settings = queries.settings_for(programme)
     from blueprints.programmes.rules import tie_break_label
 
-    rub = services.rubric(programme)
+    rub = queries.rubric(programme)
     return render("review/ranking.html", programme=programme, rows=rows, settings=settings,
-                  pass_mark=services.pass_mark(programme), aggregates=AGGREGATES,
-                  tie_labels=[tie_break_label(c, rub) for c in services.tie_break(programme)])
+                  pass_mark=queries.pass_mark(programme), aggregates=AGGREGATES,
+                  tie_labels=[tie_break_label(c, rub) for c in queries.tie_break(programme)])
 
 
 # Selection ----------------------------------------------------------------------------------
@@ -264,8 +264,8 @@ def scenarios(programme_id):
     if not form.name.data and request.method == "GET":
         form.name.data = f"시나리오 {len(all_scenarios) + 1}"
     return render("review/scenarios.html", programme=programme, form=form, scenarios=all_scenarios, picked=picked,
-                  comparison=services.compare(picked) if len(picked) >= 2 else [],
-                  summaries={s.id: services.scenario_summary(s, programme) for s in all_scenarios},
+                  comparison=queries.compare(picked) if len(picked) >= 2 else [],
+                  summaries={s.id: queries.scenario_summary(s, programme) for s in all_scenarios},
                   status=422 if request.method == "POST" else 200)
 
 
