@@ -59,10 +59,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def register_extensions(app: Flask) -> None:
+    from blueprints.core import tasks
+
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
+    tasks.init_app(app)
     import blueprints.core.audit  # noqa: F401  (model registration)
     import blueprints.core.files  # noqa: F401
     import blueprints.core.mail  # noqa: F401
@@ -108,7 +111,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from blueprints.core import backup
-    from commands import register
+    from demo import register
 
     register(app)
     backup.register(app)

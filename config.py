@@ -75,6 +75,7 @@ class Config:
 
     HUEY_BACKEND = os.environ.get("HUEY_BACKEND", "sqlite")  # sqlite | redis
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    HUEY_IMMEDIATE = _bool("HUEY_IMMEDIATE")  # run tasks at once, in the caller (core/tasks.py)
 
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo1234!")
 
@@ -94,6 +95,7 @@ class TestConfig(Config):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     MAIL_SERVER = ""
+    HUEY_IMMEDIATE = True
 
 
 def config_for_env():

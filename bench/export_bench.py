@@ -77,7 +77,7 @@ def main(argv):
         db.session.add(job)
         db.session.commit()
         job_id = job.id
-        consumer = subprocess.Popen([str(ROOT / ".venv/bin/huey_consumer"), "blueprints.core.tasks.huey",
+        consumer = subprocess.Popen([str(ROOT / ".venv/bin/huey_consumer"), "worker.huey",
                                      "--workers", str(workers), "--worker-type", "process", "--max-delay", "1",
                                      "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                     stderr=open(run_dir / "consumer.log", "w"))

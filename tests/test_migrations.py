@@ -58,3 +58,29 @@ def test_models_match_the_migrations(scratch_app):
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models differ from migrations; run `flask db migrate`: {diff}"
+
+
+def test_programmes_made_before_get_their_review_settings(scratch_app):
+    """0055reviewsettings: the row a first page view used to make, for every programme without one."""
+    from sqlalchemy import select
+
+    from blueprints.core.timeutil import end_of_day_kst
+    from blueprints.programmes.defaults import programme_fields_from_defaults
+    from blueprints.programmes.models import Programme
+    from blueprints.review.models import ReviewSettings
+
+    with scratch_app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0040retention")
+        fields = programme_fields_from_defaults()
+        with db.engine.begin() as conn:   # Core: the ORM would add the settings row itself
+            conn.execute(Programme.__table__.insert(), [dict(fields, title="옛 사업"), dict(fields, title="본 사업")])
+            seen = conn.execute(select(Programme.__table__.c.id).where(Programme.__table__.c.title == "본 사업")).scalar()
+            conn.execute(ReviewSettings.__table__.insert().values(programme_id=seen, aggregate="trimmed_mean",
+                                                                 deadline=None))
+        upgrade(directory=MIGRATIONS)
+        rows = {s.programme.title: s for s in db.session.scalars(select(ReviewSettings))}
+        assert set(rows) == {"옛 사업", "본 사업"}
+        assert rows["옛 사업"].aggregate == "mean" and rows["옛 사업"].deadline == end_of_day_kst(fields["review_to"])
+        assert rows["옛 사업"].blind and rows["옛 사업"].remind_days_before == 3
+        assert rows["본 사업"].aggregate == "trimmed_mean" and rows["본 사업"].deadline is None   # left as it was
+        db.session.remove()

@@ -8,7 +8,7 @@ from sqlalchemy import event
 from extensions import db
 from tests.applications.conftest import complete_application, leader_group, open_programme  # noqa: F401
 from tests.review.conftest import make_reviewers, scored, spread, staff, submitted  # noqa: F401
-from tests.settlement.conftest import (_frozen_today, _immediate_tasks, awarded, finance,  # noqa: F401
+from tests.settlement.conftest import (_frozen_today, awarded, finance,  # noqa: F401
                                       open_programme_period, paid_award)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.models import Money, TimestampMixin, UTCDateTime, utcnow
 from blueprints.core.states import State
+from blueprints.groups.models import Group
 from extensions import db
 
 
@@ -164,3 +165,8 @@ class DraftConflict(db.Model):
     based_on_version: Mapped[int] = mapped_column(nullable=False)
     data: Mapped[dict] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+# The group page lists the group's applications: the link is declared here, since applications
+# depends on groups and not the other way round. Read-only; applications are written as such.
+Group.applications = relationship(Application, viewonly=True, order_by=Application.id.desc())

@@ -7,7 +7,6 @@ import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.core import audit
@@ -98,13 +97,6 @@ def full_check(application: Application) -> checks.CheckResult:
         result.issues.append(checks.Issue("hard", "신청하려면 모임 정보의 자치구·시 제공에 동의해야 합니다. 모임 정보에서 동의해 주세요.",
                                           None, "provision_consent"))
     return result
-
-
-def applications_of_group(group) -> list[Application]:
-    # Across programmes: their rows in one more query (Application.programme loads lazily).
-    return db.session.scalars(select(Application).where(Application.group_id == group.id)
-                              .options(selectinload(Application.programme))
-                              .order_by(Application.id.desc())).all()
 
 
 def groups_user_can_apply_for(user) -> list:

@@ -2,6 +2,6 @@
 work extends this package (acceptance, payments)."""
 from flask import Blueprint
 
-bp = Blueprint("awards", __name__, url_prefix="/awards")
+bp = Blueprint("awards", __name__)
 
-from . import models  # noqa: E402,F401  (model registration)
+from . import models, views  # noqa: E402,F401

@@ -18,6 +18,8 @@ from blueprints.core.mail import queue_email
 from blueprints.applications.models import ApplicationState
 from blueprints.core.models import utcnow
 from blueprints.programmes.models import Programme
+from blueprints.review import services as review
+from blueprints.review.models import ScenarioState, SelectionScenario
 from extensions import db
 
 from .models import Award, AwardState
@@ -44,9 +46,6 @@ def publish_decision(scenario, *, user, share_feedback: bool = False, conditions
                      now: datetime | None = None) -> list[Award]:
     """Publish ``scenario`` (a review.SelectionScenario): create an Award per selected entry,
     move every application to selected / not_selected, e-mail the groups."""
-    from blueprints.review import services as review
-    from blueprints.review.models import ScenarioState, SelectionScenario
-
     now = now or utcnow()
     programme = lock_programme(scenario.programme_id)
     # Re-read the scenario after the lock: another publisher may have finished meanwhile.

@@ -1,12 +1,12 @@
-"""The background task queue (huey), shared by every domain.
+"""The background task queue (huey), shared by every domain; it knows no domain.
 
 Storage: a SQLite file under instance/ (``instance/huey.db``) by default, so a single
 machine needs nothing else; Redis when ``HUEY_BACKEND=redis`` (``REDIS_URL``). The worker is
-``huey_consumer blueprints.core.tasks.huey`` (scripts/run starts one). Tests switch the queue
-to immediate mode: a task runs at once, in the caller's process.
+``huey_consumer worker.huey`` (worker.py at the root builds the app; scripts/run starts one).
+``HUEY_IMMEDIATE`` (config; on in TestConfig) runs a task at once, in the caller's process.
 
 A task body runs inside an application context: the caller's when there is one (immediate
-mode), otherwise one app built once per worker process.
+mode), otherwise the worker's app (``use_app``). A domain registers its tasks here:
 
     from blueprints.core.tasks import app_task
 
@@ -18,65 +18,61 @@ mode), otherwise one app built once per worker process.
 from __future__ import annotations
 
 import os
-import threading
 from functools import wraps
 
-from flask import has_app_context
-from huey import RedisHuey, SqliteHuey
+from flask import Flask, has_app_context
+from huey import Huey, RedisHuey, SqliteHuey
 
 from config import INSTANCE_DIR, Config
+from extensions import db
 
 
-def _make_huey():
-    immediate = os.environ.get("HUEY_IMMEDIATE", "").lower() in {"1", "true", "yes"}
+def _make_huey() -> Huey:
     if Config.HUEY_BACKEND == "redis":
-        return RedisHuey("gongdong", url=Config.REDIS_URL, immediate=immediate)
+        return RedisHuey("gongdong", url=Config.REDIS_URL)
     path = os.environ.get("HUEY_SQLITE_PATH") or str(INSTANCE_DIR / "huey.db")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    return SqliteHuey("gongdong", filename=path, immediate=immediate)
+    return SqliteHuey("gongdong", filename=path)
 
 
 huey = _make_huey()
-
-_app_lock = threading.Lock()
-_worker_app = {}
+_worker: dict[str, Flask] = {}
 
 
-def worker_app():
-    """The Flask app of a worker process (created once)."""
-    with _app_lock:
-        if "app" not in _worker_app:
-            from app import create_app
+def init_app(app: Flask) -> None:
+    """Called by create_app: an app configured with ``HUEY_IMMEDIATE`` puts the process's
+    queue in immediate mode (the queue is one per process; nothing switches it back)."""
+    if app.config.get("HUEY_IMMEDIATE"):
+        huey.immediate = True
 
-            _worker_app["app"] = create_app()
-        return _worker_app["app"]
+
+def use_app(app: Flask) -> Huey:
+    """The app whose context task bodies run in, when the caller gives none (worker.py)."""
+    _worker["app"] = app
+    return huey
+
+
+def _in_app_context(fn):
+    @wraps(fn)
+    def inner(*args, **kwargs):
+        if has_app_context():
+            return fn(*args, **kwargs)
+        if "app" not in _worker:
+            raise RuntimeError("No app for the task: start the worker as `huey_consumer worker.huey`.")
+        with _worker["app"].app_context():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    return inner
 
 
 def app_task(**task_kwargs):
     """``huey.task`` whose body runs inside an application context."""
-
-    def decorator(fn):
-        @wraps(fn)
-        def inner(*args, **kwargs):
-            if has_app_context():
-                return fn(*args, **kwargs)
-            from extensions import db
-
-            with worker_app().app_context():
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    db.session.remove()
-
-        return huey.task(**task_kwargs)(inner)
-
-    return decorator
+    return lambda fn: huey.task(**task_kwargs)(_in_app_context(fn))
 
 
-def _register_domain_tasks():
-    """The consumer imports only this module: importing the blueprints package imports every
-    domain, and with it the tasks they define (e.g. settlement.jobs)."""
-    import blueprints  # noqa: F401
-
-
-_register_domain_tasks()
+def app_periodic_task(validate_datetime, **task_kwargs):
+    """``huey.periodic_task`` (e.g. ``crontab(hour="9", minute="0")``) inside an application context."""
+    return lambda fn: huey.periodic_task(validate_datetime, **task_kwargs)(_in_app_context(fn))

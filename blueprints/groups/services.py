@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from blueprints.accounts.models import User, UserRole
 from blueprints.accounts.services import find_user_by_email, issue_token, normalize_email, normalize_phone
@@ -21,6 +22,7 @@ from blueprints.core.models import utcnow
 from blueprints.core.paging import Page, page_number
 from blueprints.core.search import contains_text
 from blueprints.core.timeutil import today_kst
+from blueprints.programmes.models import Programme
 from extensions import db
 
 from .eligibility import Candidate, Household, evaluate, parse_birth_ym, format_ym, rules_from_programme
@@ -40,6 +42,18 @@ def next_reg_no(year: int) -> str:
     last = db.session.scalar(select(func.max(Group.reg_no)).where(Group.reg_no.like(prefix + "%")))
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
+
+
+def applications_of(group: Group) -> list:
+    """The group's applications across programmes, newest first (``Group.applications``, which
+    the applications domain declares), their programmes loaded in one query, not one each."""
+    applications = group.applications
+    ids = {a.programme_id for a in applications}
+    if ids:
+        programmes = {p.id: p for p in db.session.scalars(select(Programme).where(Programme.id.in_(ids)))}
+        for application in applications:
+            set_committed_value(application, "programme", programmes[application.programme_id])
+    return applications
 
 
 # The programme the eligibility panel judges against ---------------------------------------

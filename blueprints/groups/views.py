@@ -11,7 +11,6 @@ from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.persistence import commit, commit_change, get_or_404
 from blueprints.core.timeutil import KST
-from blueprints.applications.services import applications_of_group
 from extensions import db
 
 from . import bp, services
@@ -216,7 +215,7 @@ def _render_show(group: Group, status=200, invite_form=None, handover_form=None)
         can_handover_leader=group.can(user, "handover_leader"),
         can_handover_treasurer=group.can(user, "handover_treasurer"),
         can_set_status=group.can(user, "set_status"),
-        applications=applications_of_group(group))
+        applications=services.applications_of(group))
 
 
 @bp.route("/<int:group_id>")

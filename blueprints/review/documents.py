@@ -7,7 +7,7 @@ from blueprints.core.pdf import render_pdf
 from blueprints.core.timeutil import now_utc
 from extensions import db
 
-from . import services
+from . import queries
 from .models import AssignmentState, ScenarioState, SelectionScenario
 
 
@@ -21,10 +21,10 @@ def _decision_scenario(programme):
 
 
 def minutes_data(programme, *, hide_names: bool = True) -> dict:
-    settings = services.settings_for(programme)
-    rub = services.rubric(programme)
-    ranked = services.ranking(programme)
-    data = services.matrix(programme)
+    settings = queries.settings_for(programme)
+    rub = queries.rubric(programme)
+    ranked = queries.ranking(programme)
+    data = queries.matrix(programme)
     reviewer_label = {u.id: (f"심사위원 {chr(ord('A') + i)}" if hide_names else u.name)
                       for i, u in enumerate(data["reviewers"])}
     cells_by_app = {row["application"].id: row["cells"] for row in data["rows"]}
@@ -42,7 +42,7 @@ def minutes_data(programme, *, hide_names: bool = True) -> dict:
                                 scores={s.criterion: s.score for s in assignment.scores}))
         entry = entries.get(application.id)
         rows.append(dict(rank=item.rank, application_id=application.id, group=application.group.name,
-                         district=application.group.district, score=services.score_text(item.score),
+                         district=application.group.district, score=queries.score_text(item.score),
                          passes=item.passes, decided_by=r["decided_by_label"], requested=application.requested_won,
                          criteria={c["code"]: (float(item.criterion_means[c["code"]]) if c["code"] in item.criterion_means
                                                else None) for c in rub},
@@ -54,8 +54,8 @@ def minutes_data(programme, *, hide_names: bool = True) -> dict:
     used = sum(r["amount"] for r in rows if r["selected"])
     return dict(programme=programme, settings=settings, rubric=rub, rows=rows, scenario=scenario,
                 reviewers=[reviewer_label[u.id] for u in data["reviewers"]], hide_names=hide_names,
-                pass_mark=services.pass_mark(programme), used=used, left=programme.budget_total_won - used,
-                tie_break=[services.tie_break_label(c, rub) for c in services.tie_break(programme)],
+                pass_mark=queries.pass_mark(programme), used=used, left=programme.budget_total_won - used,
+                tie_break=[queries.tie_break_label(c, rub) for c in queries.tie_break(programme)],
                 generated_at=now_utc())
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, text)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+                        UniqueConstraint, event, inspect, select, text)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from blueprints.applications.models import ApplicationState
 from blueprints.core.models import Money, TimestampMixin, UTCDateTime, utcnow
 from blueprints.core.states import State
+from blueprints.core.timeutil import end_of_day_kst
+from blueprints.programmes.models import Programme
 from extensions import db
 
 DECLINE_KINDS = {"conflict": "이해충돌", "unavailable": "일정 등 사정"}
@@ -55,6 +57,35 @@ class ReviewSettings(db.Model):
 
     programme = relationship("Programme")
     audit_type = "review_settings"
+
+
+def default_deadline(review_to: date | None) -> datetime | None:
+    return end_of_day_kst(review_to) if review_to else None
+
+
+def new_settings(programme: Programme) -> ReviewSettings:
+    """A programme's review settings from its rules and review dates."""
+    rule = str(((programme.rules or {}).get("review") or {}).get("aggregate", ""))
+    return ReviewSettings(programme=programme, aggregate="trimmed_mean" if "trimmed" in rule else "mean",
+                          deadline=default_deadline(programme.review_to))
+
+
+@event.listens_for(Session, "before_flush")
+def _settings_with_the_programme(session, _context, _instances):
+    """Every programme gets its review settings row in the flush that inserts it, however it
+    is made (set-up screens, copy, demo), so no page has to create one. Until staff set
+    another deadline, the deadline follows the programme's review end date."""
+    with session.no_autoflush:
+        for obj in list(session.new):
+            if isinstance(obj, Programme):
+                session.add(new_settings(obj))
+        for obj in list(session.dirty):
+            history = inspect(obj).attrs.review_to.history if isinstance(obj, Programme) else None
+            if history is None or not history.deleted or not history.added:
+                continue
+            settings = session.scalar(select(ReviewSettings).where(ReviewSettings.programme_id == obj.id))
+            if settings is not None and settings.deadline == default_deadline(history.deleted[0]):
+                settings.deadline = default_deadline(obj.review_to)
 
 
 class ReviewerProfile(db.Model):

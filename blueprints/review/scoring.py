@@ -111,6 +111,35 @@ def disagrees(totals: list[int], threshold: int) -> bool:
     return len(totals) >= 2 and max(totals) - min(totals) > threshold
 
 
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """One application's figures over its reviews, the same for the score matrix, the ranking
+    and the minutes: only submitted totals count; an open review is pending; a declined one
+    counts nowhere."""
+    totals: tuple[int, ...]     # the submitted totals
+    score: Fraction | None
+    sd: float | None
+    spread: int | None          # highest − lowest, with two totals or more
+    median: float | None        # with two totals or more
+    disagree: bool
+    pending: int
+
+    @property
+    def count(self) -> int:
+        return len(self.totals)
+
+
+def application_stats(reviews, *, method: str, disagreement_points: int) -> Stats:
+    """``reviews``: (status, total) of each assignment of one application."""
+    reviews = list(reviews)
+    totals = [total for state, total in reviews if state == "submitted"]
+    two = len(totals) >= 2
+    return Stats(totals=tuple(totals), score=aggregate(totals, method), sd=std_dev(totals),
+                 spread=max(totals) - min(totals) if two else None, median=median(totals) if two else None,
+                 disagree=disagrees(totals, disagreement_points),
+                 pending=sum(1 for state, _total in reviews if state == "assigned"))
+
+
 @dataclass
 class Calibration:
     reviewer_id: int

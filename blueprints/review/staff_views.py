@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from blueprints.accounts.models import User
 from blueprints.applications.models import Application
-from blueprints.awards import services as awards
 from blueprints.core.auth import authorize, permission_required, register_permission
 from blueprints.core.exports import send_table
 from blueprints.core.forms import EmptyForm
@@ -16,8 +15,8 @@ from blueprints.core.persistence import commit, get_or_404
 from blueprints.programmes.models import Programme
 from extensions import db
 
-from . import bp, documents, services
-from .forms import (AdjustForm, AssignForm, ConflictForm, MatrixFilterForm, ProfileForm, PublishForm, ReasonForm,
+from . import bp, documents, pages, queries, services
+from .forms import (AdjustForm, AssignForm, ConflictForm, MatrixFilterForm, ProfileForm, ReasonForm,
                     ScenarioForm, SettingsForm)
 from .models import AssignmentState, ReviewAssignment, ScenarioState, SelectionEntry, SelectionScenario
 from .scoring import AGGREGATES, COMMENT_RULES
@@ -35,8 +34,8 @@ def _programme(programme_id: int) -> Programme:
 def programmes():
     rows = []
     for programme in db.session.scalars(select(Programme).order_by(Programme.year.desc(), Programme.id.desc())):
-        apps = services.applications_in_review(programme)
-        items = services.assignments_of_programme(programme)
+        apps = queries.applications_in_review(programme)
+        items = queries.assignments_of_programme(programme)
         rows.append(dict(programme=programme, in_review=len(apps),
                          submitted=sum(1 for i in items if i.status == AssignmentState.submitted),
                          open=sum(1 for i in items if i.status == AssignmentState.assigned),
@@ -48,14 +47,13 @@ def programmes():
 @permission_required("manage_review")
 def overview(programme_id):
     programme = _programme(programme_id)
-    settings = services.settings_for(programme)
-    items = services.assignments_of_programme(programme)
+    settings = queries.settings_for(programme)
+    items = queries.assignments_of_programme(programme)
     published = db.session.scalar(select(SelectionScenario).where(
         SelectionScenario.programme_id == programme.id, SelectionScenario.status == ScenarioState.published))
-    commit()
     return render("review/overview.html", programme=programme, settings=settings, items=items,
-                  apps=services.applications_in_review(programme), published=published,
-                  declined=[i for i in items if i.status == AssignmentState.declined], n=services.reviewers_per_application(programme),
+                  apps=queries.applications_in_review(programme), published=published,
+                  declined=[i for i in items if i.status == AssignmentState.declined], n=queries.reviewers_per_application(programme),
                   aggregates=AGGREGATES, comment_rules=COMMENT_RULES)
 
 
@@ -65,16 +63,15 @@ def overview(programme_id):
 @permission_required("manage_review")
 def settings(programme_id):
     programme = _programme(programme_id)
-    current = services.settings_for(programme)
+    current = queries.settings_for(programme)
     form = SettingsForm(obj=current)
     if form.validate_on_submit():
         services.save_settings(current, {k: getattr(form, k).data for k in services.SETTING_FIELDS}, user=g.user)
         commit()
         flash("심사 설정을 저장했습니다.", "success")
         return redirect(url_for("review.settings", programme_id=programme.id), 303)
-    profiles = services.profiles()
-    people = services.reviewers()
-    commit()
+    profiles = queries.profiles()
+    people = queries.reviewers()
     return render("review/settings.html", programme=programme, form=form, reviewers=people, profiles=profiles,
                   status=422 if request.method == "POST" else 200, profile_errors={})
 
@@ -102,15 +99,14 @@ def save_profile(programme_id, user_id):
 @permission_required("manage_review")
 def assignments(programme_id):
     programme = _programme(programme_id)
-    apps = services.applications_in_review(programme)
+    apps = queries.applications_in_review(programme)
     by_app: dict[int, list] = {}
-    for item in services.assignments_of_programme(programme):
+    for item in queries.assignments_of_programme(programme):
         by_app.setdefault(item.application_id, []).append(item)
-    load = services.loads(programme)
-    people = services.reviewers()
-    commit()
+    load = queries.loads(programme)
+    people = queries.reviewers()
     return render("review/assignments.html", programme=programme, apps=apps, by_app=by_app, load=load,
-                  reviewers=people, n=services.reviewers_per_application(programme))
+                  reviewers=people, n=queries.reviewers_per_application(programme))
 
 
 @bp.route("/programme/<int:programme_id>/auto-assign", methods=["POST"])
@@ -128,53 +124,61 @@ def auto_assign(programme_id):
     return redirect(url_for("review.assignments", programme_id=programme.id), 303)
 
 
-@bp.route("/application/<int:application_id>/assign", methods=["GET", "POST"])
-@permission_required("manage_review")
-def assign_application(application_id):
-    application = get_or_404(Application, application_id)
-    form = AssignForm()
-    conflict_form = ConflictForm(prefix="c")
-    people = services.reviewers()
-    choices = [(p.id, p.name) for p in people]
-    form.reviewer_id.choices = choices
-    conflict_form.reviewer_id.choices = choices
-    status = 200
-    if request.method == "POST" and request.form.get("do") == "assign":
-        if form.validate_on_submit():
-            reviewer = get_or_404(User, form.reviewer_id.data)
-            try:
-                services.assign(application, reviewer, user=g.user)
-            except services.ReviewError as exc:
-                form.reviewer_id.errors = [str(exc)]
-                status = 422
-            else:
-                commit()
-                flash(f"{reviewer.name} 위원을 배정했습니다.", "success")
-                return redirect(url_for("review.assign_application", application_id=application.id), 303)
-        else:
-            status = 422
-    elif request.method == "POST" and request.form.get("do") == "conflict":
-        if conflict_form.validate_on_submit():
-            reviewer = get_or_404(User, conflict_form.reviewer_id.data)
-            try:
-                services.declare_conflict(application, reviewer, kind=conflict_form.kind.data,
-                                          reason=conflict_form.reason.data, user=g.user)
-            except services.ReviewError as exc:
-                conflict_form.reason.errors = [str(exc)]
-                status = 422
-            else:
-                commit()
-                flash(f"{reviewer.name} 위원의 이해충돌을 기록했습니다.", "success")
-                return redirect(url_for("review.assign_application", application_id=application.id), 303)
-        else:
-            status = 422
-    elif request.method == "POST":
-        abort(400)
-    panel = services.assignment_panel(application)
-    commit()
+def _assign_forms():
+    form, conflict_form = AssignForm(), ConflictForm(prefix="c")
+    people = queries.reviewers()
+    form.reviewer_id.choices = conflict_form.reviewer_id.choices = [(p.id, p.name) for p in people]
+    return form, conflict_form
+
+
+def _assign_page(application, form, conflict_form, status=200):
+    panel = queries.assignment_panel(application)
     return render("review/assign.html", application=application, panel=panel, form=form,
                   conflict_form=conflict_form, status=status, reopen_form=ReasonForm(prefix="r"),
-                  n=services.reviewers_per_application(application.programme))
+                  n=queries.reviewers_per_application(application.programme))
+
+
+@bp.route("/application/<int:application_id>/assign")
+@permission_required("manage_review")
+def assign_application(application_id):
+    return _assign_page(get_or_404(Application, application_id), *_assign_forms())
+
+
+@bp.route("/application/<int:application_id>/assign", methods=["POST"])
+@permission_required("manage_review")
+def assign_reviewer(application_id):
+    application = get_or_404(Application, application_id)
+    form, conflict_form = _assign_forms()
+    if form.validate_on_submit():
+        reviewer = get_or_404(User, form.reviewer_id.data)
+        try:
+            services.assign(application, reviewer, user=g.user)
+        except services.ReviewError as exc:
+            form.reviewer_id.errors = [str(exc)]
+        else:
+            commit()
+            flash(f"{reviewer.name} 위원을 배정했습니다.", "success")
+            return redirect(url_for("review.assign_application", application_id=application.id), 303)
+    return _assign_page(application, form, conflict_form, status=422)
+
+
+@bp.route("/application/<int:application_id>/conflict", methods=["POST"])
+@permission_required("manage_review")
+def record_conflict(application_id):
+    application = get_or_404(Application, application_id)
+    form, conflict_form = _assign_forms()
+    if conflict_form.validate_on_submit():
+        reviewer = get_or_404(User, conflict_form.reviewer_id.data)
+        try:
+            services.declare_conflict(application, reviewer, kind=conflict_form.kind.data,
+                                      reason=conflict_form.reason.data, user=g.user)
+        except services.ReviewError as exc:
+            conflict_form.reason.errors = [str(exc)]
+        else:
+            commit()
+            flash(f"{reviewer.name} 위원의 이해충돌을 기록했습니다.", "success")
+            return redirect(url_for("review.assign_application", application_id=application.id), 303)
+    return _assign_page(application, form, conflict_form, status=422)
 
 
 @bp.route("/assignment/<int:assignment_id>/unassign", methods=["POST"])
@@ -217,12 +221,11 @@ def matrix(programme_id):
         return None if field.errors else (field.data or None)
 
     reviewer = value(form.reviewer)
-    data = services.matrix_page(programme, district=value(form.district), status=value(form.status),
+    data = queries.matrix_page(programme, district=value(form.district), status=value(form.status),
                                 reviewer_id=int(reviewer) if reviewer and reviewer.isdigit() else None,
                                 min_spread=None if form.min_spread.errors else form.min_spread.data,
                                 sort=value(form.sort) or "id", page=request.args.get("page", 1, type=int))
     form.reviewer.choices = [("", "전체")] + [(str(p.id), p.name) for p in data["reviewers"]]
-    commit()
     # A long list of reviewers shows the flagged ones unless all are asked for.
     show_all = len(data["reviewers"]) <= MATRIX_REVIEWERS_SHOWN or request.args.get("calibration") == "all"
     listed = data["reviewers"] if show_all else [p for p in data["reviewers"] if p.calibration and p.calibration.flagged]
@@ -234,15 +237,14 @@ def matrix(programme_id):
 @permission_required("manage_review")
 def ranking(programme_id):
     programme = _programme(programme_id)
-    rows = services.ranking(programme)
-    settings = services.settings_for(programme)
+    rows = queries.ranking(programme)
+    settings = queries.settings_for(programme)
     from blueprints.programmes.rules import tie_break_label
 
-    rub = services.rubric(programme)
-    commit()
+    rub = queries.rubric(programme)
     return render("review/ranking.html", programme=programme, rows=rows, settings=settings,
-                  pass_mark=services.pass_mark(programme), aggregates=AGGREGATES,
-                  tie_labels=[tie_break_label(c, rub) for c in services.tie_break(programme)])
+                  pass_mark=queries.pass_mark(programme), aggregates=AGGREGATES,
+                  tie_labels=[tie_break_label(c, rub) for c in queries.tie_break(programme)])
 
 
 # Selection ----------------------------------------------------------------------------------
@@ -264,31 +266,18 @@ def scenarios(programme_id):
     if not form.name.data and request.method == "GET":
         form.name.data = f"시나리오 {len(all_scenarios) + 1}"
     return render("review/scenarios.html", programme=programme, form=form, scenarios=all_scenarios, picked=picked,
-                  comparison=services.compare(picked) if len(picked) >= 2 else [],
-                  summaries={s.id: services.scenario_summary(s, programme) for s in all_scenarios},
+                  comparison=queries.compare(picked) if len(picked) >= 2 else [],
+                  summaries={s.id: queries.scenario_summary(s, programme) for s in all_scenarios},
                   status=422 if request.method == "POST" else 200)
 
 
-def _scenario_context(scenario, **extra):
-    programme = get_or_404(Programme, scenario.programme_id)
-    forms = {e.id: AdjustForm(prefix=f"e{e.id}", formdata=None,
-                              data=dict(selected=e.selected, amount_won=e.amount_won, reason=e.reason))
-             for e in scenario.entries}
-    forms.update(extra.pop("forms", {}))
-    return dict(scenario=scenario, programme=programme, summary=services.scenario_summary(scenario, programme),
-                forms=forms, publish_form=extra.pop("publish_form", None) or PublishForm(),
-                blockers=services.publish_blockers(programme, scenario) if scenario.status == ScenarioState.draft else [],
-                unit=services.rounding_unit(programme), errors=extra.pop("errors", {}), **extra)
-
-
-FRAGMENTS = {"budget-summary": "summary"}
 
 
 @bp.route("/scenario/<int:scenario_id>")
 @permission_required("manage_review")
 def scenario(scenario_id):
     item = get_or_404(SelectionScenario, scenario_id)
-    return render("review/scenario.html", fragments=FRAGMENTS, **_scenario_context(item))
+    return render("review/scenario.html", fragments=pages.FRAGMENTS, **pages.scenario_context(item))
 
 
 @bp.route("/scenario/<int:scenario_id>/entry/<int:entry_id>", methods=["POST"])
@@ -319,33 +308,12 @@ def adjust(scenario_id, entry_id):
     entry = db.session.get(SelectionEntry, entry_id)
     if error:
         form.reason.errors = list(form.reason.errors) + [error]
-    context = _scenario_context(item, forms={entry.id: form} if error else {}, errors={entry.id: error})
+    context = pages.scenario_context(item, forms={entry.id: form} if error else {}, errors={entry.id: error})
     if is_inline():
         response = render("review/scenario.html", fragments={f"entry-{entry.id}": "entry_row"},
                           status=422 if error else 200, entry=entry, **context)
         return set_htmx_headers(response, trigger="budget-changed")
-    return render("review/scenario.html", fragments=FRAGMENTS, status=422, **context)
-
-
-@bp.route("/scenario/<int:scenario_id>/publish", methods=["POST"])
-@permission_required("manage_review")
-def publish(scenario_id):
-    item = get_or_404(SelectionScenario, scenario_id)
-    form = PublishForm()
-    if form.validate_on_submit():
-        try:
-            made = awards.publish_decision(item, user=g.user, share_feedback=form.share_feedback.data,
-                                           conditions=form.conditions.data or "")
-        except awards.AwardError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            commit()
-            flash(f"선정 결과를 공개했습니다. {len(made)}개 모임에 교부결정을 통지했습니다.", "success")
-            return redirect(url_for("review.scenario", scenario_id=item.id), 303)
-    item = db.session.get(SelectionScenario, scenario_id)
-    return render("review/scenario.html", fragments=FRAGMENTS, status=422,
-                  **_scenario_context(item, publish_form=form))
+    return render("review/scenario.html", fragments=pages.FRAGMENTS, status=422, **context)
 
 
 # Minutes ------------------------------------------------------------------------------------

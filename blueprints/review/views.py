@@ -8,7 +8,7 @@ from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
 
-from . import bp, services
+from . import bp, queries, services
 from .forms import DeclineForm
 from .models import AssignmentState, ReviewAssignment
 
@@ -20,7 +20,7 @@ def inject_review_progress():
     """`review_progress()` for the dashboard: (submitted, total) of the signed-in reviewer."""
     def review_progress():
         user = g.get("user")
-        return services.progress(user) if user is not None and user.has_role("reviewer") else (0, 0)
+        return queries.progress(user) if user is not None and user.has_role("reviewer") else (0, 0)
 
     return {"review_progress": review_progress}
 
@@ -28,15 +28,14 @@ def inject_review_progress():
 @bp.route("/mine")
 @permission_required("do_review")
 def mine():
-    items = services.my_assignments(g.user)
-    totals = services.score_totals(items)
-    done, total = services.progress(g.user)
+    items = queries.my_assignments(g.user)
+    totals = queries.score_totals(items)
+    done, total = queries.progress(g.user)
     settings = {}
     for item in items:
         programme = item.application.programme
         if programme.id not in settings:
-            settings[programme.id] = services.settings_for(programme)
-    commit()  # settings rows created on first sight
+            settings[programme.id] = queries.settings_for(programme)
     return render("review/mine.html", items=items, totals=totals, done=done, total=total, settings=settings)
 
 
@@ -52,15 +51,15 @@ def _score_input():
 
 def _page(item, *, check=None, status=200, message=None):
     programme = item.application.programme
-    settings = services.settings_for(programme)
+    settings = queries.settings_for(programme)
     if check is None:
         check = services.check_for(item, {s.criterion: s.score for s in item.scores},
                                    {s.criterion: s.comment for s in item.scores}, final=False)
     return render("review/score.html", fragments={"score-total": "total"}, status=status, item=item,
-                  programme=programme, settings=settings, rubric=services.rubric(programme), check=check,
+                  programme=programme, settings=settings, rubric=queries.rubric(programme), check=check,
                   snap=item.application.snapshot or {}, blind=settings.blind, message=message,
                   editable=item.status == AssignmentState.assigned and item.application.status == ApplicationState.under_review,
-                  done_total=services.progress(g.user) if item.reviewer_id == g.user.id else None)
+                  done_total=queries.progress(g.user) if item.reviewer_id == g.user.id else None)
 
 
 @bp.route("/assignment/<int:assignment_id>", methods=["GET", "POST"])
@@ -70,9 +69,7 @@ def score(assignment_id):
     if item.reviewer_id != g.user.id:
         abort(403)  # staff read scores in the matrix; this page is the reviewer's own
     if request.method == "GET":
-        response = _page(item)
-        commit()
-        return response
+        return _page(item)
     if item.status == AssignmentState.submitted:
         # A second tab or a double click after the submit: the same answer as when it waited
         # on the row lock in save_scores (the page, read-only, with the reason), not a 403.
@@ -111,8 +108,8 @@ def live_total(assignment_id):
     scores, comments = _score_input()
     check = services.check_for(item, scores, comments, final=False)
     response = render("review/score.html", fragments={"score-total": "total"}, item=item,
-                      programme=item.application.programme, settings=services.settings_for(item.application.programme),
-                      rubric=services.rubric(item.application.programme), check=check, snap={}, blind=True,
+                      programme=item.application.programme, settings=queries.settings_for(item.application.programme),
+                      rubric=queries.rubric(item.application.programme), check=check, snap={}, blind=True,
                       message=None, editable=True, done_total=None)
     return set_htmx_headers(response, trigger="score-total-changed")
 
@@ -134,7 +131,7 @@ def decline(assignment_id):
             commit()
             flash("배정을 거절했습니다. 사업담당이 다른 심사위원을 배정합니다.", "success")
             return redirect(url_for("review.mine"), 303)
-    settings = services.settings_for(item.application.programme)
+    settings = queries.settings_for(item.application.programme)
     return render("review/decline.html", item=item, form=form, blind=settings.blind,
                   status=422 if request.method == "POST" else 200)
 
@@ -145,7 +142,7 @@ def feedback(application_id):
     application = get_or_404(Application, application_id)
     if not application.group.is_officer(g.user):
         abort(403)
-    data = services.feedback_for(application)
+    data = queries.feedback_for(application)
     if data is None:
         abort(404)
     return render("review/feedback.html", application=application, feedback=data)

@@ -8,7 +8,6 @@ from blueprints.core.exports import DATE, INT, WON, Column, Sheet
 from extensions import db
 
 from .checks import METHOD_LABELS
-from .models import Expense, Settlement
 
 
 def _awards(programme_id):

@@ -10,7 +10,7 @@ from huey import crontab
 from sqlalchemy import select
 
 from blueprints.core.models import utcnow
-from blueprints.core.tasks import app_task, huey
+from blueprints.core.tasks import app_periodic_task, app_task
 from extensions import db
 
 from .models import ExportJob, ExportJobState, Settlement
@@ -110,14 +110,11 @@ def _fail(job_id: int, exc: Exception) -> None:
     db.session.commit()
 
 
-@huey.periodic_task(crontab(hour="9", minute="0"))
+@app_periodic_task(crontab(hour="9", minute="0"))
 def daily_reminders():
     from blueprints.core.persistence import commit
-    from blueprints.core.tasks import worker_app
 
     from . import services
 
-    with worker_app().app_context():
-        services.send_due_reminders()
-        commit()
-        db.session.remove()
+    services.send_due_reminders()
+    commit()

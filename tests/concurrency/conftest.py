@@ -23,7 +23,7 @@ from extensions import db
 from tests.applications.conftest import complete_application, leader_group, open_programme  # noqa: F401
 from tests.conftest import CSRF_RE
 from tests.review.conftest import make_reviewers, staff, submitted  # noqa: F401
-from tests.settlement.conftest import _frozen_today, _immediate_tasks, awarded, finance, paid_award  # noqa: F401
+from tests.settlement.conftest import _frozen_today, awarded, finance, paid_award  # noqa: F401
 
 REQUEST_TIMEOUT = 20  # seconds a single request may take before we call it a hang
 

@@ -185,6 +185,28 @@ def test_staff_assign_page_shows_why_not_and_refuses_conflicts(client, auth, sub
     assert db.session.scalar(select(ReviewAssignment)) is None
 
 
+def test_assign_page_has_one_route_per_action(client, auth, submitted, make_reviewers, staff):
+    from blueprints.review.models import ConflictDeclaration
+
+    programme, (application,) = submitted(1)
+    (reviewer,) = make_reviewers(1)
+    auth.login(staff.email)
+    page_url = f"/review/application/{application.id}/assign"
+    conflict_url = f"/review/application/{application.id}/conflict"
+    page = client.get(page_url).get_data(as_text=True)
+    assert f'action="{page_url}"' in page and f'action="{conflict_url}"' in page and 'name="do"' not in page
+    conflict = {"c-csrf_token": client.csrf_token(), "c-reviewer_id": reviewer.id, "c-kind": "recusal", "c-reason": " "}
+    response = client.post_form(conflict_url, conflict)
+    assert response.status_code == 422 and "사유를 적어 주세요." in response.get_data(as_text=True)
+    response = client.post_form(conflict_url, dict(conflict, **{"c-reason": "같은 어린이집 학부모"}))
+    assert response.status_code == 303 and response.headers["Location"].endswith(page_url)
+    assert db.session.scalar(select(ConflictDeclaration.kind)) == "recusal"
+    response = client.post_form(page_url, {"reviewer_id": reviewer.id})   # the conflict now blocks the assignment
+    assert response.status_code == 422 and "배정할 수 없습니다" in response.get_data(as_text=True)
+    assert db.session.scalar(select(ReviewAssignment)) is None
+    assert client.post_form(page_url, {"reviewer_id": "x"}).status_code == 422
+
+
 def test_staff_pages_render(client, auth, scored, staff):
     programme, apps, _ = scored([[90, 50], [70, 72]])
     auth.login(staff.email)

@@ -13,16 +13,6 @@ PERIOD = dict(activity_start=date(2027, 4, 1), activity_end=date(2027, 5, 31), s
 
 
 @pytest.fixture(autouse=True)
-def _immediate_tasks():
-    from blueprints.core.tasks import huey
-
-    before = huey.immediate
-    huey.immediate = True
-    yield
-    huey.immediate = before
-
-
-@pytest.fixture(autouse=True)
 def _frozen_today(monkeypatch):
     """Spending is judged against 'today' (no future dates): pin it after the activity period."""
     from blueprints.settlement import services

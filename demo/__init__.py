@@ -1,4 +1,7 @@
-"""Command-line tasks: `flask --app app demo`, and the maintenance commands."""
+"""Demo data, all of it in this package: `flask --app app demo` creates the accounts, a programme
+from the defaults with its window open, a dozen groups and applications in several states
+(here), and a finished 2026 programme awarded, paid, spent and settled (settlements.py).
+The domains know nothing of it; it goes through their services like a person would."""
 import random
 from datetime import timedelta
 
@@ -8,6 +11,8 @@ from sqlalchemy import select
 
 from blueprints.core.timeutil import kst_datetime, today_kst
 from extensions import db
+
+from .settlements import demo_settlements
 
 DEMO_STAFF = [
     ("admin@demo.kr", "관리자", ["admin"]),
@@ -126,8 +131,6 @@ def demo():
                      summary=f"데모: {name} 등록")
     db.session.flush()
     _demo_applications(programme, users)
-    from blueprints.settlement.demo import demo_settlements
-
     demo_settlements(users)
     db.session.commit()
 

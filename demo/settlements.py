@@ -1,4 +1,4 @@
-"""Demo data for a whole programme year (called by `flask --app app demo`): a finished 2026
+"""Demo data for a whole programme year (part of `flask --app app demo`): a finished 2026
 programme whose twelve demo groups were awarded, paid, spent with receipt photos (generated
 images) and settled — settlements in every state, several approved and closed, one with 60
 lines. Safe to rerun: nothing is added when the programme already has awards."""
@@ -63,8 +63,8 @@ def demo_settlements(users: dict, rng: random.Random | None = None) -> None:
     from blueprints.programmes.defaults import programme_fields_from_defaults
     from blueprints.programmes.models import Programme
 
-    from . import services as s
-    from .checks import ExpenseIn
+    from blueprints.settlement import services as s
+    from blueprints.settlement.checks import ExpenseIn
 
     rng = rng or random.Random(2026)
     programme = db.session.scalar(select(Programme).where(Programme.title == TITLE))
