@@ -40,6 +40,10 @@ class Config:
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR") or None
     EXPORT_DIR = os.environ.get("EXPORT_DIR") or None
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+    # Uploaded images larger than this (width × height) are refused before decoding; PDFs with
+    # more pages are refused at upload (a settlement PDF merges every page of every receipt).
+    MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", str(40_000_000)))
+    MAX_PDF_PAGES = int(os.environ.get("MAX_PDF_PAGES", "30"))
 
     # Mail: the outbox is always written; SMTP delivers when MAIL_SERVER is set,
     # otherwise development prints the message to the console log.

@@ -60,6 +60,10 @@ def _user(email, name, roles, password, phone):
 @click.command("demo")
 def demo():
     """Create demo accounts, a programme from the defaults and a dozen groups (safe to rerun)."""
+    if current_app.config.get("APP_ENV") == "production":
+        # Known accounts with a published password: never in the city's real database.
+        raise click.ClickException("운영(production) 환경에서는 데모 데이터를 만들 수 없습니다. "
+                                   "데모 계정은 공개된 비밀번호를 쓰므로 개발·시연 서버에서만 실행하세요.")
     from blueprints.core import audit
     from blueprints.core.models import utcnow
     from blueprints.groups.models import Child, Group, GroupMember

@@ -43,3 +43,24 @@ def test_demo_accounts_can_sign_in_with_the_demo_password(runner, client):
     leader = db.session.scalar(select(User).where(User.email == "applicant@demo.kr"))
     group = db.session.scalars(select(Group).order_by(Group.id)).first()
     assert group.officer("leader").user_id == leader.id
+
+
+def _production_app(app, tmp_path):
+    """The same database as the test app, configured as production (a real-length secret)."""
+    from app import create_app
+
+    return create_app({"APP_ENV": "production", "SECRET_KEY": "p" * 40, "UPLOAD_DIR": str(tmp_path / "uploads"),
+                       "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+
+
+def test_demo_refuses_to_run_in_production(app, tmp_path):
+    production = _production_app(app, tmp_path)
+    with production.app_context():   # as `flask demo` runs: inside the production app
+        result = production.test_cli_runner().invoke(args=["demo"])
+        db.session.remove()
+        db.engine.dispose()
+    assert result.exit_code != 0
+    assert "운영(production) 환경에서는 데모 데이터를 만들 수 없습니다" in result.output
+    assert "demo1234!" not in result.output
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(User.id))) == 0   # no known-password account was made

@@ -63,3 +63,93 @@ def test_malformed_form_input_never_breaks_anything(role, page, target, atomic, 
             assert db.session.scalar(select(func.count(AuditEvent.id))) == before, (target, data)
 
     post()
+
+
+# The expense form's ids and choices (issue 12): another award's session, unknown ids and values
+# off the list (a 300-character evidence kind was a 500 on PostgreSQL) are a 422 with the message
+# next to the field; nothing is written.
+GOOD_EXPENSE = {"spent_on": "2027-04-12", "category": "materials", "vendor": "문구점", "biz_no": "",
+                "description": "만들기 재료", "amount_won": "10,000", "method": "clean_card", "approval_no": "12345678",
+                "cash_reason": "", "evidence_kind": "card_slip", "participants": "5", "hours": "", "session_id": ""}
+
+
+def post_expense(client, url, data):
+    """The form as the page sends it, with a receipt photo (every expense needs one)."""
+    import io
+
+    from tests.test_access_control import PNG_1x1
+
+    return client.post_form(url, dict(data, receipt=(io.BytesIO(PNG_1x1), "receipt.png")),
+                            content_type="multipart/form-data")
+
+
+OFF_LIST = [
+    ("session_id", "{other_session}", "이 사업의 활동 회차 목록에서 골라 주세요."),   # another award's session
+    ("session_id", "999999", "이 사업의 활동 회차 목록에서 골라 주세요."),
+    ("session_id", "٣", "이 사업의 활동 회차 목록에서 골라 주세요."),                 # a digit int() accepts
+    ("session_id", "1" * 300, "이 사업의 활동 회차 목록에서 골라 주세요."),
+    ("evidence_kind", "x" * 300, "증빙 종류 목록에서 골라 주세요."),
+    ("evidence_kind", "receipt", "증빙 종류 목록에서 골라 주세요."),
+    ("method", "m" * 300, "결제수단 목록에서 골라 주세요."),
+    ("category", "c" * 300, "이 사업의 비목 목록에서 골라 주세요."),
+]
+
+
+@pytest.fixture
+def spending_day(monkeypatch):
+    """'Today' inside the world's programme year (spending dated later than today is refused)."""
+    from datetime import date
+
+    from blueprints.settlement import services
+
+    monkeypatch.setattr(services, "today_kst", lambda: date(2027, 6, 10))
+
+
+@pytest.mark.parametrize("url", ["/settlement/awards/{award_a}/expenses", "/settlement/expenses/{expense_a}/edit"])
+@pytest.mark.parametrize("field, value, message", OFF_LIST, ids=[f"{f}={v[:12]}" for f, v, _ in OFF_LIST])
+def test_expense_ids_and_choices_off_the_list_are_a_422(url, field, value, message, client, auth, world,  # noqa: F811
+                                                       spending_day):
+    from blueprints.settlement.models import ActivitySession, Expense
+
+    users, ids = world
+    other_session = db.session.scalar(select(ActivitySession.id).where(ActivitySession.award_id != ids["award_a"]))
+    assert other_session is not None
+    auth.login(users["applicant_a"].email)
+    before = (db.session.scalar(select(func.count(AuditEvent.id))),
+              db.session.execute(select(Expense.id, Expense.session_id, Expense.evidence_kind, Expense.method,
+                                        Expense.category).order_by(Expense.id)).all())
+    response = post_expense(client, url.format(**ids), dict(GOOD_EXPENSE, **{field: value.format(other_session=other_session)}))
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    after = (db.session.scalar(select(func.count(AuditEvent.id))),
+             db.session.execute(select(Expense.id, Expense.session_id, Expense.evidence_kind, Expense.method,
+                                       Expense.category).order_by(Expense.id)).all())
+    assert after == before
+
+
+def test_the_good_expense_of_the_off_list_cases_is_saved(client, auth, world, spending_day):  # noqa: F811
+    """The cases above differ from a saved expense only by the one field."""
+    from blueprints.settlement.models import ActivitySession, Expense
+
+    users, ids = world
+    auth.login(users["applicant_a"].email)
+    own = db.session.scalar(select(ActivitySession.id).where(ActivitySession.award_id == ids["award_a"]))
+    response = post_expense(client, "/settlement/awards/{award_a}/expenses".format(**ids),
+                            dict(GOOD_EXPENSE, session_id=str(own), evidence_kind="statement"))
+    assert response.status_code == 303
+    saved = db.session.scalar(select(Expense).order_by(Expense.id.desc()))
+    assert (saved.session_id, saved.evidence_kind) == (own, "statement")
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(field=st.sampled_from(["session_id", "evidence_kind", "method", "category"]),
+       value=st.one_of(st.text(min_size=1, max_size=400).filter(str.strip), st.integers().map(str)))
+def test_expense_choice_fuzz_never_breaks_anything(field, value, client, auth, world, spending_day):  # noqa: F811
+    users, ids = world
+    auth.login(users["applicant_a"].email)
+    before = db.session.scalar(select(func.count(AuditEvent.id)))
+    response = post_expense(client, "/settlement/awards/{award_a}/expenses".format(**ids), dict(GOOD_EXPENSE, **{field: value}))
+    assert response.status_code < 500, (field, value)
+    if response.status_code != 303:
+        assert db.session.scalar(select(func.count(AuditEvent.id))) == before

@@ -112,6 +112,8 @@ def groups_user_can_apply_for(user) -> list:
 # Writing ------------------------------------------------------------------------------------
 
 def start_application(group, programme, *, user) -> Application:
+    if not programme.is_published:   # a draft is staff's alone: nobody applies to it
+        raise ApplicationError("신청할 수 있는 공모사업이 아닙니다.")
     existing = db.session.scalar(select(Application).where(
         Application.group_id == group.id, Application.programme_id == programme.id))
     if existing is not None:

@@ -28,10 +28,19 @@ def load(application_id: int, action: str) -> Application:
     return authorize(action, get_or_404(Application, application_id))
 
 
+def programme_or_404(programme_id: int) -> Programme:
+    """A programme an applicant may see: a draft is staff's alone, everyone else gets 404 (as
+    on the programme pages), at every door to an application."""
+    programme = get_or_404(Programme, programme_id)
+    if not programme.can(g.user, "view"):
+        abort(404)
+    return programme
+
+
 @bp.route("/start/<int:programme_id>", methods=["POST"])
 @login_required
 def start(programme_id):
-    programme = get_or_404(Programme, programme_id)
+    programme = programme_or_404(programme_id)
     group = authorize("apply", get_or_404(Group, request.form.get("group_id", type=int) or 0))
     try:
         application = services.start_application(group, programme, user=g.user)
@@ -388,7 +397,7 @@ from . import staff_views  # noqa: E402,F401
 @login_required
 def new(programme_id):
     """'신청하기': pick which of my groups applies (most parents have one) and start."""
-    programme = get_or_404(Programme, programme_id)
+    programme = programme_or_404(programme_id)
     groups = services.groups_user_can_apply_for(g.user)
     existing = {a.group_id: a for a in db.session.scalars(select(Application).where(
         Application.programme_id == programme.id, Application.group_id.in_([gr.id for gr in groups] or [0])))}

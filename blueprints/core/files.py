@@ -6,6 +6,7 @@ their own access check.
 """
 import hashlib
 import io
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -21,8 +22,12 @@ from .models import UTCDateTime, utcnow
 KINDS = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
 EXTENSIONS = {"pdf": "pdf", "jpeg": "jpg", "png": "png"}
 MAX_IMAGE_SIDE = 2000          # px; a phone photo of a receipt stays readable
-MAX_IMAGE_PIXELS = 60_000_000  # refuse decompression bombs before decoding
-Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# Our own limit (setting MAX_IMAGE_PIXELS, 40 MP by default; a 108-MP phone is the largest in
+# use), checked on the header before a pixel is decoded. Pillow's own guard only warns up to
+# twice its limit: a 462 KB PNG of 10,900² px decoded to 1.7 GB under it. Pillow's limit stays
+# as a backstop for code that opens images elsewhere.
+MAX_IMAGE_PIXELS = 40_000_000
+Image.MAX_IMAGE_PIXELS = 60_000_000
 
 
 class UploadError(ValueError):
@@ -98,12 +103,27 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def _too_many_pixels(width: int, height: int) -> UploadError:
+    limit = current_app.config.get("MAX_IMAGE_PIXELS", MAX_IMAGE_PIXELS)
+    return UploadError(f"이미지 해상도가 너무 큽니다(가로 {width:,} × 세로 {height:,} 화소). "
+                       f"{limit // 10_000:,}만 화소 이하로 줄여서 다시 올려 주세요.")
+
+
 def _clean_image(data: bytes, kind: str) -> bytes:
-    """Decode fully (a truncated file fails here), turn upright, shrink, re-encode without
-    metadata: EXIF with GPS position never reaches the disk."""
+    """Check the size the header declares against our pixel limit, then decode fully (a
+    truncated file fails here), turn upright, shrink, re-encode without metadata: EXIF with GPS
+    position never reaches the disk."""
+    limit = current_app.config.get("MAX_IMAGE_PIXELS", MAX_IMAGE_PIXELS)
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
+        with warnings.catch_warnings():
+            # Pillow only warns up to twice its own limit; our limit, checked next, decides
+            # (above twice Pillow's, Image.open refuses by itself: DecompressionBombError).
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:   # lazy: reads the header only
+                width, height = probe.size
+                if width * height > limit:
+                    raise _too_many_pixels(width, height)
+                probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             image.load()
             image = ImageOps.exif_transpose(image)
@@ -114,15 +134,88 @@ def _clean_image(data: bytes, kind: str) -> bytes:
             else:
                 image.save(out, "PNG", optimize=True)
             return out.getvalue()
-    except Image.DecompressionBombError as exc:
-        raise UploadError("이미지가 너무 큽니다. 해상도를 줄여서 다시 올려 주세요.") from exc
+    except UploadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise UploadError(f"이미지 해상도가 너무 큽니다. {limit // 10_000:,}만 화소 이하로 줄여서 다시 올려 주세요.") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise UploadError("이미지 파일이 손상되었거나 끝까지 올라오지 않았습니다. 다시 찍거나 다른 파일을 올려 주세요.") from exc
 
 
-def _check_pdf(data: bytes) -> None:
+_SAFE_ACTIONS = ("/GoTo", "/URI")   # a link to a page of the receipt or to a web address
+
+
+def strip_page_actions(page) -> None:
+    """Remove from one pypdf page what runs by itself: the page's own actions (/AA: on open,
+    on close), and every annotation's actions except a link to a page or a web address
+    (JavaScript, /Launch of a program, form submission, …). Used at upload and again on each
+    receipt page merged into a settlement PDF (a receipt stored before the check)."""
+    from pypdf.generic import NameObject
+
+    page.pop(NameObject("/AA"), None)
+    annots = page.get("/Annots")
+    if annots is None:
+        return
+    kept = []
+    for ref in annots.get_object():
+        annot = ref.get_object()
+        if annot.get("/Subtype") in ("/Widget", "/Screen", "/Movie", "/Sound", "/RichMedia", "/FileAttachment"):
+            continue   # form fields and media: scripts and files, never needed on a receipt
+        annot.pop(NameObject("/AA"), None)
+        action = annot.get("/A")
+        if action is not None:
+            action = action.get_object()
+            uri = str(action.get("/URI", ""))
+            if action.get("/S") not in _SAFE_ACTIONS or action.get("/Next") is not None or (
+                    action.get("/S") == "/URI" and not uri.lower().startswith(("http://", "https://"))):
+                annot.pop(NameObject("/A"), None)
+        kept.append(ref)
+    if kept:
+        page[NameObject("/Annots")] = type(annots.get_object())(kept)
+    else:
+        page.pop(NameObject("/Annots"), None)
+
+
+def drop_unreferenced(writer) -> None:
+    """Leave out of the written file the objects nothing points at any more (the removed
+    actions' scripts would otherwise still be in it, unreachable)."""
+    writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
+
+
+def _clean_pdf(data: bytes) -> bytes:
+    """Read the PDF (a damaged one is refused), refuse it above MAX_PDF_PAGES pages, and write
+    it again without JavaScript, automatic actions, embedded files and forms."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PyPdfError
+
+    damaged = "PDF 파일이 손상되었거나 끝까지 올라오지 않았습니다."
     if b"%%EOF" not in data[-2048:]:
-        raise UploadError("PDF 파일이 손상되었거나 끝까지 올라오지 않았습니다.")
+        raise UploadError(damaged)
+    limit = current_app.config.get("MAX_PDF_PAGES", 30)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UploadError("암호가 걸린 PDF는 올릴 수 없습니다. 암호를 풀어서 다시 올려 주세요.")
+        pages = len(reader.pages)
+        if pages == 0:
+            raise UploadError(damaged)
+        if pages > limit:
+            raise UploadError(f"PDF가 {pages:,}쪽입니다. {limit}쪽 이하만 올릴 수 있습니다. "
+                              "영수증에 해당하는 쪽만 골라서 다시 올려 주세요.")
+        # A new document from the pages alone: the catalog (/OpenAction, /AA, JavaScript and
+        # embedded-file names, forms, outline) stays behind; then the pages' own actions go.
+        writer = PdfWriter()
+        for page in reader.pages:
+            strip_page_actions(writer.add_page(page, excluded_keys=("/AA",)))
+        drop_unreferenced(writer)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+    except UploadError:
+        raise
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, NotImplementedError) as exc:   # pypdf's many ways of saying "unreadable"
+        raise UploadError(damaged) from exc
 
 
 def store_upload(upload, *, allowed=("pdf", "jpeg", "png"), max_bytes: int | None = None, user=None) -> StoredFile:
@@ -140,7 +233,7 @@ def store_upload(upload, *, allowed=("pdf", "jpeg", "png"), max_bytes: int | Non
         names = ", ".join(EXTENSIONS[k].upper() for k in allowed)
         raise UploadError(f"{names} 파일만 올릴 수 있습니다. 파일 내용이 해당 형식이 아닙니다.")
     if kind == "pdf":
-        _check_pdf(data)
+        data = _clean_pdf(data)
     else:
         data = _clean_image(data, kind)
     digest = hashlib.sha256(data).hexdigest()

@@ -41,17 +41,38 @@ def _font_css() -> str:
 
 
 def _restricted_fetcher():
-    """Our static files (the font), uploads (receipt images) and data: URLs only."""
+    """Our static files (the font), uploads (receipt images) and data: URLs only.
+
+    A file: URL is decoded and resolved (``%2e%2e``, ``..``, symlinks) before it is compared
+    with the roots, path against path: a string prefix let ``…/uploads/%2e%2e/…`` out and
+    would let a sibling ``uploads-evil`` in. The resolved file is what gets fetched."""
+    from urllib.parse import unquote, urlsplit
+
     from weasyprint.urls import URLFetcher
 
-    roots = [Path(current_app.static_folder).as_uri(), Path(current_app.config["UPLOAD_DIR"]).resolve().as_uri()]
-    roots += [Path(p).resolve().as_uri() for p in current_app.config.get("PDF_ALLOWED_DIRS", ())]
+    dirs = [current_app.static_folder, current_app.config["UPLOAD_DIR"], *current_app.config.get("PDF_ALLOWED_DIRS", ())]
+    roots = [Path(d).resolve() for d in dirs]
+
+    def allowed_path(url: str) -> Path | None:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return None
+        try:
+            path = Path(unquote(parts.path, errors="strict")).resolve(strict=True)
+        except (OSError, RuntimeError, UnicodeDecodeError, ValueError):  # missing, a loop, undecodable
+            return None
+        if path.is_file() and any(path.is_relative_to(root) for root in roots):
+            return path
+        return None
 
     class RestrictedFetcher(URLFetcher):
         def fetch(self, url, headers=None):
-            if url.startswith("data:") or any(url.startswith(root + "/") for root in roots):
+            if url.startswith("data:"):
                 return super().fetch(url, headers)
-            raise ValueError(f"PDF may not fetch {url[:80]}")
+            path = allowed_path(url)
+            if path is None:
+                raise ValueError(f"PDF may not fetch {url[:80]}")
+            return super().fetch(path.as_uri(), headers)
 
     return RestrictedFetcher(allowed_protocols={"file", "data"})
 

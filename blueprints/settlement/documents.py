@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from blueprints.core.audit import AuditEvent
-from blueprints.core.files import print_copy
+from blueprints.core.files import drop_unreferenced, print_copy, strip_page_actions
 from blueprints.core.models import utcnow
 from blueprints.core.pdf import render_pdf
 from extensions import db
@@ -151,8 +151,9 @@ def build(ctx: dict) -> bytes:
 def merge_receipts(pdf: bytes, receipts: list[dict]) -> bytes:
     """The HTML reserved one numbered page per page of each PDF receipt, each marked by a
     heading ("[증빙-002 PDF 1/2]") that lands in the PDF outline with its page number; those
-    pages are swapped for the receipt's own pages, so page totals stay right. The outline is
-    rebuilt from the document's headings (without the slot marks)."""
+    pages are swapped for the receipt's own pages, so page totals stay right, without anything
+    that would run when the PDF is opened. The outline is rebuilt from the document's headings
+    (without the slot marks)."""
     from pypdf import PdfReader, PdfWriter
 
     reader = PdfReader(io.BytesIO(pdf))
@@ -189,12 +190,16 @@ def merge_receipts(pdf: bytes, receipts: list[dict]) -> bytes:
                     opened[path] = None
             source = opened[path]
             if source is not None and k < len(source.pages):
-                writer.add_page(source.pages[k])
+                # Only the page comes over (never the receipt's catalog: /OpenAction, its
+                # JavaScript names); the page's own actions are dropped too. Receipts are
+                # cleaned at upload; this covers the ones stored before that.
+                strip_page_actions(writer.add_page(source.pages[k], excluded_keys=("/AA",)))
                 continue
         writer.add_page(page)
     for title, page in headings:
         writer.add_outline_item(title=title, page_number=page)
     writer.add_metadata({k: v for k, v in (reader.metadata or {}).items() if isinstance(v, str)})
+    drop_unreferenced(writer)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -12,6 +12,17 @@ from .checks import EVIDENCE_LABELS, METHOD_LABELS, biz_no_problem
 from .models import ExpenseReviewState, SettlementState
 
 
+def on_the_list(field, message: str) -> None:
+    """A posted choice must be one the form offered (the view fills the award's categories and
+    sessions): another award's session, an unknown id or a 300-character value is a message next
+    to the field, never a row pointing elsewhere or a database error. Empty stays for the rules
+    (checks.py) to name."""
+    if field.data in (None, ""):
+        return
+    if str(field.data) not in {str(value) for value, _label in field.choices}:
+        raise ValidationError(message)
+
+
 class ExpenseForm(BaseForm):
     spent_on = KDateField("사용일", validators=[DataRequired("사용일을 입력해 주세요.")])
     category = SelectField("비목", choices=[], validate_choice=False)
@@ -33,6 +44,18 @@ class ExpenseForm(BaseForm):
         problem = biz_no_problem(field.data)
         if problem:
             raise ValidationError(problem)
+
+    def validate_category(self, field):
+        on_the_list(field, "이 사업의 비목 목록에서 골라 주세요.")
+
+    def validate_method(self, field):
+        on_the_list(field, "결제수단 목록에서 골라 주세요.")
+
+    def validate_evidence_kind(self, field):
+        on_the_list(field, "증빙 종류 목록에서 골라 주세요.")
+
+    def validate_session_id(self, field):
+        on_the_list(field, "이 사업의 활동 회차 목록에서 골라 주세요.")
 
 
 class SessionForm(BaseForm):

@@ -280,6 +280,18 @@ def _remove_photos(row: ActivitySession, photo_ids: set[int]) -> set[str]:
 
 # The settlement -------------------------------------------------------------------------------
 
+def unsaved_settlement(award) -> Settlement:
+    """What the settlement page shows before its first save: a draft with the report drafted
+    from the activity results, never added to the session (GET never writes; the save or the
+    submission makes the row, ``settlement_for(create=True)``)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    row = Settlement(award_id=award.id, status="draft", report_text=draft_report(award), interest_won=0,
+                     submission_count=0, is_late=False, staff_message="", content_version=1)
+    set_committed_value(row, "award", award)   # no backref: the award's `settlement` stays None
+    return row
+
+
 def settlement_for(award, *, create: bool = False) -> Settlement | None:
     row = getattr(award, "settlement", None)
     if row is None and create:

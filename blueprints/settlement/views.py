@@ -275,11 +275,11 @@ def settlement(award_id):
     award = load_award(award_id)
     row = services.settlement_for(award)
     officer = award.application.group.is_officer(g.user)
-    if row is None and officer and Expense.can_on(award, g.user):
-        row = services.settlement_for(award, create=True)
-        commit()
     if row is None:
-        abort(404)
+        if not (officer and Expense.can_on(award, g.user)):
+            abort(404)
+        # GET never writes: the page shows a draft; saving makes the row.
+        row = services.unsaved_settlement(award) if request.method == "GET" else services.settlement_for(award, create=True)
     form = SettlementForm(obj=row) if request.method == "GET" else SettlementForm()
     status = 200
     if request.method == "POST":

@@ -66,6 +66,7 @@ def test_treasurer_records_expense_and_finance_approves(phone_page, laptop_page,
     assert_accessible(page)
 
     page.goto(f"{live_url}/settlement/awards/{award.id}")
+    page.click("section[aria-labelledby=report-h] button:has-text('저장')")   # the first save makes the settlement
     page.click("button:has-text('정산서 제출')")
     expect(page.locator("h1")).to_contain_text("제출")
     shot(page, "03-phone-settlement-submitted")

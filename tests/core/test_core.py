@@ -310,3 +310,14 @@ def test_a_broken_mailer_never_undoes_the_committed_change(client, make_user, mo
     assert response.status_code == 303
     message = db.session.scalar(select(OutboxMessage))
     assert message.status == "pending" and "on fire" in message.last_error
+
+
+def test_hsts_only_in_production(client, tmp_path):
+    from app import create_app
+
+    assert "Strict-Transport-Security" not in client.get("/login").headers   # development runs on http://
+    production = create_app({"APP_ENV": "production", "SECRET_KEY": "p" * 40, "UPLOAD_DIR": str(tmp_path),
+                             "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    response = production.test_client().get("/static/css/app.css")
+    assert response.status_code == 200
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
