@@ -14,12 +14,6 @@ from tests.test_access_control import ROLES, ROUTES, world  # noqa: F401  (fixtu
 GET_ROUTES = sorted(key for key in ROUTES if key[1] == "GET" and key[0] != "static")
 WRITE_RE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|UPSERT)\b", re.IGNORECASE)
 
-# Review settings rows are made on the first sight of a review page: the `structure` helper's
-# item (issue 12). Until it lands, a GET whose only writes are to this table is an expected
-# failure; any other write fails. The lead removes this with their fix.
-KNOWN_TABLE = "review_settings"
-
-
 class WriteLog:
     """Every INSERT/UPDATE/DELETE sent to the database while it listens."""
 
@@ -36,15 +30,10 @@ def _counts():
             for table in db.metadata.sorted_tables}
 
 
-def _known(statement: str) -> bool:
-    return re.match(rf"^(INSERT INTO|UPDATE|DELETE FROM) {KNOWN_TABLE}\b", statement, re.IGNORECASE) is not None
-
-
 @pytest.mark.parametrize("key", GET_ROUTES, ids=lambda k: k[0])
 def test_get_never_writes(key, client, auth, world):  # noqa: F811
     users, ids = world
     url = ROUTES[key][0].format(**ids)
-    known = []
     for role in ROLES:
         auth.logout()
         if role != "anon":
@@ -59,10 +48,7 @@ def test_get_never_writes(key, client, auth, world):  # noqa: F811
             event.remove(db.engine, "before_cursor_execute", log)
         db.session.rollback()
         assert response.status_code < 500, (role, url, response.status_code)
-        known += [st for st in log.statements if _known(st)]
-        assert [st for st in log.statements if not _known(st)] == [], f"GET {url} as {role} wrote: {log.statements}"
+        assert log.statements == [], f"GET {url} as {role} wrote: {log.statements}"
         assert db.session.scalar(select(func.count(AuditEvent.id))) == events, (role, url)
         after = _counts()
-        assert {t: n for t, n in after.items() if t != KNOWN_TABLE} == {t: n for t, n in before.items() if t != KNOWN_TABLE}
-    if known:
-        pytest.xfail(f"GET {url} creates {KNOWN_TABLE} rows: the structure helper's item (issue 12)")
+        assert after == before, (role, url)
