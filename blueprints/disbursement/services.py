@@ -68,20 +68,60 @@ def lock(disbursement_id: int) -> Disbursement:
     return row
 
 
+# Payments stop at the settlement -------------------------------------------------------------
+
+PAYABLE_AWARD_STATUSES = {"accepted", "paid"}
+
+
+def payments_closed_reason(award) -> str | None:
+    """Why no payment may be recorded for ``award`` now (Korean), or None while it may.
+
+    A finance office settles a grant on what the group had received when it submitted its
+    settlement: the group's statement (정산서) names that amount, finance staff judge the lines
+    against it, and the refund (반환액 = 지급액 + 이자 − 인정액) is fixed at approval. So from
+    the first submission on — submitted, returned for changes (보완 요청), approved, closed —
+    no payment is recorded: a late payment would change a refund already computed or one that
+    finance staff are computing, and no reviewer would see it (it is not in the submission).
+    Returning the settlement for changes does not reopen payments either: a group that was
+    still owed an instalment says so in its settlement, and any further money is a new
+    decision, not a payment slipped under an account under review. Before submission (no
+    settlement yet, or a draft) the unpaid instalments stay payable."""
+    settlement = getattr(award, "settlement", None)
+    if award.status not in PAYABLE_AWARD_STATUSES or (settlement is not None and settlement.status != "draft"):
+        label = settlement.status_label if settlement is not None else award.status_label
+        return (f"정산서를 제출한 뒤에는 지급을 기록할 수 없습니다(정산 상태: {label}). "
+                "정산은 제출할 때까지 지급된 금액을 기준으로 합니다.")
+    return None
+
+
+def _lock_settlement(award) -> None:
+    """The award's row lock, then its settlement's (the order every spending and settlement
+    change takes): a payment and a submission at the same moment run one after the other, and
+    the payment sees the settlement as the submission left it."""
+    from blueprints.settlement.services import lock as lock_spending
+
+    lock_spending(award)
+
+
 def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: int, paid_on: date,
                    reference: str, idempotency_key: str, user, note: str = "") -> tuple[Payment, bool]:
     """Record one instalment. Returns (payment, created). The same idempotency key returns
     the payment already made (a double click); two people recording the same instalment
-    at once: the second waits on the row lock, then finds it done."""
+    at once: the second waits on the row lock, then finds it done. Refused once the
+    settlement has been submitted (``payments_closed_reason``)."""
     existing = db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
     if existing is not None:
         return existing, False
+    _lock_settlement(disbursement.award)
     row = lock(disbursement.id)
     existing = db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
     if existing is not None:
         return existing, False
     if row.award.status in {"offered"}:
         raise DisbursementError("교부 신청(수락) 전에는 지급할 수 없습니다.")
+    refusal = payments_closed_reason(row.award)
+    if refusal:
+        raise DisbursementError(refusal)
     if db.session.scalar(select(Payment.id).where(Payment.disbursement_id == row.id,
                                                    Payment.instalment == instalment)):
         raise DisbursementError(f"{instalment}회차는 이미 지급 처리되었습니다.")
@@ -107,7 +147,8 @@ def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: i
         raise DisbursementError("이미 처리된 지급이거나 교부결정액을 넘는 지급입니다.") from exc
     db.session.refresh(row)
     award = row.award
-    award.status = "paid"
+    if award.status == "accepted":
+        award.status = "paid"
     audit.record("payment.recorded", payment, summary=f"{award.application.group.name} {instalment}회차 "
                  f"{amount_won:,}원 지급", after={"instalment": instalment, "amount_won": amount_won,
                                                 "paid_on": paid_on.isoformat(), "reference": reference})

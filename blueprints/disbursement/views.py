@@ -36,6 +36,11 @@ def inject_my_awards():
 register_permission("record_payment", "finance")
 
 
+@bp.app_context_processor
+def inject_payments_closed():
+    return {"payments_closed_reason": services.payments_closed_reason}
+
+
 def load_award(award_id: int):
     from blueprints.awards.models import Award
 

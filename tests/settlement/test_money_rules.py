@@ -1,0 +1,105 @@
+"""Trust II, money: what a settlement rests on stays put once submitted (no late payment),
+instalments stay payable until paid in full, a changed line goes back to review, payment
+keys belong to one form of one disbursement."""
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from blueprints.core.audit import AuditEvent
+from blueprints.disbursement import services as d
+from blueprints.disbursement.models import Disbursement, Payment
+from blueprints.settlement import services as s
+from blueprints.settlement.models import Settlement
+from extensions import db
+from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+
+
+def _split_accepted(awarded, amount=800_000, **kwargs):
+    """An accepted award paid in two instalments (70 % now, 30 % after the mid-term check)."""
+    leader, treasurer, award = awarded(amount=amount, **kwargs)
+    rules = award.programme.rules
+    award.programme.rules = {**rules, "disbursement": {**rules["disbursement"], "mode": "split"}}
+    db.session.commit()
+    disb = d.accept_award(award, bank="신한은행", account_number="110123456789", holder="햇살", user=leader)
+    db.session.commit()
+    return leader, treasurer, award, disb
+
+
+def _pay(disb, finance, instalment, amount, key):
+    return d.record_payment(disb, instalment=instalment, amount_won=amount, paid_on=date(2027, 3, 28), reference="",
+                            idempotency_key=key, user=finance)
+
+
+def _submit_one_line(award, treasurer, amount=100_000):
+    s.save_expense(award, expense_in(amount_won=amount), user=treasurer, receipt=Upload(jpeg_bytes(), "r.jpg"))
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text="활동했습니다.", interest_won=0, user=treasurer)
+    s.submit(settlement, user=treasurer)
+    db.session.commit()
+    return settlement
+
+
+# 1. No payment after the settlement is submitted ---------------------------------------------------
+
+@pytest.mark.parametrize("stage", ["submitted", "needs_changes", "approved", "closed"])
+def test_no_payment_once_the_settlement_is_submitted(awarded, finance, stage):
+    _, treasurer, award, disb = _split_accepted(awarded)
+    _pay(disb, finance, 1, 560_000, "first")
+    db.session.commit()
+    settlement = _submit_one_line(award, treasurer)
+    line = s.expenses(award)[0]
+    if stage == "needs_changes":
+        s.review_line(line, decision="needs_fix", reason="영수증이 흐립니다", user=finance)
+        s.return_for_changes(settlement, message="", user=finance)
+    if stage in {"approved", "closed"}:
+        s.review_line(line, decision="recognised", reason="", user=finance)
+        s.approve(settlement, user=finance)
+    if stage == "closed":
+        s.record_refund(settlement, amount_won=460_000, received_on=date(2027, 7, 1), depositor="햇살", user=finance)
+    d.pass_mid_check(disb, user=finance)
+    db.session.commit()
+    award_status, refund_due = award.status, settlement.refund_due_won
+
+    with pytest.raises(d.DisbursementError, match="정산서를 제출한 뒤에는 지급을 기록할 수 없습니다"):
+        _pay(disb, finance, 2, 240_000, "late")
+    db.session.rollback()
+
+    db.session.expire_all()
+    row = db.session.get(Settlement, settlement.id)
+    assert (row.status, row.refund_due_won) == (stage, refund_due)
+    assert db.session.get(Disbursement, disb.id).paid_won == 560_000
+    assert award.status == award_status != "paid"
+    assert db.session.scalar(select(func.count(Payment.id))) == 1
+
+
+def test_a_draft_settlement_does_not_stop_payments(awarded, finance):
+    _, treasurer, award, disb = _split_accepted(awarded)
+    _pay(disb, finance, 1, 560_000, "first")
+    s.save_expense(award, expense_in(), user=treasurer, receipt=Upload(jpeg_bytes(), "r.jpg"))
+    s.settlement_for(award, create=True)
+    d.pass_mid_check(disb, user=finance)
+    _, created = _pay(disb, finance, 2, 240_000, "second")
+    db.session.commit()
+    assert created and disb.paid_won == 800_000 and award.status == "paid"
+
+
+def test_late_payment_over_http_is_refused_with_the_reason_and_the_form_is_gone(awarded, finance, client, auth):
+    _, treasurer, award, disb = _split_accepted(awarded)
+    _pay(disb, finance, 1, 560_000, "first")
+    db.session.commit()
+    settlement = _submit_one_line(award, treasurer)
+    s.review_line(s.expenses(award)[0], decision="recognised", reason="", user=finance)
+    s.approve(settlement, user=finance)
+    d.pass_mid_check(disb, user=finance)
+    db.session.commit()
+    auth.login(finance.email)
+    page = client.get(f"/disbursement/awards/{award.id}").get_data(as_text=True)
+    assert "정산서를 제출한 뒤에는 지급을 기록할 수 없습니다" in page and "지급 기록</button>" not in page
+    r = client.post_form(f"/disbursement/awards/{award.id}/payments",
+                         {"instalment": "2", "amount_won": "240,000", "paid_on": "2027-07-20", "reference": "",
+                          "idempotency_key": "anything"})
+    assert r.status_code == 422 and "정산서를 제출한 뒤에는 지급을 기록할 수 없습니다" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Disbursement, disb.id).paid_won == 560_000
+    assert db.session.get(Settlement, settlement.id).refund_due_won == 460_000
