@@ -105,7 +105,8 @@ def _lock_settlement(award) -> None:
 
 def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: int, paid_on: date,
                    reference: str, idempotency_key: str, user, note: str = "") -> tuple[Payment, bool]:
-    """Record one instalment. Returns (payment, created). The same idempotency key returns
+    """Record a payment on one instalment: all of it or a part, never more than is left of
+    it in the schedule (the rest stays payable). Returns (payment, created). The same idempotency key returns
     the payment already made (a double click); two people recording the same instalment
     at once: the second waits on the row lock, then finds it done. Refused once the
     settlement has been submitted (``payments_closed_reason``)."""
@@ -122,18 +123,20 @@ def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: i
     refusal = payments_closed_reason(row.award)
     if refusal:
         raise DisbursementError(refusal)
-    if db.session.scalar(select(Payment.id).where(Payment.disbursement_id == row.id,
-                                                   Payment.instalment == instalment)):
-        raise DisbursementError(f"{instalment}회차는 이미 지급 처리되었습니다.")
     planned = next((s for s in row.schedule if s["instalment"] == instalment), None)
     if planned is None:
         raise DisbursementError("교부 계획에 없는 회차입니다.")
+    left = planned["amount_won"] - instalment_paid(row.id, instalment)
+    if left <= 0:
+        raise DisbursementError(f"{instalment}회차는 이미 지급을 마쳤습니다.")
     if planned.get("after") == "mid_check" and row.mid_check_passed_at is None:
         raise DisbursementError(f"{instalment}회차는 중간 점검을 마친 뒤 지급합니다.")
     if amount_won <= 0:
         raise DisbursementError("지급액을 입력해 주세요.")
     if amount_won > row.amount_won - row.paid_won:
         raise DisbursementError(f"지급액 합계가 교부결정액을 넘습니다. 남은 금액은 {row.amount_won - row.paid_won:,}원입니다.")
+    if amount_won > left:
+        raise DisbursementError(f"{instalment}회차에 남은 금액은 {left:,}원입니다. 그보다 많이 지급할 수 없습니다.")
     payment = Payment(disbursement_id=row.id, instalment=instalment, amount_won=amount_won, paid_on=paid_on,
                       reference=reference, note=note, idempotency_key=idempotency_key, recorded_by_id=user.id)
     try:
@@ -153,6 +156,12 @@ def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: i
                  f"{amount_won:,}원 지급", after={"instalment": instalment, "amount_won": amount_won,
                                                 "paid_on": paid_on.isoformat(), "reference": reference})
     return payment, True
+
+
+def instalment_paid(disbursement_id: int, instalment: int) -> int:
+    """What was paid on one instalment so far (it may be paid in parts)."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(Payment.amount_won), 0)).where(
+        Payment.disbursement_id == disbursement_id, Payment.instalment == instalment)) or 0)
 
 
 def pass_mid_check(disbursement: Disbursement, *, user) -> None:

@@ -50,12 +50,12 @@ def load_award(award_id: int):
 def _payment_form(disb, form=None):
     form = form or PaymentForm()
     if disb is not None:
-        form.instalment.choices = [(str(s["instalment"]), f"{s['instalment']}회차 ({s['amount_won']:,}원)")
-                                   for s in disb.schedule]
+        form.instalment.choices = [(str(row["instalment"]), f"{row['instalment']}회차 (남은 금액 {row['left']:,}원)")
+                                   for row in disb.instalments() if row["left"] > 0]
         nxt = disb.next_instalment()
         if request.method == "GET" and nxt:
             form.instalment.data = str(nxt["instalment"])
-            form.amount_won.data = nxt["amount_won"]
+            form.amount_won.data = nxt["left"]
             form.paid_on.data = today_kst()
     return form.stamp()
 

@@ -103,3 +103,69 @@ def test_late_payment_over_http_is_refused_with_the_reason_and_the_form_is_gone(
     db.session.expire_all()
     assert db.session.get(Disbursement, disb.id).paid_won == 560_000
     assert db.session.get(Settlement, settlement.id).refund_due_won == 460_000
+
+
+# 2. Instalments paid in parts ----------------------------------------------------------------------
+
+def _form_key(client, award) -> str:
+    """The payment form's key as the server made it for this page."""
+    import re
+
+    page = client.get(f"/disbursement/awards/{award.id}").get_data(as_text=True)
+    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def _accepted(awarded, amount):
+    leader, treasurer, award = awarded(amount=amount)
+    disb = d.accept_award(award, bank="신한은행", account_number="110123456789", holder="햇살", user=leader)
+    db.session.commit()
+    return award, disb
+
+
+def test_a_partial_payment_leaves_the_rest_payable_and_shown(awarded, finance, client, auth):
+    award, disb = _accepted(awarded, 600_000)
+    auth.login(finance.email)
+    url = f"/disbursement/awards/{award.id}/payments"
+    form = {"instalment": "1", "amount_won": "100,000", "paid_on": "2027-03-28", "reference": "지출-1"}
+    assert client.post_form(url, {**form, "idempotency_key": _form_key(client, award)}).status_code == 303
+
+    page = client.get(f"/disbursement/awards/{award.id}").get_data(as_text=True)
+    assert "모든 회차를 지급했습니다" not in page
+    assert "1회차 (남은 금액 500,000원)" in page                        # the choice
+    assert 'name="amount_won"' in page and 'value="500,000"' in page     # the rest, prefilled
+    assert "<td>100,000원</td><td>500,000원</td>" in page                 # paid and left on the instalment
+    assert "<td>600,000원</td><td>100,000원</td><td>500,000원</td>" in page  # and in total
+
+    too_much = client.post_form(url, {**form, "amount_won": "500,001", "idempotency_key": _form_key(client, award)})
+    assert too_much.status_code == 422 and "남은 금액은 500,000원" in too_much.get_data(as_text=True)
+    rest = client.post_form(url, {**form, "amount_won": "500,000", "idempotency_key": _form_key(client, award)})
+    assert rest.status_code == 303
+    db.session.expire_all()
+    row = db.session.get(Disbursement, disb.id)
+    assert row.paid_won == 600_000 and [p.amount_won for p in row.payments] == [100_000, 500_000]
+    page = client.get(f"/disbursement/awards/{award.id}").get_data(as_text=True)
+    assert "모든 회차를 지급했습니다" in page
+    again = client.post_form(url, {**form, "amount_won": "1", "idempotency_key": "x" * 40})
+    assert again.status_code == 422
+    assert db.session.scalar(select(func.count(Payment.id))) == 2
+
+
+def test_instalment_amounts_follow_the_schedule(awarded, finance):
+    _, _, award, disb = _split_accepted(awarded)          # 560,000 then 240,000 after the mid-term check
+    with pytest.raises(d.DisbursementError, match="1회차에 남은 금액은 560,000원"):
+        _pay(disb, finance, 1, 600_000, "a")
+    db.session.rollback()
+    _pay(disb, finance, 1, 300_000, "b")
+    _pay(disb, finance, 1, 260_000, "c")
+    db.session.commit()
+    with pytest.raises(d.DisbursementError, match="1회차는 이미 지급을 마쳤습니다"):
+        _pay(disb, finance, 1, 10, "d")
+    db.session.rollback()
+    with pytest.raises(d.DisbursementError, match="중간 점검"):
+        _pay(disb, finance, 2, 100_000, "e")
+    db.session.rollback()
+    d.pass_mid_check(disb, user=finance)
+    _pay(disb, finance, 2, 40_000, "f")
+    db.session.commit()
+    assert [(r["paid"], r["left"]) for r in disb.instalments()] == [(560_000, 0), (40_000, 200_000)]
+    assert disb.next_instalment()["instalment"] == 2 and disb.unpaid_won == 200_000
