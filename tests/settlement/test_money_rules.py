@@ -169,3 +169,81 @@ def test_instalment_amounts_follow_the_schedule(awarded, finance):
     db.session.commit()
     assert [(r["paid"], r["left"]) for r in disb.instalments()] == [(560_000, 0), (40_000, 200_000)]
     assert disb.next_instalment()["instalment"] == 2 and disb.unpaid_won == 200_000
+
+
+# 3. Any change to a judged line sends it back to review ---------------------------------------------
+
+def _returned_with_two_judged_lines(paid_award, finance):
+    """Two lines of 100,000원 submitted; the first recognised, the second sent back for a fix;
+    the settlement returned to the group."""
+    _, treasurer, award = paid_award()
+    for i in range(2):
+        s.save_expense(award, expense_in(description=f"재료 {i}", amount_won=100_000), user=treasurer,
+                       receipt=Upload(jpeg_bytes(color=(i * 60, 90, 90)), f"r{i}.jpg"))
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text="활동했습니다.", interest_won=0, user=treasurer)
+    s.submit(settlement, user=treasurer)
+    first, second = s.expenses(award)
+    s.review_line(first, decision="recognised", reason="", user=finance)
+    s.review_line(second, decision="needs_fix", reason="품목이 보이게", user=finance)
+    s.return_for_changes(settlement, message="", user=finance)
+    db.session.commit()
+    return treasurer, award, settlement, first, second
+
+
+def _resubmit_and_decide_second(settlement, second, treasurer, finance):
+    s.save_expense(settlement.award, expense_in(description="재료 1 (색종이)", amount_won=100_000), user=treasurer,
+                   expense=second)
+    s.submit(settlement, user=treasurer)
+    s.review_line(second, decision="recognised", reason="", user=finance)
+    db.session.commit()
+
+
+def test_an_edited_recognised_line_is_reviewed_again_before_it_counts(paid_award, finance, client, auth):
+    treasurer, award, settlement, first, second = _returned_with_two_judged_lines(paid_award, finance)
+    s.save_expense(award, expense_in(description="재료 0", amount_won=90_000), user=treasurer, expense=first)
+    db.session.commit()
+    assert (first.review_status, first.review_reason) == ("pending", "")
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "expense.updated")
+                               .order_by(AuditEvent.id.desc())).first()
+    assert '"review": "recognised"' in event.changes and '"review": "pending"' in event.changes
+
+    _resubmit_and_decide_second(settlement, second, treasurer, finance)
+    assert s.figures(settlement).recognised_won == 100_000          # the edited line does not count unseen
+    with pytest.raises(s.SettlementError, match="검토하지 않았거나"):
+        s.approve(settlement, user=finance)
+    db.session.rollback()
+    auth.login(finance.email)
+    review = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
+    assert "금액 <del>100,000원</del> → <ins>90,000원</ins>, 검토 <del>인정</del> → <ins>다시 검토</ins>" in review
+    s.review_line(first, decision="recognised", reason="", user=finance)
+    s.approve(settlement, user=finance)
+    db.session.commit()
+    assert (settlement.recognised_won, settlement.refund_due_won) == (190_000, 610_000)
+
+
+def test_a_replaced_receipt_sends_the_line_back_to_review(paid_award, finance):
+    treasurer, award, settlement, first, _ = _returned_with_two_judged_lines(paid_award, finance)
+    s.save_expense(award, expense_in(description="재료 0", amount_won=100_000), user=treasurer, expense=first,
+                   receipt=Upload(jpeg_bytes(color=(1, 2, 3)), "new.jpg"))
+    db.session.commit()
+    assert first.review_status == "pending"
+
+
+def test_saving_a_recognised_line_unchanged_keeps_the_judgement(paid_award, finance):
+    treasurer, award, settlement, first, _ = _returned_with_two_judged_lines(paid_award, finance)
+    s.save_expense(award, expense_in(description="재료 0", amount_won=100_000), user=treasurer, expense=first)
+    db.session.commit()
+    assert first.review_status == "recognised"
+
+
+def test_deleting_a_judged_line_is_shown_to_finance(paid_award, finance, client, auth):
+    treasurer, award, settlement, first, second = _returned_with_two_judged_lines(paid_award, finance)
+    s.delete_expense(first, user=treasurer)
+    db.session.commit()
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "expense.deleted"))
+    assert "(인정이었던 줄)" in event.summary and '"review": "recognised"' in event.changes
+    _resubmit_and_decide_second(settlement, second, treasurer, finance)
+    auth.login(finance.email)
+    review = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
+    assert "<strong>삭제</strong> <span class=\"krds-badge bg-light-warning\">인정했던 줄</span>" in review
