@@ -5,7 +5,8 @@ The sum of payments never exceeds the award, enforced by the database: ``paid_wo
 raised by the same statement that records a payment (``UPDATE … SET paid_won = paid_won +
 :amount``) and a CHECK keeps ``paid_won <= amount_won``. An instalment may be paid in parts
 (100,000원 now, the rest later) up to its amount in the schedule; what is unpaid stays
-payable. A payment is recorded once: its idempotency key is unique per disbursement.
+payable. A payment is recorded once: its idempotency key, made by the server for one payment
+form of one disbursement, is unique per disbursement.
 """
 from __future__ import annotations
 
@@ -80,6 +81,8 @@ class Payment(db.Model):
     __tablename__ = "payments"
     audit_type = "payment"
     __table_args__ = (
+        # The key comes from the server's payment form of this disbursement (services.new_payment_key).
+        UniqueConstraint("disbursement_id", "idempotency_key"),
         CheckConstraint("amount_won > 0", name="amount_positive"),
         CheckConstraint("instalment >= 1", name="instalment_positive"),
     )
@@ -91,7 +94,7 @@ class Payment(db.Model):
     paid_on: Mapped[date] = mapped_column(Date, nullable=False)
     reference: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    idempotency_key: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), nullable=False)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 

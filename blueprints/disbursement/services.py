@@ -3,7 +3,11 @@ finance dashboard's figures. They mutate, flush and audit; the view commits."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -68,6 +72,35 @@ def lock(disbursement_id: int) -> Disbursement:
     return row
 
 
+# Payment forms ----------------------------------------------------------------------------------
+
+_KEY_SALT = "disbursement.payment-form"
+
+
+def new_payment_key(disbursement: Disbursement) -> str:
+    """A fresh key for one payment form of ``disbursement``, made and signed by the server: the
+    same form sent twice pays once; a key from another award's form, or one typed by hand, is
+    refused (``payment_key_nonce``)."""
+    return URLSafeSerializer(current_app.secret_key, salt=_KEY_SALT).dumps([disbursement.id, uuid.uuid4().hex])
+
+
+def payment_key_nonce(disbursement: Disbursement, token: str) -> str:
+    """The idempotency key a payment form carries, checked: signed by us and made for this
+    disbursement. Returns the stored part (unique per disbursement)."""
+    try:
+        disbursement_id, nonce = URLSafeSerializer(current_app.secret_key, salt=_KEY_SALT).loads(token or "")
+    except (BadSignature, TypeError, ValueError):
+        raise DisbursementError("지급 양식이 올바르지 않습니다. 화면에 새로 표시된 양식으로 다시 기록해 주세요.") from None
+    if disbursement_id != disbursement.id or not isinstance(nonce, str) or not 0 < len(nonce) <= 64:
+        raise DisbursementError("다른 교부 건의 지급 양식입니다. 화면에 새로 표시된 양식으로 다시 기록해 주세요.")
+    return nonce
+
+
+def _paid_with_key(disbursement_id: int, key: str) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.disbursement_id == disbursement_id,
+                                                   Payment.idempotency_key == key))
+
+
 # Payments stop at the settlement -------------------------------------------------------------
 
 PAYABLE_AWARD_STATUSES = {"accepted", "paid"}
@@ -110,12 +143,12 @@ def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: i
     the payment already made (a double click); two people recording the same instalment
     at once: the second waits on the row lock, then finds it done. Refused once the
     settlement has been submitted (``payments_closed_reason``)."""
-    existing = db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+    existing = _paid_with_key(disbursement.id, idempotency_key)
     if existing is not None:
         return existing, False
     _lock_settlement(disbursement.award)
     row = lock(disbursement.id)
-    existing = db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+    existing = _paid_with_key(row.id, idempotency_key)
     if existing is not None:
         return existing, False
     if row.award.status in {"offered"}:

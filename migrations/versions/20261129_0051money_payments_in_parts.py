@@ -18,8 +18,15 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.drop_constraint('uq_payments_disbursement_id_instalment', type_='unique')
+        batch_op.drop_constraint('uq_payments_idempotency_key', type_='unique')
+        batch_op.create_unique_constraint('uq_payments_disbursement_id_idempotency_key',
+                                          ['disbursement_id', 'idempotency_key'])
 
 
 def downgrade():
+    # Keys were unique across disbursements and one payment per instalment before: fails if
+    # payments made since in parts, or with the same key on two disbursements, are kept.
     with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_payments_disbursement_id_idempotency_key', type_='unique')
+        batch_op.create_unique_constraint('uq_payments_idempotency_key', ['idempotency_key'])
         batch_op.create_unique_constraint('uq_payments_disbursement_id_instalment', ['disbursement_id', 'instalment'])

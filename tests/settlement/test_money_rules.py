@@ -247,3 +247,61 @@ def test_deleting_a_judged_line_is_shown_to_finance(paid_award, finance, client,
     auth.login(finance.email)
     review = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
     assert "<strong>삭제</strong> <span class=\"krds-badge bg-light-warning\">인정했던 줄</span>" in review
+
+
+# 4. Payment keys: made by the server per form, scoped to one disbursement ---------------------------
+
+def test_a_key_from_one_awards_form_is_refused_on_another(awarded, finance, client, auth):
+    award_a, _ = _accepted(awarded, 600_000)
+    leader_b, _, award_b = awarded(amount=500_000, email="b-leader@example.kr", name="달빛모임")
+    d.accept_award(award_b, bank="신한은행", account_number="110123456780", holder="달빛", user=leader_b)
+    db.session.commit()
+    auth.login(finance.email)
+    key_a = _form_key(client, award_a)
+    form = {"instalment": "1", "amount_won": "100,000", "paid_on": "2027-03-28", "reference": ""}
+
+    replay = client.post_form(f"/disbursement/awards/{award_b.id}/payments", {**form, "idempotency_key": key_a})
+    page = replay.get_data(as_text=True)
+    assert replay.status_code == 422 and "다른 교부 건의 지급 양식입니다" in page
+    assert key_a not in page                                    # a fresh form of this award instead
+    assert db.session.scalar(select(func.count(Payment.id))) == 0
+    for forged in ("my-own-key", "", key_a[:-2] + "xx"):
+        r = client.post_form(f"/disbursement/awards/{award_b.id}/payments", {**form, "idempotency_key": forged})
+        assert r.status_code == 422 and "지급 양식이 올바르지 않습니다" in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Payment.id))) == 0
+
+    assert client.post_form(f"/disbursement/awards/{award_a.id}/payments",
+                            {**form, "idempotency_key": key_a}).status_code == 303
+    ok_b = client.post_form(f"/disbursement/awards/{award_b.id}/payments",
+                            {**form, "idempotency_key": _form_key(client, award_b)})
+    assert ok_b.status_code == 303
+    assert db.session.scalar(select(func.count(Payment.id))) == 2
+
+
+def test_the_same_stored_key_on_two_disbursements_does_not_collide(awarded, finance):
+    award_a, disb_a = _accepted(awarded, 600_000)
+    leader_b, _, award_b = awarded(amount=500_000, email="b-leader@example.kr", name="달빛모임")
+    disb_b = d.accept_award(award_b, bank="신한은행", account_number="110123456780", holder="달빛", user=leader_b)
+    db.session.commit()
+    _, created_a = _pay(disb_a, finance, 1, 100_000, "same")
+    _, created_b = _pay(disb_b, finance, 1, 200_000, "same")
+    db.session.commit()
+    assert (created_a, created_b) == (True, True)
+    assert (disb_a.paid_won, disb_b.paid_won) == (100_000, 200_000)
+
+
+def test_the_same_form_twice_pays_once_and_says_what_was_paid(awarded, finance, client, auth):
+    award, disb = _accepted(awarded, 600_000)
+    auth.login(finance.email)
+    form = {"instalment": "1", "amount_won": "100,000", "paid_on": "2027-03-28", "reference": "지출-1",
+            "idempotency_key": _form_key(client, award)}
+    assert client.post_form(f"/disbursement/awards/{award.id}/payments", form).status_code == 303
+    client.get(f"/disbursement/awards/{award.id}")                      # the first answer's page
+    second = client.post_form(f"/disbursement/awards/{award.id}/payments", form, follow_redirects=True)
+    page = second.get_data(as_text=True)
+    assert second.status_code == 200
+    assert "이 양식의 지급은 이미 기록되어 있습니다: 1회차 100,000원, 지급일 2027. 3. 28." in page
+    assert 'value="500,000"' in page                                  # and the rest can be paid from here
+    db.session.expire_all()
+    assert db.session.get(Disbursement, disb.id).paid_won == 100_000
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "payment.recorded")) == 1
