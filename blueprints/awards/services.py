@@ -51,7 +51,7 @@ def publish_decision(scenario, *, user, share_feedback: bool = False, conditions
     # Re-read the scenario after the lock: another publisher may have finished meanwhile.
     scenario = db.session.scalar(select(SelectionScenario).where(SelectionScenario.id == scenario.id)
                                  .execution_options(populate_existing=True))
-    problems = review.publish_blockers(programme, scenario)
+    problems = review.publish_blockers(programme, scenario, now)
     if problems:
         raise AwardError(" ".join(problems))
     selected = [e for e in scenario.entries if e.selected]

@@ -1,6 +1,4 @@
 """Award acceptance (교부 신청) and payment forms."""
-import uuid
-
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -26,9 +24,4 @@ class PaymentForm(BaseForm):
                             show_zero=False)
     paid_on = KDateField("지급일", validators=[DataRequired("지급일을 입력해 주세요.")])
     reference = StringField("지출결의·이체 참조번호", validators=[Optional(), Length(max=100)])
-    idempotency_key = HiddenField()
-
-    def stamp(self):
-        if not self.idempotency_key.data:
-            self.idempotency_key.data = uuid.uuid4().hex
-        return self
+    idempotency_key = HiddenField()   # made by the server: disbursement.services.new_payment_key

@@ -3,8 +3,10 @@ payments made against it.
 
 The sum of payments never exceeds the award, enforced by the database: ``paid_won`` is
 raised by the same statement that records a payment (``UPDATE … SET paid_won = paid_won +
-:amount``) and a CHECK keeps ``paid_won <= amount_won``. A payment is recorded once: its
-idempotency key is unique, and so is (disbursement, instalment).
+:amount``) and a CHECK keeps ``paid_won <= amount_won``. An instalment may be paid in parts
+(100,000원 now, the rest later) up to its amount in the schedule; what is unpaid stays
+payable. A payment is recorded once: its idempotency key, made by the server for one payment
+form of one disbursement, is unique per disbursement.
 """
 from __future__ import annotations
 
@@ -42,7 +44,8 @@ class Disbursement(TimestampMixin, db.Model):
     mid_check_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     award = relationship("Award", backref=db.backref("disbursement", uselist=False), lazy="joined")
-    payments: Mapped[list["Payment"]] = relationship(back_populates="disbursement", order_by="Payment.instalment")
+    payments: Mapped[list["Payment"]] = relationship(back_populates="disbursement",
+                                                     order_by="[Payment.instalment, Payment.id]")
 
     @property
     def masked_account(self) -> str:
@@ -55,9 +58,20 @@ class Disbursement(TimestampMixin, db.Model):
     def unpaid_won(self) -> int:
         return self.amount_won - self.paid_won
 
+    def instalments(self) -> list[dict]:
+        """The schedule with what was paid on each instalment and what is left of it:
+        [{instalment, after, planned, paid, left, payments}]."""
+        rows = []
+        for step in self.schedule:
+            mine = [p for p in self.payments if p.instalment == step["instalment"]]
+            paid = sum(p.amount_won for p in mine)
+            rows.append(dict(instalment=step["instalment"], after=step.get("after"), planned=step["amount_won"],
+                             paid=paid, left=step["amount_won"] - paid, payments=mine))
+        return rows
+
     def next_instalment(self) -> dict | None:
-        done = {p.instalment for p in self.payments}
-        return next((s for s in self.schedule if s["instalment"] not in done), None)
+        """The first instalment not paid in full (a row of ``instalments()``)."""
+        return next((row for row in self.instalments() if row["left"] > 0), None)
 
     def can(self, user, action: str) -> bool:
         return self.award.can(user, action) if action == "view" else False
@@ -67,7 +81,8 @@ class Payment(db.Model):
     __tablename__ = "payments"
     audit_type = "payment"
     __table_args__ = (
-        UniqueConstraint("disbursement_id", "instalment"),
+        # The key comes from the server's payment form of this disbursement (services.new_payment_key).
+        UniqueConstraint("disbursement_id", "idempotency_key"),
         CheckConstraint("amount_won > 0", name="amount_positive"),
         CheckConstraint("instalment >= 1", name="instalment_positive"),
     )
@@ -79,7 +94,7 @@ class Payment(db.Model):
     paid_on: Mapped[date] = mapped_column(Date, nullable=False)
     reference: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    idempotency_key: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), nullable=False)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 

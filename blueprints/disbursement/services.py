@@ -3,7 +3,11 @@ finance dashboard's figures. They mutate, flush and audit; the view commits."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +20,7 @@ from blueprints.core.models import utcnow
 from blueprints.core.persistence import lock_row
 from blueprints.groups.models import Group
 from blueprints.programmes.models import Programme
+from blueprints.settlement.models import SettlementState
 from extensions import db
 
 from .models import Disbursement, Payment
@@ -73,32 +78,104 @@ def lock(disbursement_id: int) -> Disbursement:
     return row
 
 
+# Payment forms ----------------------------------------------------------------------------------
+
+_KEY_SALT = "disbursement.payment-form"
+
+
+def new_payment_key(disbursement: Disbursement) -> str:
+    """A fresh key for one payment form of ``disbursement``, made and signed by the server: the
+    same form sent twice pays once; a key from another award's form, or one typed by hand, is
+    refused (``payment_key_nonce``)."""
+    return URLSafeSerializer(current_app.secret_key, salt=_KEY_SALT).dumps([disbursement.id, uuid.uuid4().hex])
+
+
+def payment_key_nonce(disbursement: Disbursement, token: str) -> str:
+    """The idempotency key a payment form carries, checked: signed by us and made for this
+    disbursement. Returns the stored part (unique per disbursement)."""
+    try:
+        disbursement_id, nonce = URLSafeSerializer(current_app.secret_key, salt=_KEY_SALT).loads(token or "")
+    except (BadSignature, TypeError, ValueError):
+        raise DisbursementError("지급 양식이 올바르지 않습니다. 화면에 새로 표시된 양식으로 다시 기록해 주세요.") from None
+    if disbursement_id != disbursement.id or not isinstance(nonce, str) or not 0 < len(nonce) <= 64:
+        raise DisbursementError("다른 교부 건의 지급 양식입니다. 화면에 새로 표시된 양식으로 다시 기록해 주세요.")
+    return nonce
+
+
+def _paid_with_key(disbursement_id: int, key: str) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.disbursement_id == disbursement_id,
+                                                   Payment.idempotency_key == key))
+
+
+# Payments stop at the settlement -------------------------------------------------------------
+
+PAYABLE_AWARD_STATUSES = {AwardState.accepted, AwardState.paid}
+
+
+def payments_closed_reason(award) -> str | None:
+    """Why no payment may be recorded for ``award`` now (Korean), or None while it may.
+
+    A finance office settles a grant on what the group had received when it submitted its
+    settlement: the group's statement (정산서) names that amount, finance staff judge the lines
+    against it, and the refund (반환액 = 지급액 + 이자 − 인정액) is fixed at approval. So from
+    the first submission on — submitted, returned for changes (보완 요청), approved, closed —
+    no payment is recorded: a late payment would change a refund already computed or one that
+    finance staff are computing, and no reviewer would see it (it is not in the submission).
+    Returning the settlement for changes does not reopen payments either: a group that was
+    still owed an instalment says so in its settlement, and any further money is a new
+    decision, not a payment slipped under an account under review. Before submission (no
+    settlement yet, or a draft) the unpaid instalments stay payable."""
+    settlement = getattr(award, "settlement", None)
+    if award.status not in PAYABLE_AWARD_STATUSES or (settlement is not None and settlement.status != SettlementState.draft):
+        label = settlement.status_label if settlement is not None else award.status_label
+        return (f"정산서를 제출한 뒤에는 지급을 기록할 수 없습니다(정산 상태: {label}). "
+                "정산은 제출할 때까지 지급된 금액을 기준으로 합니다.")
+    return None
+
+
+def _lock_settlement(award) -> None:
+    """The award's row lock, then its settlement's (the order every spending and settlement
+    change takes): a payment and a submission at the same moment run one after the other, and
+    the payment sees the settlement as the submission left it."""
+    from blueprints.settlement.services import lock as lock_spending
+
+    lock_spending(award)
+
+
 def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: int, paid_on: date,
                    reference: str, idempotency_key: str, user, note: str = "") -> tuple[Payment, bool]:
-    """Record one instalment. Returns (payment, created). The same idempotency key returns
+    """Record a payment on one instalment: all of it or a part, never more than is left of
+    it in the schedule (the rest stays payable). Returns (payment, created). The same idempotency key returns
     the payment already made (a double click); two people recording the same instalment
-    at once: the second waits on the row lock, then finds it done."""
-    existing = db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+    at once: the second waits on the row lock, then finds it done. Refused once the
+    settlement has been submitted (``payments_closed_reason``)."""
+    existing = _paid_with_key(disbursement.id, idempotency_key)
     if existing is not None:
         return existing, False
+    _lock_settlement(disbursement.award)
     row = lock(disbursement.id)
-    existing = db.session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+    existing = _paid_with_key(row.id, idempotency_key)
     if existing is not None:
         return existing, False
     if row.award.status in {AwardState.offered}:
         raise DisbursementError("교부 신청(수락) 전에는 지급할 수 없습니다.")
-    if db.session.scalar(select(Payment.id).where(Payment.disbursement_id == row.id,
-                                                   Payment.instalment == instalment)):
-        raise DisbursementError(f"{instalment}회차는 이미 지급 처리되었습니다.")
+    refusal = payments_closed_reason(row.award)
+    if refusal:
+        raise DisbursementError(refusal)
     planned = next((s for s in row.schedule if s["instalment"] == instalment), None)
     if planned is None:
         raise DisbursementError("교부 계획에 없는 회차입니다.")
+    left = planned["amount_won"] - instalment_paid(row.id, instalment)
+    if left <= 0:
+        raise DisbursementError(f"{instalment}회차는 이미 지급을 마쳤습니다.")
     if planned.get("after") == "mid_check" and row.mid_check_passed_at is None:
         raise DisbursementError(f"{instalment}회차는 중간 점검을 마친 뒤 지급합니다.")
     if amount_won <= 0:
         raise DisbursementError("지급액을 입력해 주세요.")
     if amount_won > row.amount_won - row.paid_won:
         raise DisbursementError(f"지급액 합계가 교부결정액을 넘습니다. 남은 금액은 {row.amount_won - row.paid_won:,}원입니다.")
+    if amount_won > left:
+        raise DisbursementError(f"{instalment}회차에 남은 금액은 {left:,}원입니다. 그보다 많이 지급할 수 없습니다.")
     payment = Payment(disbursement_id=row.id, instalment=instalment, amount_won=amount_won, paid_on=paid_on,
                       reference=reference, note=note, idempotency_key=idempotency_key, recorded_by_id=user.id)
     try:
@@ -112,11 +189,18 @@ def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: i
         raise DisbursementError("이미 처리된 지급이거나 교부결정액을 넘는 지급입니다.") from exc
     db.session.refresh(row)
     award = row.award
-    award.status = AwardState.paid
+    if award.status == AwardState.accepted:
+        award.status = AwardState.paid
     audit.record("payment.recorded", payment, summary=f"{award.application.group.name} {instalment}회차 "
                  f"{amount_won:,}원 지급", after={"instalment": instalment, "amount_won": amount_won,
                                                 "paid_on": paid_on.isoformat(), "reference": reference})
     return payment, True
+
+
+def instalment_paid(disbursement_id: int, instalment: int) -> int:
+    """What was paid on one instalment so far (it may be paid in parts)."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(Payment.amount_won), 0)).where(
+        Payment.disbursement_id == disbursement_id, Payment.instalment == instalment)) or 0)
 
 
 def pass_mid_check(disbursement: Disbursement, *, user) -> None:

@@ -6,6 +6,7 @@ from blueprints.core.auth import authorize, login_required, permission_required,
 from blueprints.core.exports import FORMATS, send_table
 from blueprints.core.htmx import render
 from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.formatting import kdate
 from blueprints.core.timeutil import today_kst
 from extensions import db
 
@@ -38,6 +39,11 @@ def inject_my_awards():
 register_permission("record_payment", "finance")
 
 
+@bp.app_context_processor
+def inject_payments_closed():
+    return {"payments_closed_reason": services.payments_closed_reason}
+
+
 def load_award(award_id: int):
     from blueprints.awards.models import Award
 
@@ -47,14 +53,24 @@ def load_award(award_id: int):
 def _payment_form(disb, form=None):
     form = form or PaymentForm()
     if disb is not None:
-        form.instalment.choices = [(str(s["instalment"]), f"{s['instalment']}회차 ({s['amount_won']:,}원)")
-                                   for s in disb.schedule]
+        form.instalment.choices = [(str(row["instalment"]), f"{row['instalment']}회차 (남은 금액 {row['left']:,}원)")
+                                   for row in disb.instalments() if row["left"] > 0]
         nxt = disb.next_instalment()
         if request.method == "GET" and nxt:
             form.instalment.data = str(nxt["instalment"])
-            form.amount_won.data = nxt["amount_won"]
+            form.amount_won.data = nxt["left"]
             form.paid_on.data = today_kst()
-    return form.stamp()
+        if not _own_key(disb, form.idempotency_key.data):
+            form.idempotency_key.data = services.new_payment_key(disb)
+    return form
+
+
+def _own_key(disb, token) -> bool:
+    try:
+        services.payment_key_nonce(disb, token)
+    except services.DisbursementError:
+        return False
+    return True
 
 
 @bp.route("/awards/<int:award_id>", methods=["GET", "POST"])
@@ -93,24 +109,37 @@ def record_payment(award_id):
     if disb is None:
         flash("교부 신청(수락) 전에는 지급할 수 없습니다.", "error")
         return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
-    form = _payment_form(disb, PaymentForm())
+    form = PaymentForm()
     if form.validate_on_submit():
         try:
-            _, created = services.record_payment(
-                disb, instalment=int(form.instalment.data or 0), amount_won=form.amount_won.data,
-                paid_on=form.paid_on.data, reference=form.reference.data or "",
-                idempotency_key=form.idempotency_key.data or "", user=g.user)
+            key = services.payment_key_nonce(disb, form.idempotency_key.data)
         except services.DisbursementError as exc:
-            db.session.rollback()
-            form.amount_won.errors = [str(exc)]
+            form.form_errors.append(str(exc))
         else:
-            commit()
-            flash("지급을 기록했습니다." if created else "이미 기록된 지급입니다(같은 요청이 두 번 왔습니다).",
-                  "success" if created else "info")
-            return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
+            try:
+                payment, created = services.record_payment(
+                    disb, instalment=int(form.instalment.data or 0), amount_won=form.amount_won.data,
+                    paid_on=form.paid_on.data, reference=form.reference.data or "", idempotency_key=key, user=g.user)
+            except services.DisbursementError as exc:
+                db.session.rollback()
+                form.amount_won.errors.append(str(exc))
+            else:
+                commit()
+                _flash_payment(payment, created)
+                return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
     award = load_award(award_id)
+    form = _payment_form(award.disbursement, form)
     return render("disbursement/award.html", award=award, disb=award.disbursement, officer=False,
                   form=AcceptForm(), payment_form=form, status=422)
+
+
+def _flash_payment(payment, created: bool) -> None:
+    """What the submit did; the same form sent twice says what was paid the first time."""
+    if created:
+        flash("지급을 기록했습니다.", "success")
+    else:
+        flash(f"이 양식의 지급은 이미 기록되어 있습니다: {payment.instalment}회차 {payment.amount_won:,}원, "
+              f"지급일 {kdate(payment.paid_on)}. 같은 양식이 두 번 제출되어 한 번만 기록했습니다.", "info")
 
 
 @bp.route("/awards/<int:award_id>/mid-check", methods=["POST"])

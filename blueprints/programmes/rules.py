@@ -319,6 +319,25 @@ def validate_schedule(*, opens_at: datetime, closes_at: datetime, review_from: d
     return errors
 
 
+def schedule_overlaps(*, closes_local_date: date, review_from: date | None, review_to: date | None,
+                      activity_start: date, activity_end: date, settlement_due: date) -> list[str]:
+    """Korean warnings for dates that are allowed but overlap: the application window, the
+    review and the publication of results, the activity period and the settlement due date
+    should follow one another. Empty when the schedule runs in order."""
+    warnings = []
+    if closes_local_date >= activity_start:
+        warnings.append("신청 마감일이 활동 시작일과 같거나 늦습니다. 선정 결과는 신청 마감 뒤에 공개할 수 있어, "
+                        "활동이 결과 공개보다 먼저 시작됩니다.")
+    if review_to and review_to >= activity_start:
+        warnings.append("심사 종료일(결과 공개)이 활동 시작일과 같거나 늦습니다. 선정된 모임이 활동 시작 전에 "
+                        "결과를 받을 수 있게 일정을 확인해 주세요.")
+    if review_from and review_from > activity_end:
+        warnings.append("심사 시작일이 활동 종료일보다 늦습니다.")
+    if settlement_due == activity_end:
+        warnings.append("정산 마감일이 활동 종료일과 같습니다. 정산서를 쓸 시간이 없습니다.")
+    return warnings
+
+
 def validate_categories(categories: list[dict]) -> dict[tuple[int, str], str]:
     """(row index, field) -> message for caps that make no sense together."""
     errors: dict[tuple[int, str], str] = {}

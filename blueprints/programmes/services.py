@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from blueprints.core import audit
 from blueprints.core.models import utcnow
+from blueprints.core.timeutil import to_kst
 from extensions import db
 
 from . import rules as R
@@ -142,6 +143,20 @@ def update_section(programme: Programme, section_key: str, new_state: dict, *, r
                  before={label: old for label, old, _ in changes},
                  after={label: new for label, _, new in changes} | ({"사유": reason} if reason else {}))
     return changes, notice
+
+
+def schedule_warnings(programme: Programme, at: datetime | None = None) -> list[str]:
+    """What staff should hear after saving dates: periods that overlap, and an application
+    window opened again after the results were published (nobody may apply then)."""
+    from blueprints.applications.services import results_published
+
+    warnings = R.schedule_overlaps(closes_local_date=to_kst(programme.closes_at).date(),
+                                   review_from=programme.review_from, review_to=programme.review_to,
+                                   activity_start=programme.activity_start, activity_end=programme.activity_end,
+                                   settlement_due=programme.settlement_due)
+    if results_published(programme) and not programme.is_closed(at):
+        warnings.append("선정 결과를 이미 공개했습니다. 신청 기간을 다시 열어도 신청하거나 제출할 수 없습니다.")
+    return warnings
 
 
 def _clip(text: str, limit: int) -> str:

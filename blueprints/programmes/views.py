@@ -45,8 +45,10 @@ def show_programme(programme_id):
 @login_required
 def apply(programme_id):
     """'신청하기': the hand-over to the application module, by a plain link (GET)."""
+    from blueprints.applications.services import results_published
+
     programme = _visible(get_or_404(Programme, programme_id))
-    if not programme.is_open():
+    if not programme.is_open() or results_published(programme):
         flash("지금은 신청 기간이 아닙니다. 신청 기간을 확인해 주세요.", "warning")
         return redirect(url_for("programmes.show_programme", programme_id=programme.id), 303)
     return redirect(url_for("applications.new", programme_id=programme.id), 303)
@@ -196,6 +198,9 @@ def save_section(programme_id, section_key):
                     flash(f"‘{section.title}’ 항목을 저장했습니다. 신청자에게 변경 공지가 게시되었습니다.", "success")
                 else:
                     flash(f"‘{section.title}’ 항목을 저장했습니다.", "success")
+                if changes and section_key == "schedule":
+                    for warning in services.schedule_warnings(programme):
+                        flash(f"일정 확인: {warning}", "warning")
                 if is_inline():
                     response = _section_only(programme, section_key)
                     return set_htmx_headers(response, trigger="programme-changed")

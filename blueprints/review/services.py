@@ -343,10 +343,16 @@ def record_result(application: Application, *, selected: bool, user) -> None:
                  before={"status": ApplicationState.under_review}, after={"status": new}, actor=user)
 
 
-def publish_blockers(programme: Programme, scenario: SelectionScenario) -> list[str]:
+def publish_blockers(programme: Programme, scenario: SelectionScenario, now: datetime | None = None) -> list[str]:
+    """Why the results cannot be published yet. Results come after the application window:
+    while it is open a group could still apply or change its application after the
+    decision (and the decision would not be final)."""
     problems = []
     if scenario.status != ScenarioState.draft:
         problems.append("이미 공개한 시나리오입니다.")
+    if not programme.is_closed(now):
+        problems.append(f"신청 기간이 아직 끝나지 않았습니다({to_kst(programme.closes_at):%Y. %-m. %-d. %H:%M} 마감). "
+                        "신청을 마감한 뒤에 결과를 공개할 수 있습니다.")
     waiting = db.session.scalar(select(func.count()).select_from(Application).where(
         Application.programme_id == programme.id, Application.status == ApplicationState.submitted))
     if waiting:

@@ -159,23 +159,40 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
     if stored is not None:
         expense.receipt_file_id = stored.id
     expense.hard_count, expense.warn_count = len(result.hard), len(result.warnings)
-    if expense.review_status == ExpenseReviewState.needs_fix:
-        expense.review_status = ExpenseReviewState.pending   # fixed: back to finance staff with the resubmission
-        expense.review_reason = ""
+    review_before = None if creating else _back_to_review(expense, before, replaced_receipt=stored is not None)
     _bump(award)
     db.session.flush()
     after = {f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS}
+    if review_before is not None:
+        before["review"], after["review"] = review_before, expense.review_status
+    if stored is not None and not creating:
+        after["receipt"] = "새 영수증"
     audit.record("expense.created" if creating else "expense.updated", expense,
                  summary=f"{expense.evidence_no} {expense.description} {expense.amount_won:,}원",
                  before=before, after=after)
     return expense
 
 
+def _back_to_review(expense: Expense, before: dict, *, replaced_receipt: bool) -> str | None:
+    """Any change to a line that finance staff judged sends it back to them (검토 전): a new
+    amount, vendor, date… or a replaced receipt. A line recognised (인정) and then edited during
+    보완 요청 is not recognised any more until reviewed again, so it neither counts nor lets the
+    settlement be approved unseen. A line sent back for a fix (보완 요청) returns to review
+    when the group saves it. Returns the review status before, when it changed."""
+    changed = replaced_receipt or any(before[f] != _plain(getattr(expense, f)) for f in EXPENSE_FIELDS)
+    if expense.review_status == ExpenseReviewState.pending or not (changed or expense.review_status == ExpenseReviewState.needs_fix):
+        return None
+    previous = expense.review_status
+    expense.review_status, expense.review_reason = ExpenseReviewState.pending, ""
+    return previous
+
+
 def delete_expense(expense: Expense, *, user) -> None:
     lock(expense.award)
     _require_editable(expense.award)
-    audit.record("expense.deleted", expense, summary=f"{expense.evidence_no} {expense.description} 삭제",
-                 before={f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS})
+    audit.record("expense.deleted", expense, summary=f"{expense.evidence_no} {expense.description} 삭제"
+                 + (f" ({expense.review_label}이었던 줄)" if expense.review_status != ExpenseReviewState.pending else ""),
+                 before={f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS} | {"review": expense.review_status})
     _bump(expense.award)
     db.session.delete(expense)
     db.session.flush()
@@ -286,7 +303,7 @@ def unsaved_settlement(award) -> Settlement:
     submission makes the row, ``settlement_for(create=True)``)."""
     from sqlalchemy.orm.attributes import set_committed_value
 
-    row = Settlement(award_id=award.id, status="draft", report_text=draft_report(award), interest_won=0,
+    row = Settlement(award_id=award.id, status=SettlementState.draft, report_text=draft_report(award), interest_won=0,
                      submission_count=0, is_late=False, staff_message="", content_version=1)
     set_committed_value(row, "award", award)   # no backref: the award's `settlement` stays None
     return row
@@ -381,7 +398,8 @@ def snapshot(settlement: Settlement) -> dict:
         "expenses": {str(e.id): {"seq": e.seq, "spent_on": e.spent_on.isoformat(), "category": e.category,
                                  "vendor": e.vendor, "biz_no": e.biz_no, "description": e.description,
                                  "amount_won": e.amount_won, "method": e.method,
-                                 "receipt": e.receipt.sha256[:12] if e.receipt else None}
+                                 "receipt": e.receipt.sha256[:12] if e.receipt else None,
+                                 "review": e.review_status}
                      for e in expenses(award)},
     }
 
@@ -411,13 +429,40 @@ def diff(previous: dict | None, current: dict | None) -> list[dict]:
         if a is None:
             out.append(dict(kind="added", seq=b["seq"], label=b["description"], changes=[]))
         elif b is None:
-            out.append(dict(kind="removed", seq=a["seq"], label=a["description"], changes=[]))
+            out.append(dict(kind="removed", seq=a["seq"], label=a["description"], changes=[],
+                            review=_judged(a)))
         else:
             changes = [(FIELD_LABELS[f], *((_won(a.get(f)), _won(b.get(f))) if f == "amount_won" else (a.get(f), b.get(f))))
                        for f in FIELD_LABELS if a.get(f) != b.get(f)]
+            if changes and _judged(a) and b.get("review") == ExpenseReviewState.pending:
+                changes.append(("검토", _judged(a), "다시 검토"))
             if changes:
                 out.append(dict(kind="changed", seq=b["seq"], label=b["description"], changes=changes))
     return out
+
+
+def _judged(line: dict) -> str | None:
+    """The judgement finance staff had given a line in a snapshot (None if none)."""
+    review = line.get("review")
+    return ExpenseReviewState.title_of(review) if ExpenseReviewState.known(review) and review != ExpenseReviewState.pending else None
+
+
+def _remember_judgements(settlement: Settlement) -> None:
+    """On return for changes, keep finance staff's judgement of each line in the submitted
+    snapshot: on resubmission the diff then shows a judged line that the group changed or
+    deleted as such ("삭제: 인정했던 줄")."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    if not settlement.snapshot:
+        return
+    shot = dict(settlement.snapshot)
+    lines = {key: dict(value) for key, value in (shot.get("expenses") or {}).items()}
+    for e in expenses(settlement.award):
+        if str(e.id) in lines:
+            lines[str(e.id)]["review"] = e.review_status
+    shot["expenses"] = lines
+    settlement.snapshot = shot
+    flag_modified(settlement, "snapshot")
 
 
 def submission_blockers(settlement: Settlement) -> list[str]:
@@ -486,6 +531,7 @@ def return_for_changes(settlement: Settlement, *, message: str, user) -> None:
     if not needs and not message.strip():
         raise SettlementError("보완할 줄을 표시하거나 보완 요청 내용을 적어 주세요.")
     settlement.status = SettlementState.needs_changes
+    _remember_judgements(settlement)
     settlement.staff_message = message.strip()
     settlement.content_version += 1
     db.session.flush()

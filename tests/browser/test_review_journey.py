@@ -11,6 +11,7 @@ from blueprints.review.models import SelectionEntry
 from extensions import db
 from tests.applications.conftest import complete_application, leader_group, open_programme  # noqa: F401
 from tests.browser.conftest import login
+from tests.review.conftest import close_window
 
 
 def test_reviewer_scores_live_and_staff_publish(laptop_page, live_url, shot, make_user, complete_application):
@@ -64,6 +65,8 @@ def test_reviewer_scores_live_and_staff_publish(laptop_page, live_url, shot, mak
 
     page.click("header button:has-text('로그아웃')")
     page.locator("header a:has-text('로그인')").wait_for()  # the logout finished before the next login
+    close_window(programme)   # the results come after the application window
+    db.session.commit()
     login(page, live_url, "staff@example.kr")
     page.click("nav a:has-text('심사·선정')")
     page.click(f"text={programme.title}")

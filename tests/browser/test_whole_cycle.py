@@ -25,6 +25,7 @@ from blueprints.core.timeutil import now_utc, today_kst
 from blueprints.review import services as review
 from extensions import db
 from tests.browser.conftest import LAPTOP, PHONE, assert_accessible, login
+from tests.review.conftest import close_window
 
 GROUP = "햇살품앗이"
 HOUSEHOLDS = [  # parent name, phone, role, child's birth year-month; the first is the parent signing up
@@ -473,6 +474,8 @@ def run_cycle(j, programme, tmp_path):
     for n in range(3):
         score(j, j.person(LAPTOP), n, programme)
     j.lap("4 assignment and three reviews (laptop)")
+    close_window(programme)   # the results come after the application window
+    db.session.commit()
     select_and_publish(j, staff)
     j.lap("5 selection and publication (laptop)")
 

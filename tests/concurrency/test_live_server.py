@@ -145,8 +145,9 @@ def _accepted(awarded, **kwargs):
 def test_payment_double_clicked_in_eight_tabs_is_paid_once(awarded, finance, browser):
     award, disb = _accepted(awarded)
     finance_browser = browser(finance.email)
+    key = d.new_payment_key(disb)
     form = {"instalment": "1", "amount_won": "800,000", "paid_on": "2027-03-28", "reference": "지출-7",
-            "idempotency_key": "form-same-key"}
+            "idempotency_key": key}
     tabs = [finance_browser.tab() for _ in range(TABS)]
     before = row_counts()
 
@@ -154,7 +155,7 @@ def test_payment_double_clicked_in_eight_tabs_is_paid_once(awarded, finance, bro
 
     assert {a.status for a in answers} == {303}, [(a.status, a.body[:200]) for a in answers]
     payments = db.session.scalars(select(Payment)).all()
-    assert [(p.amount_won, p.idempotency_key) for p in payments] == [(800_000, "form-same-key")]
+    assert [(p.amount_won, p.idempotency_key) for p in payments] == [(800_000, d.payment_key_nonce(disb, key))]
     assert db.session.get(Disbursement, disb.id).paid_won == 800_000
     assert events("payment.recorded") == 1
     assert added_rows(before) == {"payments": 1, "audit_events": 1}
@@ -163,16 +164,11 @@ def test_payment_double_clicked_in_eight_tabs_is_paid_once(awarded, finance, bro
 def test_two_finance_staff_paying_more_than_the_award_together_one_is_refused(awarded, finance, make_user,
                                                                                 browser):
     award, disb = _accepted(awarded)
-    award.programme.rules = {**award.programme.rules,
-                             "disbursement": {**award.programme.rules["disbursement"], "mode": "split"}}
-    disb.schedule = d.schedule_for(award)
-    d.pass_mid_check(disb, user=finance)
-    db.session.commit()
     other = make_user("fin2@example.kr", roles=("finance",), name="회계담당 최재무")
     first, second = browser(finance.email), browser(other.email)
-    # 600,000 + 600,000 > 800,000: each alone is allowed, both together are not.
-    forms = [{"instalment": str(n), "amount_won": "600,000", "paid_on": "2027-03-28", "reference": f"지출-{n}",
-              "idempotency_key": f"form-{n}"} for n in (1, 2)]
+    # 500,000 + 500,000 > 800,000 (one instalment, paid in parts): each alone is allowed, both together are not.
+    forms = [{"instalment": "1", "amount_won": "500,000", "paid_on": "2027-03-28", "reference": f"지출-{n}",
+              "idempotency_key": d.new_payment_key(disb)} for n in (1, 2)]
     before = row_counts()
 
     answers = fire([lambda b=b, f=f: b.post(f"/disbursement/awards/{award.id}/payments", f)
@@ -180,10 +176,10 @@ def test_two_finance_staff_paying_more_than_the_award_together_one_is_refused(aw
 
     assert sorted(a.status for a in answers) == [303, 422], [(a.status, a.body[:200]) for a in answers]
     refused = next(a for a in answers if a.status == 422)
-    assert "교부결정액" in refused.body and "200,000원" in refused.body
+    assert "교부결정액" in refused.body and "300,000원" in refused.body
     row = db.session.get(Disbursement, disb.id)
     paid = db.session.scalar(select(func.sum(Payment.amount_won)).where(Payment.disbursement_id == disb.id))
-    assert row.paid_won == paid == 600_000 <= row.amount_won
+    assert row.paid_won == paid == 500_000 <= row.amount_won
     assert added_rows(before) == {"payments": 1, "audit_events": 1}
 
 

@@ -60,10 +60,22 @@ def scored(submitted, make_reviewers, staff):
                 check = services.check_for(item, values, {c["code"]: "의견" for c in rubric}, final=True)
                 assert check.ok, check.errors
                 services.save_scores(item, check, user=reviewer, submit=True)
+        close_window(programme)
         db.session.commit()
         return programme, apps, people
 
     return make
+
+
+def close_window(programme):
+    """The application window ended a minute ago (results are published after it)."""
+    from datetime import timedelta
+
+    from blueprints.core.models import utcnow
+
+    programme.opens_at = min(programme.opens_at, utcnow() - timedelta(days=20))
+    programme.closes_at = utcnow() - timedelta(minutes=1)
+    db.session.flush()
 
 
 def spread(total, rubric):

@@ -77,12 +77,13 @@ def test_payment_form_double_submit_over_http(awarded, finance, client, auth):
     db.session.commit()
     auth.login(finance.email)
     form = {"instalment": "1", "amount_won": "800,000", "paid_on": "2027-03-28", "reference": "지출-7",
-            "idempotency_key": "form-abc"}
+            "idempotency_key": d.new_payment_key(award.disbursement)}
     first = client.post_form(f"/disbursement/awards/{award.id}/payments", form)
     second = client.post_form(f"/disbursement/awards/{award.id}/payments", form)
     assert (first.status_code, second.status_code) == (303, 303)
     assert db.session.scalar(select(func.count(Payment.id))) == 1
-    other_key = client.post_form(f"/disbursement/awards/{award.id}/payments", {**form, "idempotency_key": "form-xyz"})
+    other_key = client.post_form(f"/disbursement/awards/{award.id}/payments",
+                                 {**form, "idempotency_key": d.new_payment_key(award.disbursement)})
     assert other_key.status_code == 422 and "이미 지급" in other_key.get_data(as_text=True)
 
 
