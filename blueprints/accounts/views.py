@@ -4,6 +4,7 @@ from sqlalchemy.orm import joinedload
 
 from blueprints.core.auth import ROLE_LABELS, authorize, login_required, permission_required, register_permission
 from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.security import same_site_path
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_htmx, render
 from extensions import db
@@ -41,9 +42,7 @@ def start_session(user: User) -> None:
 
 
 def safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.dashboard")
+    return same_site_path(target) or url_for("home.dashboard")
 
 
 def client_ip() -> str:
