@@ -5,7 +5,6 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
-DEV_SECRET_KEY = "dev-only-not-secret"
 
 
 def _bool(name, default=False):
@@ -29,7 +28,10 @@ def database_url_from_env():
 
 class Config:
     APP_ENV = os.environ.get("APP_ENV", "development")
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    # No default: production refuses to start without one; development makes a random one
+    # into instance/secret_key (mode 0600) on first start and reuses it (app.configure_secret_key).
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE") or None  # default: <instance>/secret_key
     SQLALCHEMY_DATABASE_URI = database_url_from_env()
     # hide_parameters: a database error in the log shows the SQL, never the bound values
     # (e-mails, names, phone numbers) — no personal data in logs.
