@@ -7,7 +7,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from blueprints.core import audit
 from blueprints.core.auth import ROLE_LABELS, ROLES
@@ -161,6 +161,8 @@ def find_valid_token(token: str, purpose: str) -> AuthToken | None:
     row = db.session.scalar(select(AuthToken).where(AuthToken.token_hash == _token_hash(token or "")))
     if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at <= utcnow():
         return None
+    if not row.user.is_active:  # a deactivated account's links are dead (see revoke_outstanding_tokens)
+        return None
     return row
 
 
@@ -256,7 +258,6 @@ def accept_invite(row: AuthToken, *, name: str, phone: str, password: str) -> Us
     user.password_hash = hash_password(password)
     user.privacy_consent_at = utcnow()
     user.privacy_consent_version = CONSENT_VERSION
-    user.is_active = True
     audit.record("user.invite_accepted", user, actor=user, summary="초대 수락, 계정 설정")
     return user
 
@@ -267,9 +268,19 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     before = user.is_active
     user.is_active = active
     user.session_version += 1
+    if not active:
+        revoke_outstanding_tokens(user)
     audit.record("user.activated" if active else "user.deactivated", user,
                  summary="계정 활성화" if active else "계정 비활성화",
                  before={"is_active": before}, after={"is_active": active})
+
+
+def revoke_outstanding_tokens(user: User) -> int:
+    """Every unused one-time link of the account (reset, invitation, verification, any purpose)
+    is spent now: reactivating the account later never brings one back."""
+    return db.session.execute(
+        update(AuthToken).where(AuthToken.user_id == user.id, AuthToken.used_at.is_(None)).values(used_at=utcnow())
+    ).rowcount
 
 
 def search_users(query: str = "", role: str = "", page: int = 1, per_page: int = 20):
