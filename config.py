@@ -60,6 +60,10 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # Server-side session record (blueprints/accounts/sessions.py): idle and absolute limits.
+    SESSION_IDLE_TIMEOUT = timedelta(hours=float(os.environ.get("SESSION_IDLE_HOURS", "8")))
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=float(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
+    SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
 
     # Login throttling: failures counted within the window.

@@ -17,6 +17,7 @@ from blueprints.core.search import contains_text
 from extensions import db
 
 from .models import CONSENT_VERSION, AuthToken, LoginAttempt, User, UserRole
+from .sessions import revoke_user_sessions
 
 
 class AccountError(Exception):
@@ -136,6 +137,7 @@ def authenticate(email: str, password: str, ip: str) -> User | None:
 def change_password(user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
     user.session_version += 1
+    revoke_user_sessions(user)
     audit.record("user.password_changed", user, summary="비밀번호 변경")
 
 
@@ -195,6 +197,7 @@ def reset_password(row: AuthToken, new_password: str) -> User:
     consume_token(row)
     user.password_hash = hash_password(new_password)
     user.session_version += 1
+    revoke_user_sessions(user)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     audit.record("user.password_reset", user, actor=user, summary="비밀번호 재설정 완료")
     return user
@@ -270,6 +273,7 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     user.session_version += 1
     if not active:
         revoke_outstanding_tokens(user)
+        revoke_user_sessions(user)
     audit.record("user.activated" if active else "user.deactivated", user,
                  summary="계정 활성화" if active else "계정 비활성화",
                  before={"is_active": before}, after={"is_active": active})

@@ -1,6 +1,5 @@
 """Sign-up, sign-in, passwords and invitations; the admin's user and role management."""
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
-from sqlalchemy.orm import joinedload
 
 from blueprints.core.auth import ROLE_LABELS, authorize, login_required, permission_required, register_permission
 from blueprints.core.persistence import commit, get_or_404
@@ -10,6 +9,7 @@ from blueprints.core.htmx import is_htmx, render
 from extensions import db
 
 from . import bp, services
+from . import sessions as user_sessions
 from .forms import (AcceptInviteForm, ChangePasswordForm, ForgotPasswordForm, InviteForm, LoginForm,
                     ResetPasswordForm, RoleChangeForm, SignupForm, UserSearchForm)
 from .models import User
@@ -17,28 +17,41 @@ from .models import User
 register_permission("manage_users", "admin")
 
 
-_WITH_ROLES = [joinedload(User.role_rows)]
-
-
 @bp.before_app_request
 def load_signed_in_user():
-    g.user = None
-    user_id = session.get("user_id")
-    if user_id is None:
+    """g.user from the server-side session record the cookie names (sessions.py)."""
+    g.user = g.user_session = None
+    token = session.get("sid")
+    if token is None:
+        if "user_id" in session:
+            session.clear()  # a cookie from before server-side sessions: sign in again
         return
-    # The roles come in the same statement (every request reads them: one round trip, not two).
-    user = db.session.get(User, user_id, options=_WITH_ROLES)
-    if user is None or not user.is_active or session.get("session_version") != user.session_version:
+    row = user_sessions.find_live_session(token)
+    user = row.user if row is not None else None
+    if (user is None or user.id != session.get("user_id") or not user.is_active
+            or session.get("session_version") != user.session_version):
         session.clear()
         return
-    g.user = user
+    g.user, g.user_session = user, row
 
 
-def start_session(user: User) -> None:
+def start_session(user: User, *, second_factor: bool = False) -> None:
+    old = session.get("sid")
+    if old:
+        user_sessions.revoke_session(old)
     session.clear()  # a fresh session on sign-in: no fixation
     session.permanent = True
+    session["sid"] = user_sessions.open_user_session(user, second_factor=second_factor)
     session["user_id"] = user.id
     session["session_version"] = user.session_version
+    commit()
+
+
+def end_session() -> None:
+    """Log out here and on the server: the cookie's session row is revoked."""
+    user_sessions.revoke_session(session.get("sid"))
+    commit()
+    session.clear()
 
 
 def safe_next(target: str | None) -> str:
@@ -101,7 +114,7 @@ def logout():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    session.clear()
+    end_session()
     flash("로그아웃했습니다.", "info")
     return redirect(url_for("accounts.login"), 303)
 
@@ -118,7 +131,7 @@ def change_password():
         else:
             services.change_password(g.user, form.password.data)
             commit()
-            start_session(g.user)  # keep this session, end the others
+            start_session(g.user, second_factor=g.user_session.second_factor_at is not None)  # a new one here, the others end
             flash("비밀번호를 바꾸었습니다. 다른 기기에서는 다시 로그인해야 합니다.", "success")
             return redirect(url_for("home.dashboard"), 303)
     return render("accounts/change_password.html", form=form, status=422 if form.errors else 200)
