@@ -24,6 +24,7 @@ def create_app(test_config=None) -> Flask:
     configure_secret_key(app)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    configure_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -67,6 +68,18 @@ def instance_secret_key(path: Path) -> str:
     with os.fdopen(fd, "w") as file:
         file.write(key + "\n")
     return key
+
+
+def configure_proxy(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT reverse proxies (README: nginx in front of gunicorn), take the
+    client's address and scheme from the X-Forwarded-For/-Proto values those proxies appended
+    (counted from the right, so a client cannot choose its own address). Never X-Forwarded-Host:
+    the host stays what the proxy asked for."""
+    count = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=0, x_port=0, x_prefix=0)
 
 
 @event.listens_for(Engine, "connect")

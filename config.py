@@ -66,10 +66,14 @@ class Config:
     SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
 
-    # Login throttling: failures counted within the window.
+    # Login throttling by back-off per (account, address); see accounts.services.login_wait.
     LOGIN_WINDOW = timedelta(minutes=15)
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_BACKOFF_BASE = timedelta(seconds=2)
     LOGIN_MAX_FAILURES_PER_IP = 30
+    # Reverse proxies in front of the app that append X-Forwarded-For/-Proto (werkzeug ProxyFix).
+    # 0: use the connection's address (nothing in front, or a proxy we do not trust).
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
     RESET_MAX_PER_WINDOW = 5
     PASSWORD_RESET_TTL = timedelta(hours=1)
     INVITE_TTL = timedelta(days=7)

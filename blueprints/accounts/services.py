@@ -2,7 +2,7 @@
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -107,12 +107,42 @@ def _failures_since(column, value, kind: str) -> int:
     )
 
 
-def login_is_throttled(email: str, ip: str) -> bool:
+def login_wait(email: str, ip: str) -> timedelta | None:
+    """How long this address must wait before trying this account again (None: go ahead).
+
+    The policy — back-off, never a lock someone else can put on your account:
+    - Failures count per (account, address) within LOGIN_WINDOW. The first
+      LOGIN_FREE_FAILURES cost nothing (typos); after that each further try must wait
+      LOGIN_BACKOFF_BASE × 2^(failures − free) since the last failure, up to the window itself
+      (2 s, 4 s, 8 s … 15 min). Guessing from one address quickly becomes hopeless, while the
+      owner, from any address where they have not failed, signs in at once.
+    - An address with LOGIN_MAX_FAILURES_PER_IP failures on any accounts in the window is
+      refused until the oldest of them ages out (password spraying from one place).
+    - There is no account-wide lock: a stranger's failures from their addresses never refuse
+      the owner elsewhere. Guessing spread over many addresses is slowed by the per-address
+      back-off and argon2; staff, finance and admin also need the second factor.
+    - A refused try is not counted (waiting it out always works) and is never checked against
+      the password (the right password tells nothing during the wait). A success clears the
+      failures of its own (account, address) pair only.
+    """
     config = current_app.config
-    return (
-        _failures_since(LoginAttempt.email, normalize_email(email), "login") >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or _failures_since(LoginAttempt.ip, ip, "login") >= config["LOGIN_MAX_FAILURES_PER_IP"]
-    )
+    now = utcnow()
+    since = now - config["LOGIN_WINDOW"]
+    per_ip, oldest = db.session.execute(
+        select(func.count(LoginAttempt.id), func.min(LoginAttempt.created_at)).where(
+            LoginAttempt.ip == ip, LoginAttempt.kind == "login", LoginAttempt.created_at >= since)).one()
+    if per_ip >= config["LOGIN_MAX_FAILURES_PER_IP"]:
+        return oldest + config["LOGIN_WINDOW"] - now
+    failures, last = db.session.execute(
+        select(func.count(LoginAttempt.id), func.max(LoginAttempt.created_at)).where(
+            LoginAttempt.email == normalize_email(email)[:254], LoginAttempt.ip == ip, LoginAttempt.kind == "login",
+            LoginAttempt.created_at >= since)).one()
+    free = config["LOGIN_FREE_FAILURES"]
+    if failures < free:
+        return None
+    delay = min(config["LOGIN_BACKOFF_BASE"] * 2 ** min(failures - free, 20), config["LOGIN_WINDOW"])
+    ready = last + delay
+    return ready - now if ready > now else None
 
 
 def note_attempt(email: str, ip: str, kind: str = "login") -> None:
@@ -126,7 +156,7 @@ def authenticate(email: str, password: str, ip: str) -> User | None:
         _dummy_verify(password)
     elif user.is_active and verify_password(user, password):
         db.session.execute(delete(LoginAttempt).where(
-            LoginAttempt.email == user.email, LoginAttempt.kind == "login"))
+            LoginAttempt.email == user.email, LoginAttempt.ip == (ip or "-"), LoginAttempt.kind == "login"))
         user.last_login_at = utcnow()
         audit.record("user.login", user, actor=user, summary="로그인")
         return user

@@ -1,4 +1,6 @@
 """Sign-up, sign-in, passwords and invitations; the admin's user and role management."""
+import math
+
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 
 from blueprints.core.auth import ROLE_LABELS, authorize, login_required, permission_required, register_permission
@@ -91,9 +93,9 @@ def login():
     status = 200
     if form.validate_on_submit():
         ip = client_ip()
-        if services.login_is_throttled(form.email.data, ip):
-            form.form_errors.append("로그인 시도가 너무 많습니다. 15분 뒤에 다시 시도하거나 비밀번호 찾기를 이용해 주세요.")
-            status = 429
+        wait = services.login_wait(form.email.data, ip)
+        if wait is not None:
+            return _login_throttled(form, wait)
         else:
             user = services.authenticate(form.email.data, form.password.data, ip)
             commit()
@@ -107,6 +109,16 @@ def login():
         status = 422
     form.password.data = ""
     return render("accounts/login.html", form=form, status=status)
+
+
+def _login_throttled(form, wait):
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    later = f"{seconds}초" if seconds < 60 else f"{math.ceil(seconds / 60)}분"
+    form.form_errors.append(f"로그인 시도가 너무 많습니다. {later} 뒤에 다시 시도하거나 비밀번호 찾기를 이용해 주세요.")
+    form.password.data = ""
+    response = render("accounts/login.html", form=form, status=429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
