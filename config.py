@@ -64,6 +64,9 @@ class Config:
     SESSION_IDLE_TIMEOUT = timedelta(hours=float(os.environ.get("SESSION_IDLE_HOURS", "8")))
     SESSION_ABSOLUTE_LIFETIME = timedelta(hours=float(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
     SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+    # Between the password and the second factor (enrolment or code): this long, this many wrong codes.
+    SECOND_FACTOR_PENDING_TTL = timedelta(minutes=10)
+    SECOND_FACTOR_MAX_FAILURES = 5
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
 
     # Login throttling by back-off per (account, address); see accounts.services.login_wait.

@@ -71,7 +71,7 @@ class User(TimestampMixin, db.Model):
     def can(self, user, action: str) -> bool:
         if action == "view":
             return user.id == self.id or user.has_role("admin")
-        if action in {"grant_role", "revoke_role", "deactivate"}:
+        if action in {"grant_role", "revoke_role", "deactivate", "reset_second_factor"}:
             return user.has_role("admin")
         return False
 

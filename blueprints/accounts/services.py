@@ -59,6 +59,14 @@ def verify_password(user: User, password: str) -> bool:
     return True
 
 
+def verify_hash(hashed: str, secret: str) -> bool:
+    """An argon2 hash (password or recovery code) against a candidate."""
+    try:
+        return _hasher().verify(hashed, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 # A real hash to compare against when the e-mail is unknown, so both paths take as long.
 _DUMMY = {}
 

@@ -1,5 +1,7 @@
 """Sign-up, sign-in, passwords and invitations; the admin's user and role management."""
 import math
+import secrets
+import time
 
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 
@@ -34,6 +36,11 @@ def load_signed_in_user():
             or session.get("session_version") != user.session_version):
         session.clear()
         return
+    if user.second_factor_required and row.second_factor_at is None:
+        # Signed in with the password only, and now needs the second factor (a role granted
+        # since, or an admin reset): not signed in until that step is done.
+        begin_second_factor(user, request.full_path if request.method == "GET" else "")
+        return
     g.user, g.user_session = user, row
 
 
@@ -54,6 +61,44 @@ def end_session() -> None:
     user_sessions.revoke_session(session.get("sid"))
     commit()
     session.clear()
+
+
+# Second factor at sign-in: between the password and the code (second_factor_views.py) -------
+
+PENDING_KEY = "second_factor"
+
+
+def begin_second_factor(user: User, next_path: str | None) -> None:
+    """The password was right; the cookie now says only that (no session record, no g.user)."""
+    session.clear()
+    session[PENDING_KEY] = {"uid": user.id, "v": user.session_version, "at": int(time.time()),
+                            "next": same_site_path(next_path) or "", "nonce": secrets.token_urlsafe(16), "fails": 0}
+
+
+def pending_second_factor_user() -> User | None:
+    """Who passed the password step in this browser within SECOND_FACTOR_PENDING_TTL, if anyone."""
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        return None
+    if time.time() - data.get("at", 0) > current_app.config["SECOND_FACTOR_PENDING_TTL"].total_seconds():
+        return None
+    user = db.session.get(User, data["uid"])
+    if (user is None or not user.is_active or user.session_version != data.get("v")
+            or not user.second_factor_required):
+        return None
+    return user
+
+
+def finish_sign_in(user: User, next_path: str | None, welcome: str):
+    """After the password: the second-factor step (enrolment first if there is none yet) for
+    those who need it, otherwise a session at once."""
+    if user.second_factor_required:
+        begin_second_factor(user, next_path)
+        step = "accounts.second_factor_verify" if user.has_second_factor else "accounts.second_factor_setup"
+        return redirect(url_for(step), 303)
+    start_session(user)
+    flash(welcome, "success")
+    return redirect(safe_next(next_path), 303)
 
 
 def safe_next(target: str | None) -> str:
@@ -89,6 +134,8 @@ def signup():
 def login():
     if g.user:
         return redirect(url_for("home.dashboard"))
+    if request.method == "GET" and pending_second_factor_user() is not None:
+        return redirect(url_for("accounts.second_factor_verify"))
     form = LoginForm(next=request.args.get("next", ""))
     status = 200
     if form.validate_on_submit():
@@ -100,9 +147,7 @@ def login():
             user = services.authenticate(form.email.data, form.password.data, ip)
             commit()
             if user is not None:
-                start_session(user)
-                flash(f"{user.name}님, 환영합니다.", "success")
-                return redirect(safe_next(form.next.data), 303)
+                return finish_sign_in(user, form.next.data, f"{user.name}님, 환영합니다.")
             form.form_errors.append("이메일 또는 비밀번호가 맞지 않습니다.")
             status = 422
     elif form.errors:
@@ -111,13 +156,17 @@ def login():
     return render("accounts/login.html", form=form, status=status)
 
 
-def _login_throttled(form, wait):
+def _login_throttled_message(wait) -> str:
     seconds = max(1, math.ceil(wait.total_seconds()))
     later = f"{seconds}초" if seconds < 60 else f"{math.ceil(seconds / 60)}분"
-    form.form_errors.append(f"로그인 시도가 너무 많습니다. {later} 뒤에 다시 시도하거나 비밀번호 찾기를 이용해 주세요.")
+    return f"로그인 시도가 너무 많습니다. {later} 뒤에 다시 시도하거나 비밀번호 찾기를 이용해 주세요."
+
+
+def _login_throttled(form, wait):
+    form.form_errors.append(_login_throttled_message(wait))
     form.password.data = ""
     response = render("accounts/login.html", form=form, status=429)
-    response.headers["Retry-After"] = str(seconds)
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
     return response
 
 
@@ -187,9 +236,7 @@ def accept_invite(token):
     if form.validate_on_submit():
         user = services.accept_invite(row, name=form.name.data, phone=form.phone.data, password=form.password.data)
         commit()
-        start_session(user)
-        flash("계정을 설정했습니다. 환영합니다.", "success")
-        return redirect(url_for("home.dashboard"), 303)
+        return finish_sign_in(user, "", "계정을 설정했습니다. 환영합니다.")
     return render("accounts/accept_invite.html", form=form, invited=row.user, status=422 if form.errors else 200)
 
 
