@@ -7,7 +7,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from blueprints.accounts.models import RecoveryCode, User, UserSession
+from blueprints.accounts.models import RecoveryCode, UserSession
 from blueprints.core.audit import AuditEvent
 from blueprints.core.mail import OutboxMessage
 from extensions import db

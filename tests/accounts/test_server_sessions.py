@@ -117,3 +117,22 @@ def test_the_session_check_is_one_statement(client, auth, make_user):
         assert client.get("/privacy").status_code == 200
     assert len(signed_in) - len(anonymous) == 1
     assert "user_sessions" in next(s for s in signed_in if s not in anonymous)
+
+
+def test_an_anonymised_account_keeps_no_session_nor_second_factor(app, client, auth, make_user):
+    from blueprints.accounts import second_factor
+    from blueprints.accounts.models import RecoveryCode, User
+    from blueprints.privacy.retention import Destroyed, anonymise_account
+
+    user = make_user("a@example.kr")
+    auth.login("a@example.kr")
+    with app.test_request_context():
+        user.totp_secret, user.totp_enabled_at = "JBSWY3DPEHPK3PXP", utcnow()
+        second_factor._replace_recovery_codes(user)
+        anonymise_account(user, now=utcnow(), out=Destroyed())
+        db.session.commit()
+    user = db.session.get(User, user.id)
+    assert (user.totp_secret, user.totp_enabled_at) == (None, None)
+    assert db.session.scalars(select(UserSession)).all() == []
+    assert db.session.scalars(select(RecoveryCode)).all() == []
+    assert client.get("/dashboard").status_code == 302
