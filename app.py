@@ -20,10 +20,11 @@ def create_app(test_config=None) -> Flask:
     else:
         app.config.from_object(Config)
         app.config.from_mapping(test_config)
-    check_production_config(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    configure_secret_key(app)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    configure_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -33,14 +34,52 @@ def create_app(test_config=None) -> Flask:
     return app
 
 
-def check_production_config(app: Flask) -> None:
-    from config import DEV_SECRET_KEY
-
-    if app.config.get("APP_ENV") != "production":
-        return
+def configure_secret_key(app: Flask) -> None:
+    """Never a public default: production needs a real SECRET_KEY from the environment;
+    development without one makes a random key into instance/secret_key on first start."""
     key = app.config.get("SECRET_KEY") or ""
-    if key == DEV_SECRET_KEY or len(key) < 32:
-        raise RuntimeError("운영 모드에는 32자 이상의 SECRET_KEY 환경 변수가 필요합니다 (production needs a real SECRET_KEY).")
+    if app.config.get("APP_ENV") == "production":
+        if len(key) < 32:
+            raise RuntimeError("운영 모드에는 32자 이상의 SECRET_KEY 환경 변수가 필요합니다 (production needs a real SECRET_KEY).")
+        return
+    if not key:
+        path = Path(app.config.get("SECRET_KEY_FILE") or Path(app.instance_path) / "secret_key")
+        app.config["SECRET_KEY"] = instance_secret_key(path)
+
+
+def instance_secret_key(path: Path) -> str:
+    """The key kept in ``path``, made (random, owner-only 0600) if there is none yet. Two
+    processes starting together (web and worker) agree: only one creates the file."""
+    import secrets
+    import time
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the other process may still be writing it
+            key = path.read_text().strip()
+            if key:
+                if path.stat().st_mode & 0o077:
+                    os.chmod(path, 0o600)
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: delete it to make a new development SECRET_KEY")
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return key
+
+
+def configure_proxy(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT reverse proxies (README: nginx in front of gunicorn), take the
+    client's address and scheme from the X-Forwarded-For/-Proto values those proxies appended
+    (counted from the right, so a client cannot choose its own address). Never X-Forwarded-Host:
+    the host stays what the proxy asked for."""
+    count = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=0, x_port=0, x_prefix=0)
 
 
 @event.listens_for(Engine, "connect")

@@ -5,7 +5,6 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
-DEV_SECRET_KEY = "dev-only-not-secret"
 
 
 def _bool(name, default=False):
@@ -29,7 +28,10 @@ def database_url_from_env():
 
 class Config:
     APP_ENV = os.environ.get("APP_ENV", "development")
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    # No default: production refuses to start without one; development makes a random one
+    # into instance/secret_key (mode 0600) on first start and reuses it (app.configure_secret_key).
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE") or None  # default: <instance>/secret_key
     SQLALCHEMY_DATABASE_URI = database_url_from_env()
     # hide_parameters: a database error in the log shows the SQL, never the bound values
     # (e-mails, names, phone numbers) — no personal data in logs.
@@ -62,12 +64,23 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # Server-side session record (blueprints/accounts/sessions.py): idle and absolute limits.
+    SESSION_IDLE_TIMEOUT = timedelta(hours=float(os.environ.get("SESSION_IDLE_HOURS", "8")))
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=float(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
+    SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+    # Between the password and the second factor (enrolment or code): this long, this many wrong codes.
+    SECOND_FACTOR_PENDING_TTL = timedelta(minutes=10)
+    SECOND_FACTOR_MAX_FAILURES = 5
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
 
-    # Login throttling: failures counted within the window.
+    # Login throttling by back-off per (account, address); see accounts.services.login_wait.
     LOGIN_WINDOW = timedelta(minutes=15)
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_BACKOFF_BASE = timedelta(seconds=2)
     LOGIN_MAX_FAILURES_PER_IP = 30
+    # Reverse proxies in front of the app that append X-Forwarded-For/-Proto (werkzeug ProxyFix).
+    # 0: use the connection's address (nothing in front, or a proxy we do not trust).
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
     RESET_MAX_PER_WINDOW = 5
     PASSWORD_RESET_TTL = timedelta(hours=1)
     INVITE_TTL = timedelta(days=7)

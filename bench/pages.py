@@ -118,6 +118,10 @@ def collect(kind: str, small: bool) -> dict:
 
             with app.test_request_context("/"):
                 g.pop("csrf_token", None)   # flask_wtf caches the token in g (the app context is shared)
+                from blueprints.accounts.sessions import open_user_session
+
+                session["sid"] = open_user_session(user, second_factor=True)  # the server-side record
+                db.session.commit()
                 session["user_id"] = user.id
                 session["session_version"] = user.session_version
                 csrf = generate_csrf()

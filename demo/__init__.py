@@ -142,6 +142,8 @@ def demo():
     for email, name, roles in DEMO_STAFF:
         click.echo(f"  {email:<22} {name} ({', '.join(roles)})")
     click.echo("  leader02@demo.kr … leader12@demo.kr  다른 데모 모임의 대표")
+    click.echo("사업담당·회계담당·관리자(staff, finance, admin)는 처음 로그인할 때 휴대전화 인증 앱으로 2단계 인증을 "
+               "등록합니다 (second factor: enrol an authenticator app at first sign-in).")
 
 
 DEMO_SESSIONS = ["봄 숲놀이", "텃밭 가꾸기", "그림책 읽기", "물놀이", "여름 만들기", "가을 소풍", "전래놀이", "한 해 나눔잔치"]

@@ -129,7 +129,14 @@ class AuthActions:
         self._client = client
 
     def login(self, email, password="pass1234!"):
-        return self._client.post_form("/login", {"email": email, "password": password})
+        """Sign in; for an account with a second factor also answer that step with the app's
+        current code (tests.factories.fresh_totp_code) and return its answer."""
+        from tests.factories import fresh_totp_code
+
+        response = self._client.post_form("/login", {"email": email, "password": password})
+        if response.status_code == 303 and response.headers["Location"].endswith("/login/second-factor"):
+            response = self._client.post_form("/login/second-factor", {"code": fresh_totp_code(email)})
+        return response
 
     def logout(self):
         return self._client.post_form("/logout")

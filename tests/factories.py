@@ -1,25 +1,50 @@
 """Callable factory fixtures (indico style): make what a test needs, nothing more."""
 import itertools
 
+import pyotp
 import pytest
 
 from extensions import db
 
 PASSWORD = "pass1234!"
+# The authenticator secret of every factory user with a second factor (staff, finance and admin
+# by default): the login helpers (conftest AuthActions, browser and concurrency) answer the
+# second-factor step with its current code.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _seq = itertools.count(1)
+
+
+def fresh_totp_code(email: str) -> str:
+    """The current code of the account's authenticator app. The account's last used step is
+    forgotten first: tests sign the same person in several times within one 30-second step,
+    and the app refuses a code twice."""
+    from sqlalchemy import select
+
+    from blueprints.accounts.models import User
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    user.totp_last_step = None
+    db.session.commit()
+    return pyotp.TOTP(user.totp_secret).now()
 
 
 @pytest.fixture
 def make_user(app):
-    from blueprints.accounts.models import User, UserRole
+    from blueprints.accounts.models import SECOND_FACTOR_ROLES, User, UserRole
     from blueprints.accounts.services import hash_password
     from blueprints.core.models import utcnow
 
-    def make(email=None, *, roles=("applicant",), name=None, phone=None, password=PASSWORD, active=True):
+    def make(email=None, *, roles=("applicant",), name=None, phone=None, password=PASSWORD, active=True,
+             second_factor=None):
+        """second_factor: None = enrolled (with TOTP_SECRET) exactly when a role needs it."""
         n = next(_seq)
         user = User(email=email or f"user{n}@example.kr", name=name or f"사용자{n}",
                     phone=phone or f"010{n:08d}", password_hash=hash_password(password), is_active=active,
                     privacy_consent_at=utcnow(), privacy_consent_version="2027-01")
+        if second_factor is None:
+            second_factor = bool(SECOND_FACTOR_ROLES & set(roles))
+        if second_factor:
+            user.totp_secret, user.totp_enabled_at = TOTP_SECRET, utcnow()
         for role in roles:
             user.role_rows.append(UserRole(role=role))
         db.session.add(user)

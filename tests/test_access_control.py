@@ -62,6 +62,16 @@ ROUTES = {
     ("accounts.admin_invite", "POST"): ("/admin/users/invite", {"email": "bad"}, ADMIN_ONLY),
     ("accounts.admin_change_role", "POST"): ("/admin/users/{user_b}/roles/grant", {"role": "finance"}, ADMIN_ONLY),
     ("accounts.admin_set_active", "POST"): ("/admin/users/{user_b}/active", {"active": "1"}, ADMIN_ONLY),
+    # Second factor (issue 12): the sign-in step only means something between password and code.
+    ("accounts.second_factor_verify", "GET"): ("/login/second-factor", None, expect(302)),
+    ("accounts.second_factor_verify", "POST"): ("/login/second-factor", {"code": "123456"}, expect(302)),
+    ("accounts.second_factor_setup", "GET"): ("/login/second-factor/setup", None,
+                                              expect(200, staff=302, finance=302, admin=302)),
+    ("accounts.second_factor_setup", "POST"): ("/login/second-factor/setup", {"code": "000000"}, expect(OK)),
+    ("accounts.account_security", "GET"): ("/account/security", None, ANY_SIGNED_IN),
+    ("accounts.second_factor_disable", "POST"): ("/account/security/disable", {"code": "000000"}, expect(OK)),
+    ("accounts.renew_recovery_codes", "POST"): ("/account/security/recovery-codes", {"code": "000000"}, expect(OK)),
+    ("accounts.admin_reset_second_factor", "POST"): ("/admin/users/{user_b}/second-factor/reset", {}, ADMIN_ONLY),
     ("audit.list_events", "GET"): ("/admin/audit/", None, expect(403, admin=200)),
 
     ("programmes.list_programmes", "GET"): ("/programmes/", None, PUBLIC),

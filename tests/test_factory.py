@@ -1,5 +1,4 @@
 from app import create_app
-from config import Config
 
 
 def test_config_defaults_to_sqlite_in_instance(monkeypatch):
@@ -23,7 +22,7 @@ def test_production_refuses_the_development_secret(tmp_path):
     import pytest
 
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"APP_ENV": "production", "SECRET_KEY": Config.SECRET_KEY, "UPLOAD_DIR": str(tmp_path)})
+        create_app({"APP_ENV": "production", "SECRET_KEY": None, "UPLOAD_DIR": str(tmp_path)})
     with pytest.raises(RuntimeError):
         create_app({"APP_ENV": "production", "SECRET_KEY": "short", "UPLOAD_DIR": str(tmp_path)})
     app = create_app({"APP_ENV": "production", "SECRET_KEY": "x" * 40, "UPLOAD_DIR": str(tmp_path),
@@ -70,3 +69,54 @@ def test_healthz_503_when_database_unreachable(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
+
+
+def test_config_has_no_public_secret_key(monkeypatch):
+    """Issue 12: the key comes from the environment or nowhere (no default in the code)."""
+    import importlib
+
+    import config
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    try:
+        fresh = importlib.reload(config)
+        assert fresh.Config.SECRET_KEY is None
+        assert fresh.ProductionConfig.SECRET_KEY is None
+        assert not hasattr(fresh, "DEV_SECRET_KEY")
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config)
+
+
+def test_production_without_a_secret_key_refuses_to_start_and_writes_nothing(tmp_path):
+    import pytest
+
+    key_file = tmp_path / "secret_key"
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": None, "SECRET_KEY_FILE": str(key_file),
+                    "UPLOAD_DIR": str(tmp_path)})
+    assert not key_file.exists()  # production never falls back to a generated key
+
+
+def test_development_makes_a_private_random_key_once_and_reuses_it(tmp_path):
+    import stat
+
+    key_file = tmp_path / "secret_key"
+    settings = {"APP_ENV": "development", "SECRET_KEY": None, "SECRET_KEY_FILE": str(key_file),
+                "UPLOAD_DIR": str(tmp_path / "uploads"), "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    first = create_app(dict(settings))
+    key = first.config["SECRET_KEY"]
+    assert key and len(key) >= 32
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert key_file.read_text().strip() == key
+    assert create_app(dict(settings)).config["SECRET_KEY"] == key  # the next start reuses it
+    other = create_app(dict(settings, SECRET_KEY_FILE=str(tmp_path / "other")))
+    assert other.config["SECRET_KEY"] != key  # random, not a constant
+
+
+def test_a_key_from_the_environment_wins_and_no_file_is_written(tmp_path):
+    key_file = tmp_path / "secret_key"
+    app = create_app({"APP_ENV": "development", "SECRET_KEY": "k" * 40, "SECRET_KEY_FILE": str(key_file),
+                      "UPLOAD_DIR": str(tmp_path / "uploads"), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SECRET_KEY"] == "k" * 40
+    assert not key_file.exists()

@@ -72,3 +72,15 @@ class UserSearchForm(BaseForm):
 
 class RoleChangeForm(BaseForm):
     role = SelectField("역할", choices=ROLE_CHOICES, validators=[DataRequired()])
+
+
+# Second factor ------------------------------------------------------------------------------
+
+class SecondFactorCodeForm(BaseForm):
+    code = StringField("인증 코드", validators=[DataRequired("인증 코드를 입력해 주세요."), Length(max=32)],
+                       description="인증 앱에 보이는 6자리 숫자")
+
+
+class SecondFactorLoginForm(BaseForm):
+    code = StringField("인증 코드 또는 복구 코드", validators=[DataRequired("인증 코드를 입력해 주세요."), Length(max=32)],
+                       description="인증 앱에 보이는 6자리 숫자. 휴대전화를 잃어버렸다면 복구 코드(예: abcde-fghjk)")

@@ -1,7 +1,7 @@
 """People, their roles, one-time tokens and login attempts."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.auth import ROLE_LABELS, ROLES
@@ -9,6 +9,7 @@ from blueprints.core.models import TimestampMixin, UTCDateTime, utcnow
 from extensions import db
 
 CONSENT_VERSION = "2027-01"
+SECOND_FACTOR_ROLES = frozenset({"staff", "finance", "admin"})
 _ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")"
 
 
@@ -29,6 +30,11 @@ class User(TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set by `flask retention`: deactivated, e-mail/name/phone scrubbed, row kept for foreign keys.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Second factor (TOTP, RFC 6238): the shared secret once enrolment is confirmed, and the last
+    # 30-second step a code was accepted for (a code is never accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",
@@ -53,10 +59,19 @@ class User(TimestampMixin, db.Model):
     def has_password(self) -> bool:
         return bool(self.password_hash)
 
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
+
+    @property
+    def second_factor_required(self) -> bool:
+        """Staff, finance and admin must use a second factor; anyone who turned it on, too."""
+        return self.has_any_role(SECOND_FACTOR_ROLES) or self.has_second_factor
+
     def can(self, user, action: str) -> bool:
         if action == "view":
             return user.id == self.id or user.has_role("admin")
-        if action in {"grant_role", "revoke_role", "deactivate"}:
+        if action in {"grant_role", "revoke_role", "deactivate", "reset_second_factor"}:
             return user.has_role("admin")
         return False
 
@@ -111,3 +126,36 @@ class LoginAttempt(db.Model):
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     ip: Mapped[str] = mapped_column(String(45), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+# Server-side sessions and the second factor ------------------------------------------------
+
+class UserSession(db.Model):
+    """One signed-in browser. The signed cookie carries a random id whose hash is stored here;
+    logging out, a password change, deactivation or a second-factor reset revoke the row, and a
+    copied cookie then leads nowhere. Read once per request with the user and roles."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # When this session passed the second factor (None: password only).
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for when the authenticator app is lost. Shown once; only a hash is kept."""
+
+    __tablename__ = "user_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    code_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,12 +2,12 @@
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from blueprints.core import audit
 from blueprints.core.auth import ROLE_LABELS, ROLES
@@ -17,6 +17,7 @@ from blueprints.core.search import contains_text
 from extensions import db
 
 from .models import CONSENT_VERSION, AuthToken, LoginAttempt, User, UserRole
+from .sessions import revoke_user_sessions
 
 
 class AccountError(Exception):
@@ -56,6 +57,14 @@ def verify_password(user: User, password: str) -> bool:
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     return True
+
+
+def verify_hash(hashed: str, secret: str) -> bool:
+    """An argon2 hash (password or recovery code) against a candidate."""
+    try:
+        return _hasher().verify(hashed, secret)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 # A real hash to compare against when the e-mail is unknown, so both paths take as long.
@@ -106,12 +115,42 @@ def _failures_since(column, value, kind: str) -> int:
     )
 
 
-def login_is_throttled(email: str, ip: str) -> bool:
+def login_wait(email: str, ip: str) -> timedelta | None:
+    """How long this address must wait before trying this account again (None: go ahead).
+
+    The policy — back-off, never a lock someone else can put on your account:
+    - Failures count per (account, address) within LOGIN_WINDOW. The first
+      LOGIN_FREE_FAILURES cost nothing (typos); after that each further try must wait
+      LOGIN_BACKOFF_BASE × 2^(failures − free) since the last failure, up to the window itself
+      (2 s, 4 s, 8 s … 15 min). Guessing from one address quickly becomes hopeless, while the
+      owner, from any address where they have not failed, signs in at once.
+    - An address with LOGIN_MAX_FAILURES_PER_IP failures on any accounts in the window is
+      refused until the oldest of them ages out (password spraying from one place).
+    - There is no account-wide lock: a stranger's failures from their addresses never refuse
+      the owner elsewhere. Guessing spread over many addresses is slowed by the per-address
+      back-off and argon2; staff, finance and admin also need the second factor.
+    - A refused try is not counted (waiting it out always works) and is never checked against
+      the password (the right password tells nothing during the wait). A success clears the
+      failures of its own (account, address) pair only.
+    """
     config = current_app.config
-    return (
-        _failures_since(LoginAttempt.email, normalize_email(email), "login") >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or _failures_since(LoginAttempt.ip, ip, "login") >= config["LOGIN_MAX_FAILURES_PER_IP"]
-    )
+    now = utcnow()
+    since = now - config["LOGIN_WINDOW"]
+    per_ip, oldest = db.session.execute(
+        select(func.count(LoginAttempt.id), func.min(LoginAttempt.created_at)).where(
+            LoginAttempt.ip == ip, LoginAttempt.kind == "login", LoginAttempt.created_at >= since)).one()
+    if per_ip >= config["LOGIN_MAX_FAILURES_PER_IP"]:
+        return oldest + config["LOGIN_WINDOW"] - now
+    failures, last = db.session.execute(
+        select(func.count(LoginAttempt.id), func.max(LoginAttempt.created_at)).where(
+            LoginAttempt.email == normalize_email(email)[:254], LoginAttempt.ip == ip, LoginAttempt.kind == "login",
+            LoginAttempt.created_at >= since)).one()
+    free = config["LOGIN_FREE_FAILURES"]
+    if failures < free:
+        return None
+    delay = min(config["LOGIN_BACKOFF_BASE"] * 2 ** min(failures - free, 20), config["LOGIN_WINDOW"])
+    ready = last + delay
+    return ready - now if ready > now else None
 
 
 def note_attempt(email: str, ip: str, kind: str = "login") -> None:
@@ -125,7 +164,7 @@ def authenticate(email: str, password: str, ip: str) -> User | None:
         _dummy_verify(password)
     elif user.is_active and verify_password(user, password):
         db.session.execute(delete(LoginAttempt).where(
-            LoginAttempt.email == user.email, LoginAttempt.kind == "login"))
+            LoginAttempt.email == user.email, LoginAttempt.ip == (ip or "-"), LoginAttempt.kind == "login"))
         user.last_login_at = utcnow()
         audit.record("user.login", user, actor=user, summary="로그인")
         return user
@@ -136,6 +175,7 @@ def authenticate(email: str, password: str, ip: str) -> User | None:
 def change_password(user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
     user.session_version += 1
+    revoke_user_sessions(user)
     audit.record("user.password_changed", user, summary="비밀번호 변경")
 
 
@@ -160,6 +200,8 @@ def issue_token(user: User, purpose: str) -> str:
 def find_valid_token(token: str, purpose: str) -> AuthToken | None:
     row = db.session.scalar(select(AuthToken).where(AuthToken.token_hash == _token_hash(token or "")))
     if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    if not row.user.is_active:  # a deactivated account's links are dead (see revoke_outstanding_tokens)
         return None
     return row
 
@@ -193,6 +235,7 @@ def reset_password(row: AuthToken, new_password: str) -> User:
     consume_token(row)
     user.password_hash = hash_password(new_password)
     user.session_version += 1
+    revoke_user_sessions(user)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     audit.record("user.password_reset", user, actor=user, summary="비밀번호 재설정 완료")
     return user
@@ -256,7 +299,6 @@ def accept_invite(row: AuthToken, *, name: str, phone: str, password: str) -> Us
     user.password_hash = hash_password(password)
     user.privacy_consent_at = utcnow()
     user.privacy_consent_version = CONSENT_VERSION
-    user.is_active = True
     audit.record("user.invite_accepted", user, actor=user, summary="초대 수락, 계정 설정")
     return user
 
@@ -267,9 +309,20 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     before = user.is_active
     user.is_active = active
     user.session_version += 1
+    if not active:
+        revoke_outstanding_tokens(user)
+        revoke_user_sessions(user)
     audit.record("user.activated" if active else "user.deactivated", user,
                  summary="계정 활성화" if active else "계정 비활성화",
                  before={"is_active": before}, after={"is_active": active})
+
+
+def revoke_outstanding_tokens(user: User) -> int:
+    """Every unused one-time link of the account (reset, invitation, verification, any purpose)
+    is spent now: reactivating the account later never brings one back."""
+    return db.session.execute(
+        update(AuthToken).where(AuthToken.user_id == user.id, AuthToken.used_at.is_(None)).values(used_at=utcnow())
+    ).rowcount
 
 
 def search_users(query: str = "", role: str = "", page: int = 1, per_page: int = 20):

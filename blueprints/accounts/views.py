@@ -1,14 +1,19 @@
 """Sign-up, sign-in, passwords and invitations; the admin's user and role management."""
+import math
+import secrets
+import time
+
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
-from sqlalchemy.orm import joinedload
 
 from blueprints.core.auth import ROLE_LABELS, authorize, login_required, permission_required, register_permission
 from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.security import same_site_path
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_inline, render
 from extensions import db
 
 from . import bp, services
+from . import sessions as user_sessions
 from .forms import (AcceptInviteForm, ChangePasswordForm, ForgotPasswordForm, InviteForm, LoginForm,
                     ResetPasswordForm, RoleChangeForm, SignupForm, UserSearchForm)
 from .models import User
@@ -16,34 +21,88 @@ from .models import User
 register_permission("manage_users", "admin")
 
 
-_WITH_ROLES = [joinedload(User.role_rows)]
-
-
 @bp.before_app_request
 def load_signed_in_user():
-    g.user = None
-    user_id = session.get("user_id")
-    if user_id is None:
+    """g.user from the server-side session record the cookie names (sessions.py)."""
+    g.user = g.user_session = None
+    token = session.get("sid")
+    if token is None:
+        if "user_id" in session:
+            session.clear()  # a cookie from before server-side sessions: sign in again
         return
-    # The roles come in the same statement (every request reads them: one round trip, not two).
-    user = db.session.get(User, user_id, options=_WITH_ROLES)
-    if user is None or not user.is_active or session.get("session_version") != user.session_version:
+    row = user_sessions.find_live_session(token)
+    user = row.user if row is not None else None
+    if (user is None or user.id != session.get("user_id") or not user.is_active
+            or session.get("session_version") != user.session_version):
         session.clear()
         return
-    g.user = user
+    if user.second_factor_required and row.second_factor_at is None:
+        # Signed in with the password only, and now needs the second factor (a role granted
+        # since, or an admin reset): not signed in until that step is done.
+        begin_second_factor(user, request.full_path if request.method == "GET" else "")
+        return
+    g.user, g.user_session = user, row
 
 
-def start_session(user: User) -> None:
+def start_session(user: User, *, second_factor: bool = False) -> None:
+    old = session.get("sid")
+    if old:
+        user_sessions.revoke_session(old)
     session.clear()  # a fresh session on sign-in: no fixation
     session.permanent = True
+    session["sid"] = user_sessions.open_user_session(user, second_factor=second_factor)
     session["user_id"] = user.id
     session["session_version"] = user.session_version
+    commit()
+
+
+def end_session() -> None:
+    """Log out here and on the server: the cookie's session row is revoked."""
+    user_sessions.revoke_session(session.get("sid"))
+    commit()
+    session.clear()
+
+
+# Second factor at sign-in: between the password and the code (second_factor_views.py) -------
+
+PENDING_KEY = "second_factor"
+
+
+def begin_second_factor(user: User, next_path: str | None) -> None:
+    """The password was right; the cookie now says only that (no session record, no g.user)."""
+    session.clear()
+    session[PENDING_KEY] = {"uid": user.id, "v": user.session_version, "at": int(time.time()),
+                            "next": same_site_path(next_path) or "", "nonce": secrets.token_urlsafe(16), "fails": 0}
+
+
+def pending_second_factor_user() -> User | None:
+    """Who passed the password step in this browser within SECOND_FACTOR_PENDING_TTL, if anyone."""
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        return None
+    if time.time() - data.get("at", 0) > current_app.config["SECOND_FACTOR_PENDING_TTL"].total_seconds():
+        return None
+    user = db.session.get(User, data["uid"])
+    if (user is None or not user.is_active or user.session_version != data.get("v")
+            or not user.second_factor_required):
+        return None
+    return user
+
+
+def finish_sign_in(user: User, next_path: str | None, welcome: str):
+    """After the password: the second-factor step (enrolment first if there is none yet) for
+    those who need it, otherwise a session at once."""
+    if user.second_factor_required:
+        begin_second_factor(user, next_path)
+        step = "accounts.second_factor_verify" if user.has_second_factor else "accounts.second_factor_setup"
+        return redirect(url_for(step), 303)
+    start_session(user)
+    flash(welcome, "success")
+    return redirect(safe_next(next_path), 303)
 
 
 def safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.dashboard")
+    return same_site_path(target) or url_for("home.dashboard")
 
 
 def client_ip() -> str:
@@ -75,20 +134,20 @@ def signup():
 def login():
     if g.user:
         return redirect(url_for("home.dashboard"))
+    if request.method == "GET" and pending_second_factor_user() is not None:
+        return redirect(url_for("accounts.second_factor_verify"))
     form = LoginForm(next=request.args.get("next", ""))
     status = 200
     if form.validate_on_submit():
         ip = client_ip()
-        if services.login_is_throttled(form.email.data, ip):
-            form.form_errors.append("로그인 시도가 너무 많습니다. 15분 뒤에 다시 시도하거나 비밀번호 찾기를 이용해 주세요.")
-            status = 429
+        wait = services.login_wait(form.email.data, ip)
+        if wait is not None:
+            return _login_throttled(form, wait)
         else:
             user = services.authenticate(form.email.data, form.password.data, ip)
             commit()
             if user is not None:
-                start_session(user)
-                flash(f"{user.name}님, 환영합니다.", "success")
-                return redirect(safe_next(form.next.data), 303)
+                return finish_sign_in(user, form.next.data, f"{user.name}님, 환영합니다.")
             form.form_errors.append("이메일 또는 비밀번호가 맞지 않습니다.")
             status = 422
     elif form.errors:
@@ -97,12 +156,26 @@ def login():
     return render("accounts/login.html", form=form, status=status)
 
 
+def _login_throttled_message(wait) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    later = f"{seconds}초" if seconds < 60 else f"{math.ceil(seconds / 60)}분"
+    return f"로그인 시도가 너무 많습니다. {later} 뒤에 다시 시도하거나 비밀번호 찾기를 이용해 주세요."
+
+
+def _login_throttled(form, wait):
+    form.form_errors.append(_login_throttled_message(wait))
+    form.password.data = ""
+    response = render("accounts/login.html", form=form, status=429)
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
+    return response
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    session.clear()
+    end_session()
     flash("로그아웃했습니다.", "info")
     return redirect(url_for("accounts.login"), 303)
 
@@ -119,7 +192,7 @@ def change_password():
         else:
             services.change_password(g.user, form.password.data)
             commit()
-            start_session(g.user)  # keep this session, end the others
+            start_session(g.user, second_factor=g.user_session.second_factor_at is not None)  # a new one here, the others end
             flash("비밀번호를 바꾸었습니다. 다른 기기에서는 다시 로그인해야 합니다.", "success")
             return redirect(url_for("home.dashboard"), 303)
     return render("accounts/change_password.html", form=form, status=422 if form.errors else 200)
@@ -163,9 +236,7 @@ def accept_invite(token):
     if form.validate_on_submit():
         user = services.accept_invite(row, name=form.name.data, phone=form.phone.data, password=form.password.data)
         commit()
-        start_session(user)
-        flash("계정을 설정했습니다. 환영합니다.", "success")
-        return redirect(url_for("home.dashboard"), 303)
+        return finish_sign_in(user, "", "계정을 설정했습니다. 환영합니다.")
     return render("accounts/accept_invite.html", form=form, invited=row.user, status=422 if form.errors else 200)
 
 

@@ -322,11 +322,15 @@ def anonymise_records(settlement, application, *, now, out: Destroyed) -> None:
 
 
 def anonymise_account(user, *, now, out: Destroyed) -> None:
-    from blueprints.accounts.models import AuthToken, LoginAttempt
+    from blueprints.accounts.models import AuthToken, LoginAttempt, RecoveryCode, UserSession
     from blueprints.core.mail import OutboxMessage
 
     old_email = user.email
     out.add("tokens", db.session.execute(delete(AuthToken).where(AuthToken.user_id == user.id)).rowcount or 0)
+    # Sessions and the second factor go with the account (nothing to sign in with is left).
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
     out.add("mails", db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == old_email)).rowcount or 0)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == old_email))
     user.email = f"deleted-user-{user.id}@invalid"

@@ -3,7 +3,7 @@ page view, so programmes made before (whose row a first page view would have mad
 here, from the same defaults: the rules' aggregate and the end of the review's last day (KST).
 
 Revision ID: 0055reviewsettings
-Revises: 0051money
+Revises: 0053sessions
 Create Date: 2026-11-29 15:30:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0055reviewsettings'
-down_revision = '0051money'
+down_revision = '0053sessions'
 branch_labels = None
 depends_on = None
 

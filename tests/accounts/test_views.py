@@ -104,9 +104,9 @@ def test_inactive_user_cannot_sign_in(auth, make_user):
     assert auth.login("gone@example.kr").status_code == 422
 
 
-def test_login_is_throttled_per_account(app, client, auth, make_user):
+def test_login_is_throttled_per_account_and_address(app, client, auth, make_user):
     make_user("a@example.kr")
-    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    limit = app.config["LOGIN_FREE_FAILURES"]
     for _ in range(limit):
         assert auth.login("a@example.kr", "wrong-pass1").status_code == 422
     # Even the right password is refused while throttled; the message is Korean, not a crash.
@@ -126,7 +126,7 @@ def test_login_is_throttled_per_ip_across_accounts(app, auth, make_user, monkeyp
 
 def test_successful_login_clears_the_account_failures(app, auth, make_user):
     make_user("a@example.kr")
-    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] - 1):
+    for _ in range(app.config["LOGIN_FREE_FAILURES"] - 1):
         auth.login("a@example.kr", "wrong-pass1")
     assert auth.login("a@example.kr").status_code == 303
     auth.logout()

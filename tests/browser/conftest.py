@@ -1,6 +1,7 @@
 """Browser fixtures: the app served on a free loopback port in a thread, and Playwright
 driving Debian's chromium. Screenshots go to test-artifacts/<database>/ (git-ignored) for people to see."""
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -161,11 +162,19 @@ def shot(request):
 
 
 def login(page, live_url, email, password="pass1234!"):
+    """Sign in through the form; staff, finance and admin (factory users have a second factor)
+    also type the authenticator app's current code."""
+    from tests.factories import fresh_totp_code
+
     page.goto(f"{live_url}/login")
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/dashboard")
+    page.wait_for_url(re.compile(re.escape(live_url) + r"/(dashboard|login/second-factor)$"))
+    if page.url.endswith("/login/second-factor"):
+        page.fill("#code", fresh_totp_code(email))
+        page.click("main form.card-form button[type=submit]")
+        page.wait_for_url(f"{live_url}/dashboard")
 
 
 def axe_violations(page, impacts=("serious", "critical")):
