@@ -98,6 +98,7 @@ def _failed_login_ip(app, tmp_path, count):
         response = proxied.test_client().post("/login", data={"email": "x@example.kr", "password": "wrong-pass1"},
                                               headers=headers)
         db.session.remove()
+        db.engine.dispose()  # a second engine left open on the SQLite file breaks a later restore
     assert response.status_code == 422
     return db.session.scalar(select(LoginAttempt.ip).order_by(LoginAttempt.id.desc()))
 
@@ -115,5 +116,6 @@ def test_behind_a_trusted_proxy_links_in_mail_use_the_forwarded_scheme(app, tmp_
         proxied.test_client().post("/password/forgot", data={"email": "a@example.kr"},
                                    headers={"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"})
         db.session.remove()
+        db.engine.dispose()
     body = db.session.scalar(select(OutboxMessage.body))
     assert "https://localhost/password/reset/" in body
