@@ -8,7 +8,6 @@ from datetime import date
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -144,11 +143,12 @@ def _lock_settlement(award) -> None:
 
 def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: int, paid_on: date,
                    reference: str, idempotency_key: str, user, note: str = "") -> tuple[Payment, bool]:
-    """Record a payment on one instalment: all of it or a part, never more than is left of
-    it in the schedule (the rest stays payable). Returns (payment, created). The same idempotency key returns
-    the payment already made (a double click); two people recording the same instalment
-    at once: the second waits on the row lock, then finds it done. Refused once the
-    settlement has been submitted (``payments_closed_reason``)."""
+    """Record a payment on one instalment: all of it or a part, never more than is left of it
+    in the schedule (the rest stays payable). Returns (payment, created). The same
+    idempotency key (scoped to this disbursement) returns the payment already made (a double
+    click); two people recording the same instalment at once: the second waits on the row
+    lock, then finds what the first paid. Refused once the settlement has been submitted
+    (``payments_closed_reason``)."""
     existing = _paid_with_key(disbursement.id, idempotency_key)
     if existing is not None:
         return existing, False

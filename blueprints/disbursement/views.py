@@ -4,9 +4,9 @@ from flask import abort, flash, g, redirect, request, url_for
 from blueprints.awards.models import AwardState
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
 from blueprints.core.exports import FORMATS, send_table
+from blueprints.core.formatting import kdate
 from blueprints.core.htmx import render
 from blueprints.core.persistence import commit, get_or_404
-from blueprints.core.formatting import kdate
 from blueprints.core.timeutil import today_kst
 from extensions import db
 

@@ -75,6 +75,7 @@ def test_treasurer_records_expense_and_finance_approves(phone_page, laptop_page,
     login(laptop, live_url, finance.email)
     laptop.goto(f"{live_url}/disbursement/")
     expect(laptop.locator("#dash-body")).to_contain_text("800,000원")      # awarded and paid
+    db.session.expire_all()   # the settlement was made by the server's session
     settlement_id = db.session.get(Award, award.id).settlement.id
     laptop.goto(f"{live_url}/settlement/review/{settlement_id}")
     line = laptop.locator("article.review-line").first
