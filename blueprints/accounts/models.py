@@ -29,6 +29,9 @@ class User(TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set by `flask retention`: deactivated, e-mail/name/phone scrubbed, row kept for foreign keys.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the owner proved the address (verification link, invitation link or password reset
+    # link). Until then the account can't be linked to a group nor be granted a role.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",
@@ -52,6 +55,10 @@ class User(TimestampMixin, db.Model):
     @property
     def has_password(self) -> bool:
         return bool(self.password_hash)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def can(self, user, action: str) -> bool:
         if action == "view":
@@ -81,10 +88,11 @@ class UserRole(db.Model):
 
 
 class AuthToken(db.Model):
-    """A single-use, expiring token (password reset, invitation). Only its hash is stored."""
+    """A single-use, expiring token (password reset, invitation, address verification).
+    Only its hash is stored."""
 
     __tablename__ = "auth_tokens"
-    __table_args__ = (CheckConstraint("purpose IN ('reset', 'invite')", name="known_purpose"),)
+    __table_args__ = (CheckConstraint("purpose IN ('reset', 'invite', 'verify')", name="known_purpose"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)

@@ -7,11 +7,13 @@ their row id so that deleting a member's personal data leaves no copy in the tra
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 from dataclasses import dataclass
 
-from flask import url_for
-from sqlalchemy import func, select
+from flask import current_app, g, has_request_context, url_for
+from sqlalchemy import delete, func, insert, select
 
 from blueprints.accounts.models import User, UserRole
 from blueprints.accounts.services import find_user_by_email, issue_token, normalize_email, normalize_phone
@@ -25,7 +27,7 @@ from blueprints.core.timeutil import today_kst
 from extensions import db
 
 from .eligibility import Candidate, Household, evaluate, parse_birth_ym, format_ym, rules_from_programme
-from .models import MEMBER_ROLE_LABELS, Child, Group, GroupMember
+from .models import MEMBER_ROLE_LABELS, Child, Group, GroupMember, MemberInvitation, PhoneCheck
 
 
 class GroupError(Exception):
@@ -79,11 +81,32 @@ def duplicate_by_name(name: str, leader: User, exclude_group_id: int | None = No
     return db.session.scalar(stmt.limit(1))
 
 
-def duplicate_by_leader_phone(phone: str, exclude_group_id: int | None = None) -> Group | None:
-    """An active group whose 대표 has this mobile number."""
+class PhoneCheckLimit:
+    """What `duplicate_by_leader_phone` answers when the person checked too many numbers:
+    neither "free" nor a group, and `phone_duplicate_message` turns it into the wait."""
+
+    def __bool__(self):
+        return True
+
+
+PHONE_CHECK_LIMIT = PhoneCheckLimit()
+
+
+def duplicate_by_leader_phone(phone: str, exclude_group_id: int | None = None, *,
+                              by: User | None = None) -> Group | PhoneCheckLimit | None:
+    """An active group whose 대표 has this mobile number.
+
+    A registration check (no group excluded) by a signed-in person is rate-limited: each
+    person may check PHONE_CHECK_MAX distinct numbers in PHONE_CHECK_WINDOW (the numbers
+    are kept only as keyed hashes). Past it, the answer is PHONE_CHECK_LIMIT, not a lookup,
+    so nobody can walk the number space to learn who leads a group."""
     digits = normalize_phone(phone)
     if not digits:
         return None
+    if exclude_group_id is None:
+        checker = by if by is not None else (g.get("user") if has_request_context() else None)
+        if checker is not None and not _phone_check_allowed(digits, checker):
+            return PHONE_CHECK_LIMIT
     stmt = (select(Group).join(GroupMember, GroupMember.group_id == Group.id)
             .where(GroupMember.phone == digits, GroupMember.role == "leader", Group.status == "active"))
     if exclude_group_id:
@@ -91,14 +114,45 @@ def duplicate_by_leader_phone(phone: str, exclude_group_id: int | None = None) -
     return db.session.scalar(stmt.limit(1))
 
 
+def _phone_hash(digits: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
+
+
+def _phone_check_allowed(digits: str, user: User) -> bool:
+    """Checking a number already checked in the window is free (the wizard checks at step 2
+    and again at the end); a new number counts, up to the limit."""
+    config = current_app.config
+    digest = _phone_hash(digits)
+    since = utcnow() - config["PHONE_CHECK_WINDOW"]
+    seen = set(db.session.scalars(select(PhoneCheck.phone_hash).where(
+        PhoneCheck.user_id == user.id, PhoneCheck.created_at >= since)))
+    if digest in seen:
+        return True
+    if len(seen) >= config["PHONE_CHECK_MAX"]:
+        return False
+    # Its own short transaction: the wizard's steps render without committing, and the count
+    # must hold even when the request's own work is rolled back. Older rows go at once.
+    with db.engine.begin() as connection:
+        connection.execute(delete(PhoneCheck).where(PhoneCheck.user_id == user.id, PhoneCheck.created_at < since))
+        connection.execute(insert(PhoneCheck).values(user_id=user.id, phone_hash=digest, created_at=utcnow()))
+    return True
+
+
 def name_duplicate_message(group: Group) -> str:
     return (f"이미 같은 이름의 모임({group.reg_no})을 대표로 등록하셨습니다. "
             "새로 등록하지 말고 기존 모임 페이지에서 내용을 확인해 주세요.")
 
 
-def phone_duplicate_message(group: Group) -> str:
-    return (f"이 휴대전화번호는 이미 다른 모임({group.reg_no})의 대표로 등록되어 있습니다. "
-            "한 사람이 두 모임의 대표가 될 수 없습니다. 기존 모임의 대표를 먼저 인계해 주세요.")
+def phone_duplicate_message(found: Group | PhoneCheckLimit) -> str:
+    """What the person must fix, and nothing about the other group (neither its name nor its
+    number: a stranger must not learn who leads which group)."""
+    if isinstance(found, PhoneCheckLimit):
+        minutes = int(current_app.config["PHONE_CHECK_WINDOW"].total_seconds() // 60)
+        return (f"휴대전화번호를 너무 여러 번 확인했습니다. {minutes}분 뒤에 다시 시도해 주세요. "
+                "본인의 번호를 정확히 입력했는지도 확인해 주세요.")
+    return ("이 휴대전화번호는 이미 활동 중인 다른 모임의 대표 번호로 등록되어 있습니다. "
+            "한 사람이 두 모임의 대표가 될 수 없습니다. 번호가 맞는지 확인하고, 맞다면 기존 모임의 대표를 먼저 인계해 주세요.")
 
 
 # Registration -----------------------------------------------------------------------------
@@ -132,7 +186,7 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
     duplicate = duplicate_by_name(data.name, by)
     if duplicate is not None:
         raise GroupError(name_duplicate_message(duplicate))
-    duplicate = duplicate_by_leader_phone(data.households[0].phone)
+    duplicate = duplicate_by_leader_phone(data.households[0].phone, by=by)
     if duplicate is not None:
         raise GroupError(phone_duplicate_message(duplicate))
 

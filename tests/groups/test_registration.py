@@ -205,13 +205,43 @@ def test_a_mobile_number_that_leads_another_active_group_is_a_duplicate(client, 
     auth.login("parent@example.kr")
     response = client.post_form(URL, registration_data(step=2, go="next"))
     assert response.status_code == 422
-    assert f"이미 다른 모임({existing.reg_no})의 대표로 등록되어 있습니다" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "이미 활동 중인 다른 모임의 대표 번호로 등록되어 있습니다" in page
+    # what to fix, and nothing about the other group: neither its number, nor its name, nor its 대표
+    assert existing.reg_no not in page and "다른 모임</" not in page and other.name not in page
     assert client.post_form(URL, registration_data()).status_code == 422
     assert count(Group) == 1
     # once that group is no longer active, the number is free
     existing.status = "inactive"
     db.session.commit()
     assert client.post_form(URL, registration_data()).status_code == 303
+
+
+def test_checking_mobile_numbers_is_rate_limited_per_person(app, client, auth, parent, make_user, make_group,
+                                                           monkeypatch):
+    """Step 2 said which number leads a group to anyone who typed numbers in a loop: a person
+    may check only a few distinct numbers in ten minutes, then hears to wait."""
+    monkeypatch.setitem(app.config, "PHONE_CHECK_MAX", 3)
+    make_group(leader=make_user("other@example.kr", phone="01077770000"), name="다른 모임")
+    auth.login("parent@example.kr")
+
+    def check(phone):
+        return client.post_form(URL, registration_data(step=2, go="next", leader_phone=phone))
+
+    assert check("010-2222-0000").status_code == 200
+    assert check("010-7777-0000").status_code == 422      # a real 대표's number: the plain message
+    assert check("010-2222-0001").status_code == 200
+    probe = check("010-7777-0001")                          # a fourth distinct number: refused
+    assert probe.status_code == 422
+    assert "휴대전화번호를 너무 여러 번 확인했습니다. 10분 뒤에 다시 시도해 주세요." in probe.get_data(as_text=True)
+    # a number already checked stays usable: the person finishes with their own number
+    assert check("010-2222-0000").status_code == 200
+    assert client.post_form(URL, registration_data(leader_phone="010-2222-0000")).status_code == 303
+    # the limit is per person: someone else checks freely
+    make_user("second@example.kr", phone="01055550000")
+    auth.logout()
+    auth.login("second@example.kr")
+    assert check("010-5555-0000").status_code == 200
 
 
 def test_households_with_an_email_are_invited(client, auth, parent, make_user):
