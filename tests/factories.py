@@ -15,11 +15,13 @@ def make_user(app):
     from blueprints.accounts.services import hash_password
     from blueprints.core.models import utcnow
 
-    def make(email=None, *, roles=("applicant",), name=None, phone=None, password=PASSWORD, active=True):
+    def make(email=None, *, roles=("applicant",), name=None, phone=None, password=PASSWORD, active=True,
+             verified=True):
         n = next(_seq)
         user = User(email=email or f"user{n}@example.kr", name=name or f"사용자{n}",
                     phone=phone or f"010{n:08d}", password_hash=hash_password(password), is_active=active,
-                    privacy_consent_at=utcnow(), privacy_consent_version="2027-01")
+                    privacy_consent_at=utcnow(), privacy_consent_version="2027-01",
+                    email_verified_at=utcnow() if verified else None)
         for role in roles:
             user.role_rows.append(UserRole(role=role))
         db.session.add(user)

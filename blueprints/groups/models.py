@@ -70,10 +70,9 @@ class Group(TimestampMixin, db.Model):
             return member is not None
         if action in {"view_contacts", "view_history", "edit", "invite", "apply"}:
             return member is not None and member.role in {"leader", "treasurer"}
-        if action == "handover_leader":
+        # Only the 대표 (or staff) changes officers and whose account a household is.
+        if action in {"handover_leader", "handover_treasurer", "unlink"}:
             return is_staff or (member is not None and member.role == "leader")
-        if action == "handover_treasurer":
-            return is_staff or (member is not None and member.role in {"leader", "treasurer"})
         if action == "set_status":
             return user.has_any_role({"staff", "admin"})
         return False

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from blueprints.accounts.models import AuthToken, User
 from blueprints.core.audit import AuditEvent
 from blueprints.core.mail import OutboxMessage
-from blueprints.groups.models import Child, Group, GroupMember
+from blueprints.groups.models import Child, Group, GroupMember, MemberInvitation
 from blueprints.core.timeutil import today_kst
 from extensions import db
 from tests.groups.conftest import registration_data
@@ -252,10 +252,12 @@ def test_households_with_an_email_are_invited(client, auth, parent, make_user):
     group = db.session.scalar(select(Group))
     treasurer, member = group.members[1], group.members[2]
     new_user = db.session.scalar(select(User).where(User.email == "treasurer@example.kr"))
-    assert treasurer.user_id == new_user.id and treasurer.invited_at is not None
-    assert new_user.has_role("applicant") and not new_user.has_password
+    # nobody is linked on the 대표's say-so: each invited owner accepts first
+    assert treasurer.user_id is None and treasurer.invited_at is not None
+    assert not new_user.has_password and not new_user.is_verified
     assert db.session.scalar(select(AuthToken).where(AuthToken.user_id == new_user.id)).purpose == "invite"
-    assert member.user_id == existing.id
+    assert member.user_id is None
+    assert sorted(i.user_id for i in db.session.scalars(select(MemberInvitation))) == sorted([new_user.id, existing.id])
     recipients = sorted(db.session.scalars(select(OutboxMessage.recipient)).all())
     assert recipients == ["member@example.kr", "treasurer@example.kr"]
     invite_body = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.recipient == "treasurer@example.kr"))
