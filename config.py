@@ -85,6 +85,15 @@ class Config:
     PASSWORD_RESET_TTL = timedelta(hours=1)
     INVITE_TTL = timedelta(days=7)
 
+    # Proving an address: the verification link's life, and how often a confirmation or
+    # invitation mail may be asked for one address (sign-up, resend) within the window.
+    EMAIL_VERIFY_TTL = timedelta(hours=24)
+    VERIFY_MAIL_WINDOW = timedelta(minutes=15)
+    VERIFY_MAIL_MAX_PER_WINDOW = 3
+    # Registration step 2: distinct mobile numbers one user may check against other groups' 대표.
+    PHONE_CHECK_WINDOW = timedelta(minutes=10)
+    PHONE_CHECK_MAX = 10
+
     # argon2id parameters (RFC 9106 second recommended option, memory lowered for 2-core hosts)
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 64 * 1024

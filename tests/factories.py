@@ -35,12 +35,13 @@ def make_user(app):
     from blueprints.core.models import utcnow
 
     def make(email=None, *, roles=("applicant",), name=None, phone=None, password=PASSWORD, active=True,
-             second_factor=None):
+             second_factor=None, verified=True):
         """second_factor: None = enrolled (with TOTP_SECRET) exactly when a role needs it."""
         n = next(_seq)
         user = User(email=email or f"user{n}@example.kr", name=name or f"사용자{n}",
                     phone=phone or f"010{n:08d}", password_hash=hash_password(password), is_active=active,
-                    privacy_consent_at=utcnow(), privacy_consent_version="2027-01")
+                    privacy_consent_at=utcnow(), privacy_consent_version="2027-01",
+                    email_verified_at=utcnow() if verified else None)
         if second_factor is None:
             second_factor = bool(SECOND_FACTOR_ROLES & set(roles))
         if second_factor:

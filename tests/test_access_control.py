@@ -58,6 +58,11 @@ ROUTES = {
     ("accounts.reset_password", "POST"): ("/password/reset/not-a-token", {}, {role: 410 for role in ROLES}),
     ("accounts.accept_invite", "GET"): ("/invite/not-a-token", None, {role: 410 for role in ROLES}),
     ("accounts.accept_invite", "POST"): ("/invite/not-a-token", {}, {role: 410 for role in ROLES}),
+    ("accounts.verify_notice", "GET"): ("/account/verify", None, dict(expect(302), anon=200)),
+    ("accounts.resend_verification", "POST"): ("/account/verify/resend", {}, {role: 303 for role in ROLES}),
+    ("accounts.verify_email", "GET"): ("/account/verify/not-a-token", None, {role: 410 for role in ROLES}),
+    ("accounts.verify_email", "POST"): ("/account/verify/not-a-token", {}, {role: 410 for role in ROLES}),
+    ("accounts.disown_signup", "POST"): ("/account/verify/not-a-token/disown", {}, {role: 410 for role in ROLES}),
     ("accounts.admin_users", "GET"): ("/admin/users", None, expect(403, admin=200)),
     ("accounts.admin_invite", "POST"): ("/admin/users/invite", {"email": "bad"}, ADMIN_ONLY),
     ("accounts.admin_change_role", "POST"): ("/admin/users/{user_b}/roles/grant", {"role": "finance"}, ADMIN_ONLY),
@@ -98,6 +103,11 @@ ROUTES = {
     ("groups.invite", "POST"): ("/groups/{group_a}/invite", {"member_id": ""}, APP_A_EDITOR),
     ("groups.handover", "POST"): ("/groups/{group_a}/handover", {"role": "treasurer", "member_id": ""},
                                   expect(403, applicant_a=OK, staff=OK, finance=OK, admin=OK)),
+    # Only the 대표 (applicant_a) or staff unlink a household's account; only the invited answer.
+    ("groups.unlink_member", "POST"): ("/groups/{group_a}/members/{member_a}/unlink", {},
+                                       expect(403, applicant_a=OK, staff=OK, finance=OK, admin=OK)),
+    ("groups.accept_invitation", "POST"): ("/groups/invitations/{invitation}/accept", {}, expect(403, applicant_b=OK)),
+    ("groups.decline_invitation", "POST"): ("/groups/invitations/{invitation}/decline", {}, expect(403, applicant_b=OK)),
     ("groups.set_status", "POST"): ("/groups/{group_a}/status", {"status": "active"}, expect(403, staff=OK, admin=OK)),
     ("groups.my_data", "GET"): ("/groups/{group_a}/me", None, expect(403, applicant_a=200)),
     ("groups.my_data", "POST"): ("/groups/{group_a}/me", {}, expect(403, applicant_a=OK)),
@@ -246,6 +256,15 @@ def world(make_user, make_group, make_programme):
                conflict_a=conflict.id, submitted_a=submitted.id, user_b=users["applicant_b"].id,
                reviewer=users["reviewer"].id, assignment=assignment.id, other_programme=other.id,
                scenario=scenario.id, entry=scenario.entries[0].id)
+    from blueprints.groups import services as groups_services
+
+    from flask import current_app
+
+    with current_app.test_request_context():  # the invitation mail holds a full link
+        invitation = groups_services.invite_member(group_a, group_a.members[2], users["applicant_b"].email,
+                                                   by=users["applicant_a"])
+    db.session.commit()
+    ids.update(member_a=group_a.members[1].id, invitation=invitation.id)
     ids.update(settlement_world(users, group_a, make_programme))
     return users, ids
 

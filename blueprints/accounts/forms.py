@@ -34,6 +34,11 @@ class AcceptInviteForm(ProfileFields):
     pass
 
 
+class VerifyEmailForm(BaseForm):
+    """Proving the address takes the link and the account's password (unless already signed in)."""
+    password = PasswordField("가입할 때 정한 비밀번호", validators=[Optional(), Length(max=128)])
+
+
 class ChangePasswordForm(BaseForm):
     current_password = PasswordField("현재 비밀번호", validators=[DataRequired(REQUIRED)])
     password = PasswordField("새 비밀번호", validators=[DataRequired(REQUIRED), password_strength],

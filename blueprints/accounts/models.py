@@ -35,6 +35,9 @@ class User(TimestampMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # When the owner proved the address (verification link, invitation link or password reset
+    # link). Until then the account can't be linked to a group nor be granted a role.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",
@@ -68,6 +71,10 @@ class User(TimestampMixin, db.Model):
         """Staff, finance and admin must use a second factor; anyone who turned it on, too."""
         return self.has_any_role(SECOND_FACTOR_ROLES) or self.has_second_factor
 
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
     def can(self, user, action: str) -> bool:
         if action == "view":
             return user.id == self.id or user.has_role("admin")
@@ -96,10 +103,11 @@ class UserRole(db.Model):
 
 
 class AuthToken(db.Model):
-    """A single-use, expiring token (password reset, invitation). Only its hash is stored."""
+    """A single-use, expiring token (password reset, invitation, address verification).
+    Only its hash is stored."""
 
     __tablename__ = "auth_tokens"
-    __table_args__ = (CheckConstraint("purpose IN ('reset', 'invite')", name="known_purpose"),)
+    __table_args__ = (CheckConstraint("purpose IN ('reset', 'invite', 'verify')", name="known_purpose"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)

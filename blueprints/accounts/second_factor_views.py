@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, g, redirect, session, url_for
 
 from blueprints.core.auth import authorize, login_required, permission_required
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_htmx, render
+from blueprints.core.htmx import is_inline, render
 from blueprints.core.models import utcnow
 from blueprints.core.persistence import commit, get_or_404
 
@@ -176,6 +176,6 @@ def admin_reset_second_factor(user_id):
     if g.user.id == user.id:  # their own: every session of theirs ended, this one too
         session.clear()
         return redirect(url_for("accounts.login"), 303)
-    if is_htmx():
+    if is_inline():
         return _user_row_response(user)
     return redirect(url_for("accounts.admin_users"), 303)

@@ -181,12 +181,15 @@ def change_password(user: User, new_password: str) -> None:
 
 # One-time tokens --------------------------------------------------------------------------
 
+_TOKEN_TTL_SETTING = {"reset": "PASSWORD_RESET_TTL", "invite": "INVITE_TTL", "verify": "EMAIL_VERIFY_TTL"}
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_token(user: User, purpose: str) -> str:
-    ttl = current_app.config["PASSWORD_RESET_TTL" if purpose == "reset" else "INVITE_TTL"]
+    ttl = current_app.config[_TOKEN_TTL_SETTING.get(purpose, "INVITE_TTL")]
     # A new token replaces any unused one of the same purpose.
     for old in db.session.scalars(select(AuthToken).where(
             AuthToken.user_id == user.id, AuthToken.purpose == purpose, AuthToken.used_at.is_(None))):
@@ -238,6 +241,7 @@ def reset_password(row: AuthToken, new_password: str) -> User:
     revoke_user_sessions(user)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     audit.record("user.password_reset", user, actor=user, summary="비밀번호 재설정 완료")
+    mark_verified(user)  # the link came to the address
     return user
 
 
@@ -246,6 +250,7 @@ def reset_password(row: AuthToken, new_password: str) -> User:
 def grant_role(user: User, role: str, *, by: User) -> bool:
     if role not in ROLES:
         raise AccountError("알 수 없는 역할입니다.")
+    require_verified(user, "이메일 주소를 확인하지 않은 계정에는 역할을 줄 수 없습니다. 본인이 주소를 확인한 뒤 다시 시도해 주세요.")
     if user.has_role(role):
         return False
     user.role_rows.append(UserRole(role=role, granted_by_id=by.id))
@@ -300,6 +305,7 @@ def accept_invite(row: AuthToken, *, name: str, phone: str, password: str) -> Us
     user.privacy_consent_at = utcnow()
     user.privacy_consent_version = CONSENT_VERSION
     audit.record("user.invite_accepted", user, actor=user, summary="초대 수락, 계정 설정")
+    mark_verified(user)  # the link came to the address
     return user
 
 
@@ -336,3 +342,116 @@ def search_users(query: str = "", role: str = "", page: int = 1, per_page: int =
 
 def purge_old_attempts(before: datetime) -> int:
     return db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < before)).rowcount
+
+
+# Proving the address --------------------------------------------------------------------
+# An account counts only once its owner proved the address: the verification link (with the
+# account's password, so neither the address alone nor the password alone will do), an
+# invitation link or a password-reset link. Until then it can't be linked to a group nor be
+# granted a role, and every page leads to "이메일 주소를 확인해 주세요".
+
+def mark_verified(user: User) -> bool:
+    if user.email_verified_at is not None:
+        return False
+    user.email_verified_at = utcnow()
+    audit.record("user.email_verified", user, actor=user, summary="이메일 주소 확인")
+    return True
+
+
+def require_verified(user: User, message: str = "이메일 주소를 먼저 확인해 주세요.") -> None:
+    if not user.is_verified:
+        raise AccountError(message)
+
+
+def verify_mail_is_throttled(email: str, ip: str) -> bool:
+    """Sign-up and resend mails per address (and per IP): nobody floods someone's mailbox."""
+    config = current_app.config
+    limit = config["VERIFY_MAIL_MAX_PER_WINDOW"]
+    since = utcnow() - config["VERIFY_MAIL_WINDOW"]
+
+    def count(column, value):
+        return db.session.scalar(select(func.count(LoginAttempt.id)).where(
+            column == value, LoginAttempt.kind == "verify", LoginAttempt.created_at >= since))
+
+    return count(LoginAttempt.email, normalize_email(email)) >= limit or count(LoginAttempt.ip, ip) >= limit * 4
+
+
+def _send_verification(user: User) -> None:
+    token = issue_token(user, "verify")
+    link = url_for("accounts.verify_email", token=token, _external=True)
+    queue_email(user.email, "[공동육아 자조모임] 이메일 주소 확인 안내",
+                f"{user.name}님, 공동육아 자조모임 지원사업 가입을 마치려면 아래 링크를 열고 가입할 때 정한 비밀번호로 "
+                f"이메일 주소를 확인해 주세요. 링크는 24시간 동안 한 번만 쓸 수 있습니다.\n\n{link}\n\n"
+                "직접 가입하지 않으셨다면 링크의 페이지에서 '가입하지 않았습니다'를 눌러 주세요. "
+                "확인하지 않은 계정은 모임에 연결되거나 역할을 받을 수 없습니다.")
+
+
+def _send_setup_link(user: User) -> None:
+    token = issue_token(user, "invite")
+    link = url_for("accounts.accept_invite", token=token, _external=True)
+    queue_email(user.email, "[공동육아 자조모임] 계정 설정 안내",
+                "이 주소로 공동육아 자조모임 지원사업 가입을 요청하셨습니다. 이 주소에는 초대받았거나 설정을 마치지 않은 "
+                f"계정이 있습니다. 아래 링크에서 7일 안에 이름·휴대전화번호·비밀번호를 정하면 가입이 끝납니다.\n\n{link}\n\n"
+                "요청하지 않았다면 이 메일을 무시하셔도 됩니다.")
+
+
+def _send_already_registered(user: User) -> None:
+    login = url_for("accounts.login", _external=True)
+    forgot = url_for("accounts.forgot_password", _external=True)
+    queue_email(user.email, "[공동육아 자조모임] 이미 가입된 주소입니다",
+                "이 주소로 가입을 요청하셨지만 이미 가입이 끝난 주소입니다. 아래에서 로그인해 주세요.\n\n"
+                f"{login}\n\n비밀번호가 기억나지 않으면: {forgot}\n\n요청하지 않았다면 이 메일을 무시하셔도 됩니다.")
+
+
+def send_address_mail(user: User) -> None:
+    """The one mail that moves an address on from where it stands: an account still to be set
+    up (invited, or disowned) gets the set-up link, an unverified one the verification link,
+    a finished one a reminder to sign in. A deactivated account gets nothing."""
+    if not user.is_active:
+        return
+    if not user.has_password:
+        _send_setup_link(user)
+    elif not user.is_verified:
+        _send_verification(user)
+    else:
+        _send_already_registered(user)
+
+
+def request_signup(*, email: str, password: str, name: str, phone: str, ip: str) -> None:
+    """Sign-up answers the same whatever the address: a new one gets an unverified account
+    and the verification link; an address with an invitation or an unverified account gets
+    its link again; a finished account a reminder. The caller shows one page for all."""
+    note_attempt(email, ip, kind="verify")
+    user = find_user_by_email(email)
+    if user is None:
+        user = register_applicant(email=email, password=password, name=name, phone=phone)
+        _send_verification(user)
+        return
+    hash_password(password)  # the same work as a new account: no timing tells the address is known
+    send_address_mail(user)
+    audit.record("user.signup_repeated", user, actor=None, summary="가입된 주소로 다시 가입 요청: 안내 메일 발송")
+
+
+def resend_address_mail(user: User, ip: str) -> None:
+    note_attempt(user.email, ip, kind="verify")
+    send_address_mail(user)
+
+
+def verify_email(row: AuthToken) -> User:
+    user = row.user
+    consume_token(row)
+    mark_verified(user)
+    return user
+
+
+def disown_signup(row: AuthToken) -> User:
+    """The address's owner says they never signed up: the password someone else chose stops
+    working, and the address can be set up by its owner through sign-up or an invitation."""
+    user = row.user
+    consume_token(row)
+    if user.is_verified:
+        raise AccountError("이미 확인을 마친 계정입니다. 비밀번호가 기억나지 않으면 비밀번호 찾기를 이용해 주세요.")
+    user.password_hash = None
+    user.session_version += 1
+    audit.record("user.signup_disowned", user, actor=None, summary="주소의 주인이 가입하지 않았다고 알림: 비밀번호 무효화")
+    return user

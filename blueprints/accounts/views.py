@@ -15,7 +15,7 @@ from extensions import db
 from . import bp, services
 from . import sessions as user_sessions
 from .forms import (AcceptInviteForm, ChangePasswordForm, ForgotPasswordForm, InviteForm, LoginForm,
-                    ResetPasswordForm, RoleChangeForm, SignupForm, UserSearchForm)
+                    ResetPasswordForm, RoleChangeForm, SignupForm, UserSearchForm, VerifyEmailForm)
 from .models import User
 
 register_permission("manage_users", "admin")
@@ -109,6 +109,24 @@ def client_ip() -> str:
     return request.remote_addr or "-"
 
 
+# An account whose address is not proved yet reaches only these pages; every other page
+# sends it to "이메일 주소를 확인해 주세요" (a way on, not a dead end).
+UNVERIFIED_MAY_USE = frozenset({
+    "accounts.verify_notice", "accounts.resend_verification", "accounts.verify_email", "accounts.disown_signup",
+    "accounts.logout", "accounts.login", "accounts.signup", "accounts.accept_invite", "accounts.forgot_password",
+    "accounts.reset_password", "home.index", "home.privacy", "core.healthz", "static",
+})
+VERIFY_THROTTLED = "확인 메일 요청이 너무 많습니다. 15분 뒤에 다시 시도해 주세요."
+
+
+@bp.before_app_request
+def require_verified_address():
+    user = g.get("user")
+    if user is None or user.is_verified or request.endpoint in UNVERIFIED_MAY_USE or request.endpoint is None:
+        return None
+    return redirect(url_for("accounts.verify_notice"), 303)
+
+
 # Sign-up and sign-in ----------------------------------------------------------------------
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -116,18 +134,21 @@ def signup():
     if g.user:
         return redirect(url_for("home.dashboard"))
     form = SignupForm()
+    status = 200
     if form.validate_on_submit():
-        try:
-            user = services.register_applicant(email=form.email.data, password=form.password.data,
-                                               name=form.name.data, phone=form.phone.data)
-        except services.AccountError as exc:
-            form.email.errors.append(str(exc))
+        if services.verify_mail_is_throttled(form.email.data, client_ip()):
+            form.form_errors.append(VERIFY_THROTTLED)
+            status = 429
         else:
+            # One answer whatever the address (new, invited, unverified or finished): no probing.
+            services.request_signup(email=form.email.data, password=form.password.data, name=form.name.data,
+                                    phone=form.phone.data, ip=client_ip())
             commit()
-            start_session(user)
-            flash(f"{user.name}님, 가입을 환영합니다.", "success")
-            return redirect(url_for("home.dashboard"), 303)
-    return render("accounts/signup.html", form=form, status=422 if form.errors else 200)
+            session["signup_email"] = services.normalize_email(form.email.data)
+            return redirect(url_for("accounts.verify_notice"), 303)
+    elif form.errors:
+        status = 422
+    return render("accounts/signup.html", form=form, status=status)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -238,6 +259,92 @@ def accept_invite(token):
         commit()
         return finish_sign_in(user, "", "계정을 설정했습니다. 환영합니다.")
     return render("accounts/accept_invite.html", form=form, invited=row.user, status=422 if form.errors else 200)
+
+
+# Proving the address -----------------------------------------------------------------------
+
+@bp.route("/account/verify")
+def verify_notice():
+    if g.user and g.user.is_verified:
+        return redirect(url_for("home.dashboard"))
+    email = g.user.email if g.user else session.get("signup_email")
+    return render("accounts/verify_notice.html", email=email, form=EmptyForm(), error=None)
+
+
+@bp.route("/account/verify/resend", methods=["POST"])
+def resend_verification():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if g.user and g.user.is_verified:
+        return redirect(url_for("home.dashboard"), 303)
+    email = g.user.email if g.user else session.get("signup_email")
+    if not email:
+        return redirect(url_for("accounts.signup"), 303)
+    if services.verify_mail_is_throttled(email, client_ip()):
+        return render("accounts/verify_notice.html", email=email, form=EmptyForm(), error=VERIFY_THROTTLED,
+                      status=429)
+    user = g.user or services.find_user_by_email(email)
+    if user is not None:
+        services.resend_address_mail(user, client_ip())
+    else:
+        services.note_attempt(email, client_ip(), kind="verify")
+    commit()
+    flash("안내 메일을 다시 보냈습니다. 메일함(스팸함 포함)을 확인해 주세요.", "info")
+    return redirect(url_for("accounts.verify_notice"), 303)
+
+
+@bp.route("/account/verify/<token>", methods=["GET", "POST"])
+def verify_email(token):
+    row = services.find_valid_token(token, "verify")
+    if row is None:
+        return render("accounts/token_invalid.html", status=410)
+    user = row.user
+    signed_in_as_owner = g.user is not None and g.user.id == user.id
+    form = VerifyEmailForm()
+    status = 200
+    if form.validate_on_submit():
+        wait = None if signed_in_as_owner else services.login_wait(user.email, client_ip())
+        if wait is not None:
+            form.form_errors.append(_login_throttled_message(wait))
+            status = 429
+        elif signed_in_as_owner or services.verify_password(user, form.password.data or ""):
+            services.verify_email(row)
+            commit()
+            session.pop("signup_email", None)
+            message = "이메일 주소를 확인했습니다. 이제 모든 기능을 쓸 수 있습니다."
+            if not signed_in_as_owner:
+                return finish_sign_in(user, "", message)  # the second factor too, where it is needed
+            flash(message, "success")
+            return redirect(url_for("home.dashboard"), 303)
+        else:
+            services.note_attempt(user.email, client_ip())
+            commit()
+            form.password.errors.append("비밀번호가 맞지 않습니다. 가입할 때 정한 비밀번호를 입력해 주세요.")
+            status = 422
+    elif form.errors:
+        status = 422
+    return render("accounts/verify_email.html", form=form, token=token, invited=user,
+                  ask_password=not signed_in_as_owner, disown_form=EmptyForm(), status=status)
+
+
+@bp.route("/account/verify/<token>/disown", methods=["POST"])
+def disown_signup(token):
+    row = services.find_valid_token(token, "verify")
+    if row is None:
+        return render("accounts/token_invalid.html", status=410)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.disown_signup(row)
+    except services.AccountError as exc:
+        commit()  # the link is used up either way
+        flash(str(exc), "error")
+        return redirect(url_for("accounts.login"), 303)
+    commit()
+    if g.user is not None and g.user.id == row.user_id:
+        session.clear()
+    flash("알려 주셔서 고맙습니다. 이 주소로 만든 계정은 쓸 수 없게 했습니다. 직접 가입하려면 회원가입을 해 주세요.", "info")
+    return redirect(url_for("accounts.signup"), 303)
 
 
 # Admin: users and roles ------------------------------------------------------------------

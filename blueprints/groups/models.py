@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from blueprints.core.models import TimestampMixin, UTCDateTime
+from blueprints.core.models import TimestampMixin, UTCDateTime, utcnow
 from blueprints.core.states import State
 from extensions import db
 
@@ -75,10 +75,9 @@ class Group(TimestampMixin, db.Model):
             return member is not None
         if action in {"view_contacts", "view_history", "edit", "invite", "apply"}:
             return member is not None and member.role in {"leader", "treasurer"}
-        if action == "handover_leader":
+        # Only the 대표 (or staff) changes officers and whose account a household is.
+        if action in {"handover_leader", "handover_treasurer", "unlink"}:
             return is_staff or (member is not None and member.role == "leader")
-        if action == "handover_treasurer":
-            return is_staff or (member is not None and member.role in {"leader", "treasurer"})
         if action == "set_status":
             return user.has_any_role({"staff", "admin"})
         return False
@@ -130,3 +129,62 @@ class Child(db.Model):
     birth_ym: Mapped[str] = mapped_column(String(7), nullable=False)  # 'YYYY-MM', never a full date
 
     member: Mapped[GroupMember] = relationship(back_populates="children")
+
+
+INVITATION_STATE_LABELS = {"pending": "수락 대기", "accepted": "수락함", "declined": "거절함", "cancelled": "취소됨"}
+
+
+class MemberInvitation(db.Model):
+    """An officer's invitation of an account to a household of the group.
+
+    The household is linked to the account only when the account's owner, with a confirmed
+    address, accepts it; until then nobody is a member on someone else's say-so."""
+
+    __tablename__ = "member_invitations"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'accepted', 'declined', 'cancelled')", name="known_state"),
+        CheckConstraint("(state = 'pending') = (decided_at IS NULL)", name="decided_when_not_pending"),
+        # One open invitation per household: a new one replaces the old.
+        Index("uq_member_invitations_one_pending", "member_id", unique=True,
+              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), nullable=False, index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("group_members.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    group: Mapped[Group] = relationship()
+    member: Mapped[GroupMember] = relationship()
+    user = relationship("User", foreign_keys=[user_id])
+
+    @property
+    def state_label(self) -> str:
+        return INVITATION_STATE_LABELS[self.state]
+
+    def is_open(self, now=None) -> bool:
+        return self.state == "pending" and self.expires_at > (now or utcnow())
+
+    def can(self, user, action: str) -> bool:
+        """Only the invited account answers its invitation."""
+        if action in {"accept", "decline"}:
+            return user.id == self.user_id
+        return False
+
+
+class PhoneCheck(db.Model):
+    """A distinct mobile number a user checked against other groups' 대표 (registration step 2),
+    kept as a keyed hash only, to rate-limit probing numbers."""
+
+    __tablename__ = "phone_checks"
+    __table_args__ = (Index("ix_phone_checks_user_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    phone_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

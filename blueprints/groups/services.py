@@ -6,10 +6,12 @@ their row id so that deleting a member's personal data leaves no copy in the tra
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
-from flask import url_for
-from sqlalchemy import func, select
+from flask import current_app, g, has_request_context, url_for
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from blueprints.accounts.models import User, UserRole
@@ -26,7 +28,7 @@ from blueprints.programmes.models import Programme
 from extensions import db
 
 from .eligibility import Candidate, Household, evaluate, parse_birth_ym, format_ym, rules_from_programme
-from .models import MEMBER_ROLE_LABELS, Child, Group, GroupMember, GroupState
+from .models import MEMBER_ROLE_LABELS, STAFF_ROLES, Child, Group, GroupMember, GroupState, MemberInvitation, PhoneCheck
 
 
 class GroupError(Exception):
@@ -92,11 +94,32 @@ def duplicate_by_name(name: str, leader: User, exclude_group_id: int | None = No
     return db.session.scalar(stmt.limit(1))
 
 
-def duplicate_by_leader_phone(phone: str, exclude_group_id: int | None = None) -> Group | None:
-    """An active group whose 대표 has this mobile number."""
+class PhoneCheckLimit:
+    """What `duplicate_by_leader_phone` answers when the person checked too many numbers:
+    neither "free" nor a group, and `phone_duplicate_message` turns it into the wait."""
+
+    def __bool__(self):
+        return True
+
+
+PHONE_CHECK_LIMIT = PhoneCheckLimit()
+
+
+def duplicate_by_leader_phone(phone: str, exclude_group_id: int | None = None, *,
+                              by: User | None = None) -> Group | PhoneCheckLimit | None:
+    """An active group whose 대표 has this mobile number.
+
+    A registration check (no group excluded) by a signed-in person is rate-limited: each
+    person may check PHONE_CHECK_MAX distinct numbers in PHONE_CHECK_WINDOW (the numbers
+    are kept only as keyed hashes). Past it, the answer is PHONE_CHECK_LIMIT, not a lookup,
+    so nobody can walk the number space to learn who leads a group."""
     digits = normalize_phone(phone)
     if not digits:
         return None
+    if exclude_group_id is None:
+        checker = by if by is not None else (g.get("user") if has_request_context() else None)
+        if checker is not None and not _phone_check_allowed(digits, checker):
+            return PHONE_CHECK_LIMIT
     stmt = (select(Group).join(GroupMember, GroupMember.group_id == Group.id)
             .where(GroupMember.phone == digits, GroupMember.role == "leader", Group.status == GroupState.active))
     if exclude_group_id:
@@ -104,14 +127,45 @@ def duplicate_by_leader_phone(phone: str, exclude_group_id: int | None = None) -
     return db.session.scalar(stmt.limit(1))
 
 
+def _phone_hash(digits: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
+
+
+def _phone_check_allowed(digits: str, user: User) -> bool:
+    """Checking a number already checked in the window is free (the wizard checks at step 2
+    and again at the end); a new number counts, up to the limit."""
+    config = current_app.config
+    digest = _phone_hash(digits)
+    since = utcnow() - config["PHONE_CHECK_WINDOW"]
+    seen = set(db.session.scalars(select(PhoneCheck.phone_hash).where(
+        PhoneCheck.user_id == user.id, PhoneCheck.created_at >= since)))
+    if digest in seen:
+        return True
+    if len(seen) >= config["PHONE_CHECK_MAX"]:
+        return False
+    # Its own short transaction: the wizard's steps render without committing, and the count
+    # must hold even when the request's own work is rolled back. Older rows go at once.
+    with db.engine.begin() as connection:
+        connection.execute(delete(PhoneCheck).where(PhoneCheck.user_id == user.id, PhoneCheck.created_at < since))
+        connection.execute(insert(PhoneCheck).values(user_id=user.id, phone_hash=digest, created_at=utcnow()))
+    return True
+
+
 def name_duplicate_message(group: Group) -> str:
     return (f"이미 같은 이름의 모임({group.reg_no})을 대표로 등록하셨습니다. "
             "새로 등록하지 말고 기존 모임 페이지에서 내용을 확인해 주세요.")
 
 
-def phone_duplicate_message(group: Group) -> str:
-    return (f"이 휴대전화번호는 이미 다른 모임({group.reg_no})의 대표로 등록되어 있습니다. "
-            "한 사람이 두 모임의 대표가 될 수 없습니다. 기존 모임의 대표를 먼저 인계해 주세요.")
+def phone_duplicate_message(found: Group | PhoneCheckLimit) -> str:
+    """What the person must fix, and nothing about the other group (neither its name nor its
+    number: a stranger must not learn who leads which group)."""
+    if isinstance(found, PhoneCheckLimit):
+        minutes = int(current_app.config["PHONE_CHECK_WINDOW"].total_seconds() // 60)
+        return (f"휴대전화번호를 너무 여러 번 확인했습니다. {minutes}분 뒤에 다시 시도해 주세요. "
+                "본인의 번호를 정확히 입력했는지도 확인해 주세요.")
+    return ("이 휴대전화번호는 이미 활동 중인 다른 모임의 대표 번호로 등록되어 있습니다. "
+            "한 사람이 두 모임의 대표가 될 수 없습니다. 번호가 맞는지 확인하고, 맞다면 기존 모임의 대표를 먼저 인계해 주세요.")
 
 
 # Registration -----------------------------------------------------------------------------
@@ -134,6 +188,8 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
     """Create the group with its households; the first household is the registering parent,
     who becomes 대표. Households with an e-mail address are invited. Returns the group and
     the invited members."""
+    if not by.is_verified:
+        raise GroupError("이메일 주소를 먼저 확인해야 모임을 등록할 수 있습니다.")
     if not data.consent_collection:
         raise GroupError("개인정보 수집·이용에 동의해야 모임을 등록할 수 있습니다.")
     if not data.households or data.households[0].role != "leader":
@@ -145,7 +201,7 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
     duplicate = duplicate_by_name(data.name, by)
     if duplicate is not None:
         raise GroupError(name_duplicate_message(duplicate))
-    duplicate = duplicate_by_leader_phone(data.households[0].phone)
+    duplicate = duplicate_by_leader_phone(data.households[0].phone, by=by)
     if duplicate is not None:
         raise GroupError(phone_duplicate_message(duplicate))
 
@@ -197,42 +253,144 @@ def _insert_with_reg_no(group: Group) -> None:
 
 # Invitations ------------------------------------------------------------------------------
 
-def invite_member(group: Group, member: GroupMember, email: str, *, by: User) -> User:
-    """Link a household to an account so that parent can sign in and act for the group.
+def may_change_officers(group: Group, user: User) -> bool:
+    """The 대표 (or staff) decides who holds an office and whose account a household is."""
+    if user.has_any_role(STAFF_ROLES):
+        return True
+    member = group.member_for(user)
+    return member is not None and member.role == "leader"
 
-    A new address gets an account with the 신청자 role and an invitation link (the accounts
-    'invite' token); an existing account is linked at once and told by e-mail."""
+
+def invite_member(group: Group, member: GroupMember, email: str, *, by: User) -> MemberInvitation:
+    """Invite an account to a household so that parent can sign in and act for the group.
+
+    Nothing is linked here: the household becomes that account's only when its owner, with
+    a confirmed address, accepts (`accept_invitation`). A new address gets an account to set
+    up (the accounts 'invite' link, which also proves the address); an existing one is told
+    by e-mail and on its dashboard. A household already linked to an account is never
+    re-pointed by an invitation: the 대표 or staff unlinks it first (`unlink_member`)."""
     email = normalize_email(email)
     if member.group_id != group.id:
         raise GroupError("이 모임의 가구가 아닙니다.")
+    if member.role in ("leader", "treasurer") and not may_change_officers(group, by):
+        raise GroupError(f"{member.role_label} 가구의 초대는 대표만 할 수 있습니다.")
+    if member.user_id is not None:
+        raise GroupError("이미 계정과 연결된 가구입니다. 다른 계정으로 바꾸려면 대표가 먼저 연결을 해제해야 합니다.")
     user = find_user_by_email(email)
-    if user is not None and any(m.user_id == user.id and m.id != member.id for m in group.members):
+    if user is not None and group.member_for(user) is not None:
         raise GroupError("이 이메일의 계정은 이미 모임의 다른 가구와 연결되어 있습니다.")
+    now = utcnow()
+    if user is not None and any(i.member_id != member.id for i in _open_invitations(group, user, now)):
+        raise GroupError("이 이메일로 이미 다른 가구에 보낸 초대가 있습니다. 그 초대를 먼저 정리해 주세요.")
+    for old in _open_invitations_of_member(member):
+        old.state, old.decided_at = "cancelled", now
+    db.session.flush()  # one open invitation per household
     is_new = user is None
     if is_new:
         user = User(email=email, name=member.parent_name)
         db.session.add(user)
         db.session.flush()
-    if not user.has_role("applicant"):
-        user.role_rows.append(UserRole(role="applicant", granted_by_id=by.id))
-    member.user_id = user.id
-    member.email = email
-    member.invited_at = utcnow()
+    member.invited_at = now
+    invitation = MemberInvitation(group_id=group.id, member_id=member.id, user_id=user.id, invited_by_id=by.id,
+                                  state="pending", expires_at=now + current_app.config["INVITE_TTL"])
+    db.session.add(invitation)
     role = MEMBER_ROLE_LABELS[member.role]
-    if is_new or not user.has_password:
+    where = f"'{group.name}' 모임({group.reg_no})의 {role} 가구"
+    if not user.has_password:
         token = issue_token(user, "invite")
         link = url_for("accounts.accept_invite", token=token, _external=True)
-        body = (f"{member.parent_name}님, '{group.name}' 모임({group.reg_no})의 {role}(으)로 초대되었습니다.\n"
-                f"아래 링크에서 7일 안에 계정을 설정하면 모임 일을 함께 할 수 있습니다.\n\n{link}")
+        body = (f"{member.parent_name}님, {where}로 초대되었습니다.\n"
+                f"아래 링크에서 7일 안에 계정을 설정한 뒤, 내 업무 화면에서 초대를 수락하면 모임 일을 함께 할 수 있습니다.\n\n{link}\n\n"
+                "모르는 모임이라면 이 메일을 무시하시거나 초대를 거절해 주세요.")
     else:
-        link = url_for("groups.show", group_id=group.id, _external=True)
-        body = (f"{member.parent_name}님, '{group.name}' 모임({group.reg_no})에 {role}(으)로 추가되었습니다.\n"
-                f"로그인하면 모임 페이지에서 확인할 수 있습니다.\n\n{link}")
+        link = url_for("home.dashboard", _external=True)
+        body = (f"{member.parent_name}님, {where}로 초대되었습니다.\n"
+                f"로그인한 뒤 내 업무 화면에서 초대를 수락하거나 거절해 주세요. 수락하기 전에는 모임에 연결되지 않습니다.\n\n{link}")
     queue_email(email, "[공동육아 자조모임] 모임 초대 안내", body)
     db.session.flush()
     audit.record("group.member_invited", group, summary=f"가구 #{member.id} ({role}) 초대",
-                 after={"member_id": member.id, "role": member.role, "new_account": is_new})
-    return user
+                 after={"member_id": member.id, "role": member.role, "new_account": is_new,
+                        "invitation_id": invitation.id})
+    return invitation
+
+
+def _open_invitations(group: Group, user: User, now=None) -> list[MemberInvitation]:
+    now = now or utcnow()
+    return db.session.scalars(select(MemberInvitation).where(
+        MemberInvitation.group_id == group.id, MemberInvitation.user_id == user.id,
+        MemberInvitation.state == "pending", MemberInvitation.expires_at > now)).all()
+
+
+def _open_invitations_of_member(member: GroupMember) -> list[MemberInvitation]:
+    return db.session.scalars(select(MemberInvitation).where(
+        MemberInvitation.member_id == member.id, MemberInvitation.state == "pending")).all()
+
+
+def pending_invitations(user: User) -> list[MemberInvitation]:
+    """The invitations this person may still answer (dashboard)."""
+    return db.session.scalars(
+        select(MemberInvitation).where(MemberInvitation.user_id == user.id, MemberInvitation.state == "pending",
+                                       MemberInvitation.expires_at > utcnow())
+        .order_by(MemberInvitation.created_at.desc(), MemberInvitation.id.desc())).all()
+
+
+def accept_invitation(invitation: MemberInvitation, *, by: User) -> GroupMember:
+    """The invited owner, with a confirmed address, takes the household: only now is it linked."""
+    if invitation.user_id != by.id:
+        raise GroupError("본인에게 온 초대만 수락할 수 있습니다.")
+    if not invitation.is_open():
+        raise GroupError("이미 답했거나 기한이 지난 초대입니다. 모임의 대표에게 다시 초대해 달라고 요청해 주세요.")
+    if not by.is_verified or not by.is_active:
+        raise GroupError("이메일 주소를 먼저 확인해야 초대를 수락할 수 있습니다.")
+    group, member = invitation.group, invitation.member
+    if member.user_id is not None:
+        raise GroupError("이 가구는 이미 다른 계정과 연결되어 있습니다. 모임의 대표에게 문의해 주세요.")
+    if group.member_for(by) is not None:
+        raise GroupError("이미 이 모임의 다른 가구와 연결되어 있습니다.")
+    now = utcnow()
+    member.user_id = by.id
+    member.email = by.email
+    invitation.state, invitation.decided_at = "accepted", now
+    if not by.has_role("applicant"):
+        by.role_rows.append(UserRole(role="applicant", granted_by_id=invitation.invited_by_id))
+    db.session.flush()
+    audit.record("group.invitation_accepted", group, actor=by,
+                 summary=f"가구 #{member.id} ({member.role_label}) 초대 수락, 계정 연결",
+                 after={"member_id": member.id, "role": member.role, "invitation_id": invitation.id})
+    return member
+
+
+def decline_invitation(invitation: MemberInvitation, *, by: User) -> None:
+    if invitation.user_id != by.id:
+        raise GroupError("본인에게 온 초대만 거절할 수 있습니다.")
+    if invitation.state != "pending":
+        raise GroupError("이미 답한 초대입니다.")
+    invitation.state, invitation.decided_at = "declined", utcnow()
+    db.session.flush()
+    audit.record("group.invitation_declined", invitation.group, actor=by,
+                 summary=f"가구 #{invitation.member_id} 초대 거절",
+                 after={"member_id": invitation.member_id, "invitation_id": invitation.id})
+
+
+def unlink_member(group: Group, member: GroupMember, *, by: User) -> None:
+    """The explicit, audited way to change whose account a household is: the 대표 or staff
+    unlinks it, then invites the right person, who accepts. The 대표's own household is
+    the staff's to unlink (a group always has its 대표)."""
+    if member.group_id != group.id:
+        raise GroupError("이 모임의 가구가 아닙니다.")
+    if not may_change_officers(group, by):
+        raise GroupError("가구의 계정 연결은 대표나 사업담당만 바꿀 수 있습니다.")
+    if member.user_id is None:
+        raise GroupError("계정과 연결되지 않은 가구입니다.")
+    if member.role == "leader" and not by.has_any_role(STAFF_ROLES):
+        raise GroupError("대표 가구의 연결은 사업담당만 해제할 수 있습니다. 먼저 대표를 인계해 주세요.")
+    before = member.user_id
+    member.user_id = None
+    member.email = None
+    member.invited_at = None
+    db.session.flush()
+    audit.record("group.member_unlinked", group, summary=f"가구 #{member.id} ({member.role_label}) 계정 연결 해제",
+                 before={"member_id": member.id, "user_id": before}, after={"member_id": member.id, "user_id": None})
 
 
 # Officer handover -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from . import bp, services
 from .eligibility import Candidate, Household, candidate_from_group
 from .forms import (MAX_HOUSEHOLDS, STEPS, GroupRegistrationForm, GroupSearchForm, HandoverForm,
                     MemberInviteForm)
-from .models import Group, GroupMember, GroupState
+from .models import Group, GroupMember, GroupState, MemberInvitation
 
 register_permission("register_group", "applicant")
 register_permission("list_groups", "staff", "finance", "admin")
@@ -28,7 +28,9 @@ WIZARD_FRAGMENTS = {"register-wizard": "wizard", "households": "households", "el
 @bp.app_context_processor
 def inject_my_groups():
     """`my_groups()` for the dashboard: (group, my household) pairs of the signed-in parent."""
-    return {"my_groups": lambda: services.groups_of(g.user) if g.get("user") else []}
+    return {"my_groups": lambda: services.groups_of(g.user) if g.get("user") else [],
+            "my_invitations": lambda: services.pending_invitations(g.user) if g.get("user") else [],
+            "invitation_form": EmptyForm}
 
 
 # Registration ---------------------------------------------------------------------------
@@ -200,8 +202,9 @@ def _render_show(group: Group, status=200, invite_form=None, handover_form=None)
     me = group.member_for(user)
     show_contacts = group.can(user, "view_contacts")
     invite_form = invite_form or MemberInviteForm()
+    officers_mine = services.may_change_officers(group, user)
     invite_form.member_id.choices = [("", "선택해 주세요")] + _member_choices(
-        group, [m for m in group.members if m.user_id is None or m.user_id != user.id])
+        group, [m for m in group.members if m.user_id is None and (officers_mine or m.role == "member")])
     handover_form = handover_form or HandoverForm()
     handover_form.member_id.choices = [("", "선택해 주세요")] + _member_choices(
         group, [m for m in group.members if m.role == "member"])
@@ -215,6 +218,7 @@ def _render_show(group: Group, status=200, invite_form=None, handover_form=None)
         can_handover_leader=group.can(user, "handover_leader"),
         can_handover_treasurer=group.can(user, "handover_treasurer"),
         can_set_status=group.can(user, "set_status"),
+        can_unlink=group.can(user, "unlink"),
         applications=services.applications_of(group))
 
 
@@ -247,9 +251,63 @@ def invite(group_id):
             form.email.errors.append(str(exc))
         else:
             commit()
-            flash(f"{member.parent_name}님에게 초대 메일을 보냈습니다.", "success")
+            flash(f"{member.parent_name}님에게 초대 메일을 보냈습니다. 초대받은 분이 수락하면 모임에 연결됩니다.", "success")
             return redirect(url_for("groups.show", group_id=group.id), 303)
     return _render_show(group, status=422, invite_form=form)
+
+
+@bp.route("/<int:group_id>/members/<int:member_id>/unlink", methods=["POST"])
+@login_required
+def unlink_member(group_id, member_id):
+    group = authorize("unlink", get_or_404(Group, group_id))
+    member = _member_of(group, member_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.unlink_member(group, member, by=g.user)
+    except services.GroupError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        commit()
+        flash(f"{member.parent_name}님 가구의 계정 연결을 해제했습니다. 필요하면 다시 초대해 주세요.", "success")
+    return redirect(url_for("groups.show", group_id=group.id), 303)
+
+
+# Invitations the signed-in person answers -------------------------------------------------
+
+@bp.route("/invitations/<int:invitation_id>/accept", methods=["POST"])
+@login_required
+def accept_invitation(invitation_id):
+    invitation = authorize("accept", get_or_404(MemberInvitation, invitation_id))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        member = services.accept_invitation(invitation, by=g.user)
+    except services.GroupError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("home.dashboard"), 303)
+    commit()
+    flash(f"'{invitation.group.name}' 모임의 {member.role_label} 가구로 연결되었습니다.", "success")
+    return redirect(url_for("groups.show", group_id=invitation.group_id), 303)
+
+
+@bp.route("/invitations/<int:invitation_id>/decline", methods=["POST"])
+@login_required
+def decline_invitation(invitation_id):
+    invitation = authorize("decline", get_or_404(MemberInvitation, invitation_id))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.decline_invitation(invitation, by=g.user)
+    except services.GroupError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        commit()
+        flash(f"'{invitation.group.name}' 모임의 초대를 거절했습니다.", "info")
+    return redirect(url_for("home.dashboard"), 303)
 
 
 @bp.route("/<int:group_id>/handover", methods=["POST"])

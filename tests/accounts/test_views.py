@@ -19,10 +19,10 @@ def events(action):
     return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
 
 
-def test_signup_creates_applicant_with_consent_and_signs_in(client):
+def test_signup_creates_an_unverified_applicant_and_asks_to_confirm_the_address(client):
     response = client.post_form("/signup", SIGNUP)
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/dashboard")
+    assert response.headers["Location"].endswith("/account/verify")
     user = db.session.scalar(select(User))
     assert user.email == "parent@example.kr"  # normalised
     assert user.phone == "01012345678"
@@ -30,9 +30,12 @@ def test_signup_creates_applicant_with_consent_and_signs_in(client):
     assert user.privacy_consent_at is not None and user.privacy_consent_version
     assert user.password_hash.startswith("$argon2id$")
     assert "abcd1234!" not in user.password_hash
+    assert not user.is_verified
     assert len(events("user.signup")) == 1
-    page = client.get("/dashboard").get_data(as_text=True)
-    assert "박부모님" in page
+    page = client.get("/account/verify").get_data(as_text=True)
+    assert "이메일 주소를 확인해 주세요" in page and "parent@example.kr" in page and "다시 보내기" in page
+    mail = db.session.scalar(select(OutboxMessage))
+    assert mail.recipient == "parent@example.kr" and "http://localhost/account/verify/" in mail.body
 
 
 def test_signup_without_consent_is_refused_and_keeps_the_input(client):
@@ -63,11 +66,14 @@ def test_signup_field_errors_are_korean_and_next_to_the_field(client, field, val
     assert db.session.scalar(select(func.count(User.id))) == 0
 
 
-def test_signup_twice_with_the_same_email_is_refused(client, make_user):
+def test_signup_with_a_finished_account_answers_like_a_new_address_and_mails_the_owner(client, make_user):
     make_user("parent@example.kr")
     response = client.post_form("/signup", SIGNUP)
-    assert response.status_code == 422
-    assert "이미 가입된 이메일입니다" in response.get_data(as_text=True)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/account/verify")
+    assert "이미 가입된" not in client.get("/account/verify").get_data(as_text=True)
+    mail = db.session.scalar(select(OutboxMessage))
+    assert mail.recipient == "parent@example.kr" and "http://localhost/login" in mail.body
+    assert db.session.scalar(select(func.count(User.id))) == 1
 
 
 def test_login_logout(client, auth, make_user):

@@ -1,4 +1,10 @@
 """A parent signs up on a phone, logs out, logs in, and sees the dashboard."""
+import re
+
+from sqlalchemy import select
+
+from blueprints.core.mail import OutboxMessage
+from extensions import db
 from tests.browser.conftest import LAPTOP, assert_accessible
 
 
@@ -25,6 +31,15 @@ def test_signup_login_dashboard_on_phone(phone_page, live_url, shot):
     page.fill("#password", "abcd1234!")
     page.fill("#password_confirm", "abcd1234!")
     page.click("main button[type=submit]")
+    # The address is proved first: the page says so, the link in the mail (with the password) finishes.
+    page.wait_for_url(f"{live_url}/account/verify")
+    assert page.locator("h1").inner_text() == "이메일 주소를 확인해 주세요"
+    shot(page, "03-verify-your-address")
+    assert_accessible(page)
+    body = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.recipient == "parent@example.kr"))
+    page.goto(re.search(r"https?://\S+/account/verify/\S+", body).group(0))
+    page.fill("#password", "abcd1234!")
+    page.click("main button:has-text('주소 확인')")
     page.wait_for_url(f"{live_url}/dashboard")
     assert "박부모님" in page.locator("header").inner_text()
     assert "신청자" in page.locator("header").inner_text()

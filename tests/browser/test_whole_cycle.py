@@ -151,6 +151,12 @@ def sign_up(j, page):
     tick(page, "개인정보 수집·이용에 동의합니다. (필수)")
     j.see(page, "parent-signup-filled")
     page.get_by_role("button", name="가입하기").click()
+    page.wait_for_url(f"{j.url}/account/verify")
+    j.see(page, "parent-verify-address", "verify-notice")
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "parent@example.kr"))
+    page.goto(re.search(r"https?://\S+/account/verify/\S+", message.body).group(0))  # the link in the e-mail
+    labelled(page, "가입할 때 정한 비밀번호").fill("abcd1234!")
+    page.get_by_role("button", name="주소 확인").click()
     page.wait_for_url(f"{j.url}/dashboard")
     expect(page.locator("header")).to_contain_text(f"{HOUSEHOLDS[0][0]}님")
     j.see(page, "parent-dashboard", "dashboard-applicant")
@@ -355,6 +361,12 @@ def treasurer_joins(j, page):
     j.see(page, "treasurer-accepts-invite", "accept-invite")
     page.get_by_role("button", name="계정 만들기").click()
     page.wait_for_url(f"{j.url}/dashboard")
+    # Linked only once the 회계 accepts the invitation shown on the dashboard.
+    expect(page.locator("#invitations")).to_contain_text(GROUP)
+    j.see(page, "treasurer-invitation", "dashboard-invitation")
+    page.locator("#invitations").get_by_role("button", name="수락").click()
+    expect(page.locator("#flash-region")).to_contain_text("회계 가구로 연결되었습니다")
+    page.goto(f"{j.url}/dashboard")
     expect(page.locator("main")).to_contain_text(GROUP)
     j.see(page, "treasurer-dashboard")
 

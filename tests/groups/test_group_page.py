@@ -9,7 +9,7 @@ from blueprints.accounts.models import User
 from blueprints.core.audit import AuditEvent
 from blueprints.core.mail import OutboxMessage
 from blueprints.groups import services
-from blueprints.groups.models import Child, Group, GroupMember
+from blueprints.groups.models import Child, Group, GroupMember, MemberInvitation
 from extensions import db
 
 
@@ -131,15 +131,19 @@ def test_leader_hands_over_and_loses_the_rights(client, auth, group, people):
     assert client.post_form(f"/groups/{group.id}/handover", {"role": "treasurer", "member_id": third.id}).status_code == 303
 
 
-def test_treasurer_hands_over_the_treasurer_role_but_not_the_leader_role(client, auth, group):
+def test_only_the_leader_or_staff_change_officers(client, auth, group):
+    """Issue 12: only the 대표 (or staff) may change officers; the 회계 hands over nothing."""
     target = group.members[3]
     auth.login("treasurer@example.kr")
     assert client.post_form(f"/groups/{group.id}/handover", {"role": "leader", "member_id": target.id}).status_code == 403
+    assert client.post_form(f"/groups/{group.id}/handover", {"role": "treasurer", "member_id": target.id}).status_code == 403
+    db.session.expire_all()
+    assert [m.role for m in members_of(group.id)] == ["leader", "treasurer", "member", "member", "member"]
+    auth.logout()
+    auth.login("leader@example.kr")
     assert client.post_form(f"/groups/{group.id}/handover", {"role": "treasurer", "member_id": target.id}).status_code == 303
     db.session.expire_all()
     assert [m.role for m in members_of(group.id)] == ["leader", "member", "member", "treasurer", "member"]
-    # and with that the former treasurer no longer sees full numbers
-    assert "010-****-0000" in client.get(f"/groups/{group.id}").get_data(as_text=True)
 
 
 def test_handover_to_the_other_officer_is_refused_with_a_message(client, auth, group):
@@ -167,7 +171,7 @@ def test_the_database_allows_one_leader_per_group(app, group):
 
 # Invitations from the group page ----------------------------------------------------------------
 
-def test_leader_invites_a_household_by_email(client, auth, group):
+def test_leader_invites_a_household_by_email_and_it_is_linked_only_when_accepted(client, auth, group):
     target = group.members[3]
     auth.login("leader@example.kr")
     response = client.post_form(f"/groups/{group.id}/invite", {"member_id": target.id, "email": "New@Example.kr"})
@@ -175,13 +179,27 @@ def test_leader_invites_a_household_by_email(client, auth, group):
     user = db.session.scalar(select(User).where(User.email == "new@example.kr"))
     db.session.expire_all()
     member = db.session.get(GroupMember, target.id)
-    assert member.user_id == user.id and member.email == "new@example.kr" and member.invited_at
-    assert user.has_role("applicant")
-    assert db.session.scalar(select(OutboxMessage.recipient)) == "new@example.kr"
+    assert member.user_id is None and member.email is None and member.invited_at
+    assert not user.roles and not user.is_verified
+    body = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.recipient == "new@example.kr"))
+    assert "http://localhost/invite/" in body
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "group.member_invited"))
     assert "new@example.kr" not in (event.changes or "") + event.summary
-    # once signed up, that parent can see the group
-    assert user.id in {m.user_id for m in members_of(group.id)}
+    # the invited parent sets up the account through the link, then accepts on the dashboard
+    token = body.rsplit("/invite/", 1)[1].split()[0]
+    auth.logout()
+    client.post_form(f"/invite/{token}", {"name": "새부모", "phone": "010-5555-1234", "password": "abcd1234!",
+                                          "password_confirm": "abcd1234!", "consent_privacy": "y"})
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "받은 모임 초대" in dashboard and "햇살품앗이" in dashboard
+    assert db.session.get(GroupMember, target.id).user_id is None
+    invitation = db.session.scalar(select(MemberInvitation))
+    assert client.post_form(f"/groups/invitations/{invitation.id}/accept").status_code == 303
+    db.session.expire_all()
+    member = db.session.get(GroupMember, target.id)
+    assert member.user_id == user.id and member.email == "new@example.kr"
+    assert db.session.get(User, user.id).has_role("applicant")
+    assert client.get(f"/groups/{group.id}").status_code == 200
 
 
 def test_invite_errors_stay_on_the_page(client, auth, group):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from blueprints.accounts.models import AuthToken, User
 from blueprints.core.audit import AuditEvent
 from blueprints.core.mail import OutboxMessage
-from blueprints.groups.models import Child, Group, GroupMember
+from blueprints.groups.models import Child, Group, GroupMember, MemberInvitation
 from blueprints.core.timeutil import today_kst
 from extensions import db
 from tests.groups.conftest import registration_data
@@ -218,13 +218,43 @@ def test_a_mobile_number_that_leads_another_active_group_is_a_duplicate(client, 
     auth.login("parent@example.kr")
     response = client.post_form(f"{URL}/next", registration_data(step=2))
     assert response.status_code == 422
-    assert f"이미 다른 모임({existing.reg_no})의 대표로 등록되어 있습니다" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "이미 활동 중인 다른 모임의 대표 번호로 등록되어 있습니다" in page
+    # what to fix, and nothing about the other group: neither its number, nor its name, nor its 대표
+    assert existing.reg_no not in page and "다른 모임</" not in page and other.name not in page
     assert client.post_form(f"{URL}/finish", registration_data()).status_code == 422
     assert count(Group) == 1
     # once that group is no longer active, the number is free
     existing.status = "inactive"
     db.session.commit()
     assert client.post_form(f"{URL}/finish", registration_data()).status_code == 303
+
+
+def test_checking_mobile_numbers_is_rate_limited_per_person(app, client, auth, parent, make_user, make_group,
+                                                           monkeypatch):
+    """Step 2 said which number leads a group to anyone who typed numbers in a loop: a person
+    may check only a few distinct numbers in ten minutes, then hears to wait."""
+    monkeypatch.setitem(app.config, "PHONE_CHECK_MAX", 3)
+    make_group(leader=make_user("other@example.kr", phone="01077770000"), name="다른 모임")
+    auth.login("parent@example.kr")
+
+    def check(phone):
+        return client.post_form(f"{URL}/next", registration_data(step=2, leader_phone=phone))
+
+    assert check("010-2222-0000").status_code == 200
+    assert check("010-7777-0000").status_code == 422      # a real 대표's number: the plain message
+    assert check("010-2222-0001").status_code == 200
+    probe = check("010-7777-0001")                          # a fourth distinct number: refused
+    assert probe.status_code == 422
+    assert "휴대전화번호를 너무 여러 번 확인했습니다. 10분 뒤에 다시 시도해 주세요." in probe.get_data(as_text=True)
+    # a number already checked stays usable: the person finishes with their own number
+    assert check("010-2222-0000").status_code == 200
+    assert client.post_form(f"{URL}/finish", registration_data(leader_phone="010-2222-0000")).status_code == 303
+    # the limit is per person: someone else checks freely
+    make_user("second@example.kr", phone="01055550000")
+    auth.logout()
+    auth.login("second@example.kr")
+    assert check("010-5555-0000").status_code == 200
 
 
 def test_households_with_an_email_are_invited(client, auth, parent, make_user):
@@ -235,10 +265,12 @@ def test_households_with_an_email_are_invited(client, auth, parent, make_user):
     group = db.session.scalar(select(Group))
     treasurer, member = group.members[1], group.members[2]
     new_user = db.session.scalar(select(User).where(User.email == "treasurer@example.kr"))
-    assert treasurer.user_id == new_user.id and treasurer.invited_at is not None
-    assert new_user.has_role("applicant") and not new_user.has_password
+    # nobody is linked on the 대표's say-so: each invited owner accepts first
+    assert treasurer.user_id is None and treasurer.invited_at is not None
+    assert not new_user.has_password and not new_user.is_verified
     assert db.session.scalar(select(AuthToken).where(AuthToken.user_id == new_user.id)).purpose == "invite"
-    assert member.user_id == existing.id
+    assert member.user_id is None
+    assert sorted(i.user_id for i in db.session.scalars(select(MemberInvitation))) == sorted([new_user.id, existing.id])
     recipients = sorted(db.session.scalars(select(OutboxMessage.recipient)).all())
     assert recipients == ["member@example.kr", "treasurer@example.kr"]
     invite_body = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.recipient == "treasurer@example.kr"))
