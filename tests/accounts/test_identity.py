@@ -172,7 +172,7 @@ def test_an_unverified_account_is_granted_no_role(client, auth, people, make_use
 def test_an_unverified_account_registers_no_group(app, client, auth, make_user):
     make_user("parent@example.kr", name="김대표", phone="01022220000", verified=False)
     auth.login("parent@example.kr")
-    response = client.post_form("/groups/register", registration_data())
+    response = client.post_form("/groups/register/finish", registration_data())
     assert response.status_code == 303 and response.headers["Location"].endswith("/account/verify")
     from blueprints.groups.models import Group
     assert db.session.scalar(select(func.count(Group.id))) == 0
