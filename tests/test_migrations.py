@@ -84,3 +84,35 @@ def test_programmes_made_before_get_their_review_settings(scratch_app):
         assert rows["옛 사업"].blind and rows["옛 사업"].remind_days_before == 3
         assert rows["본 사업"].aggregate == "trimmed_mean" and rows["본 사업"].deadline is None   # left as it was
         db.session.remove()
+
+
+def test_programmes_with_published_results_are_marked(scratch_app):
+    """0056published: a programme whose selection scenario was published before the column
+    existed counts as published (nobody applies to it any more); the others do not."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from blueprints.programmes.defaults import programme_fields_from_defaults
+    from blueprints.programmes.models import Programme
+    from blueprints.review.models import SelectionScenario
+
+    published_at = datetime(2027, 4, 30, 9, 0, tzinfo=timezone.utc)
+    with scratch_app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0050identity")
+        fields = programme_fields_from_defaults()
+        table = Programme.__table__
+        with db.engine.begin() as conn:   # Core: these columns are what 0050identity had
+            conn.execute(table.insert(), [dict(fields, title="공개한 사업"), dict(fields, title="심사 중인 사업")])
+            ids = dict(conn.execute(select(table.c.title, table.c.id)).all())
+            scenarios = SelectionScenario.__table__
+            conn.execute(scenarios.insert(), [
+                dict(programme_id=ids["공개한 사업"], name="A", status="published", published_at=published_at,
+                     basis={}, created_at=published_at, share_feedback=False, conditions=""),
+                dict(programme_id=ids["심사 중인 사업"], name="B", status="draft", published_at=None,
+                     basis={}, created_at=published_at, share_feedback=False, conditions="")])
+        upgrade(directory=MIGRATIONS)
+        marked = {p.title: p.results_published_at for p in db.session.scalars(select(Programme))}
+        assert marked == {"공개한 사업": published_at, "심사 중인 사업": None}
+        assert db.session.get(Programme, ids["공개한 사업"]).results_published
+        db.session.remove()

@@ -114,15 +114,6 @@ def groups_user_can_apply_for(user) -> list:
 RESULTS_PUBLISHED = "선정 결과가 이미 공개되어 신청하거나 제출할 수 없습니다."
 
 
-def results_published(programme) -> bool:
-    """Once the selection results are out, nobody applies or submits to the programme any
-    more, even if its window is opened again."""
-    from blueprints.review.models import SelectionScenario
-
-    return db.session.scalar(select(SelectionScenario.id).where(
-        SelectionScenario.programme_id == programme.id, SelectionScenario.status == "published").limit(1)) is not None
-
-
 def start_application(group, programme, *, user) -> Application:
     if not programme.is_published:   # a draft is staff's alone: nobody applies to it
         raise ApplicationError("신청할 수 있는 공모사업이 아닙니다.")
@@ -132,7 +123,7 @@ def start_application(group, programme, *, user) -> Application:
         return existing
     if not programme.is_open():
         raise ApplicationError("신청 기간이 아닙니다.")
-    if results_published(programme):
+    if programme.results_published:
         raise ApplicationError(RESULTS_PUBLISHED)
     application = Application(group=group, programme=programme, created_by_id=user.id, updated_by_id=user.id)
     db.session.add(application)
@@ -297,7 +288,7 @@ def submit(application: Application, *, user, now: datetime | None = None) -> bo
         return False
     _editable(application)
     programme = application.programme
-    if results_published(programme):
+    if programme.results_published:
         raise ApplicationError(RESULTS_PUBLISHED)
     # A returned application may be resubmitted after the window; a new one only inside it.
     if application.status == ApplicationState.draft and not programme.is_open(now):

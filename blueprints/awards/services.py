@@ -78,6 +78,7 @@ def publish_decision(scenario, *, user, share_feedback: bool = False, conditions
         raise AwardError("총 교부결정액이 예산을 넘습니다.")
     scenario.status = ScenarioState.published
     scenario.published_at = now
+    programme.results_published_at = now
     scenario.share_feedback = share_feedback
     scenario.conditions = conditions.strip()
     db.session.flush()

@@ -42,6 +42,9 @@ class Programme(TimestampMixin, db.Model):
     max_per_group_won: Mapped[int] = mapped_column(Money, nullable=False)
     # Eligibility, tiers, categories, prohibited items, rubric…: staff-edited data, not code.
     rules: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    # When the selection results were published (set by the awards' publication). Kept on the
+    # programme so that applying and the schedule can ask without reaching up into review.
+    results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Draft or published lives in rules["status"] (the schema is fixed); a programme made
     # outside the set-up screens (demo data, old rows) has no status and counts as published.
@@ -52,6 +55,12 @@ class Programme(TimestampMixin, db.Model):
     @property
     def is_published(self) -> bool:
         return self.status == ProgrammeState.published
+
+    @property
+    def results_published(self) -> bool:
+        """Once the selection results are out, nobody applies or submits to the programme any
+        more, even if its window is opened again."""
+        return self.results_published_at is not None
 
     def is_open(self, at: datetime | None = None) -> bool:
         at = at or utcnow()

@@ -148,13 +148,11 @@ def update_section(programme: Programme, section_key: str, new_state: dict, *, r
 def schedule_warnings(programme: Programme, at: datetime | None = None) -> list[str]:
     """What staff should hear after saving dates: periods that overlap, and an application
     window opened again after the results were published (nobody may apply then)."""
-    from blueprints.applications.services import results_published
-
     warnings = R.schedule_overlaps(closes_local_date=to_kst(programme.closes_at).date(),
                                    review_from=programme.review_from, review_to=programme.review_to,
                                    activity_start=programme.activity_start, activity_end=programme.activity_end,
                                    settlement_due=programme.settlement_due)
-    if results_published(programme) and not programme.is_closed(at):
+    if programme.results_published and not programme.is_closed(at):
         warnings.append("선정 결과를 이미 공개했습니다. 신청 기간을 다시 열어도 신청하거나 제출할 수 없습니다.")
     return warnings
 

@@ -45,10 +45,8 @@ def show_programme(programme_id):
 @login_required
 def apply(programme_id):
     """'신청하기': the hand-over to the application module, by a plain link (GET)."""
-    from blueprints.applications.services import results_published
-
     programme = _visible(get_or_404(Programme, programme_id))
-    if not programme.is_open() or results_published(programme):
+    if not programme.is_open() or programme.results_published:
         flash("지금은 신청 기간이 아닙니다. 신청 기간을 확인해 주세요.", "warning")
         return redirect(url_for("programmes.show_programme", programme_id=programme.id), 303)
     return redirect(url_for("applications.new", programme_id=programme.id), 303)
