@@ -18,14 +18,18 @@ def fresh_totp_code(email: str) -> str:
     """The current code of the account's authenticator app. The account's last used step is
     forgotten first: tests sign the same person in several times within one 30-second step,
     and the app refuses a code twice."""
-    from sqlalchemy import select
+    from sqlalchemy import select, update
 
     from blueprints.accounts.models import User
 
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    user.totp_last_step = None
+    # An UPDATE, not an attribute set: the test's copy of the user may still say None while a
+    # live server (another session) has stored the step since, and setting None again would
+    # write nothing.
+    address = email.strip().lower()
+    db.session.execute(update(User).where(User.email == address).values(totp_last_step=None))
     db.session.commit()
-    return pyotp.TOTP(user.totp_secret).now()
+    secret = db.session.scalar(select(User.totp_secret).where(User.email == address))
+    return pyotp.TOTP(secret).now()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from blueprints.core.mail import OutboxMessage
 from extensions import db
-from tests.browser.conftest import LAPTOP, assert_accessible
+from tests.browser.conftest import LAPTOP, assert_accessible, login
 
 
 def test_signup_login_dashboard_on_phone(phone_page, live_url, shot):
@@ -60,10 +60,7 @@ def test_login_and_dashboard_on_laptop_without_javascript(nojs_page, live_url, m
     make_user("staff@example.kr", roles=("staff",), name="김담당")
     page = nojs_page
     page.set_viewport_size(LAPTOP)
-    page.goto(f"{live_url}/login")
-    page.fill("#email", "staff@example.kr")
-    page.fill("#password", "pass1234!")
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_url}/dashboard")
+    login(page, live_url, "staff@example.kr")   # the password, then the authenticator app's code
+    assert page.url == f"{live_url}/dashboard"
     assert "사업담당" in page.locator("main").inner_text()
     shot(page, "dashboard-laptop-nojs")
