@@ -92,8 +92,18 @@ OVERFLOW = """() => {  // the elements that stick out past the right edge, when 
 
 
 def tick(page, label_text):
-    """Tick a KRDS checkbox or radio: the native input is hidden, its label is what people press."""
-    page.locator("label").filter(has_text=label_text).first.click()
+    """Tick a KRDS checkbox or radio: the native input is hidden, its label is what people press.
+    As a person does, look that it is ticked and press again if the press did not take (once, in a
+    CI run under load, both consents stayed empty after their labels were pressed)."""
+    label = page.locator("label").filter(has_text=label_text).first
+    label.click()
+    target = label.get_attribute("for")
+    box = page.locator(f"[id='{target}']") if target else label.locator("input")
+    try:
+        expect(box).to_be_checked(timeout=2000)
+    except AssertionError:
+        label.click()
+        expect(box).to_be_checked()
 
 
 def labelled(scope, text):
