@@ -139,6 +139,10 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
     core.files; hard rule issues refuse the save (ExpenseRejected carries them)."""
     lock(award)
     _require_editable(award)
+    if data.session_id is not None and db.session.scalar(select(ActivitySession.award_id).where(
+            ActivitySession.id == data.session_id)) != award.id:
+        # The form offers only this award's sessions; the service holds the rule for every caller.
+        raise SettlementError("이 교부결정의 활동만 연결할 수 있습니다.")
     stored = None
     if receipt is not None and getattr(receipt, "filename", ""):
         stored = store_upload(receipt, max_bytes=RECEIPT_MAX_BYTES, user=user)

@@ -111,3 +111,23 @@ def test_nothing_changes_after_submission(paid_award, client, auth):
     page = client.get(f"/settlement/awards/{award.id}/sessions").get_data(as_text=True)
     assert "숲놀이" in page and f"/sessions/{row.id}/edit" not in page
     assert db.session.get(ActivitySession, row.id).title == "숲놀이"
+
+
+def test_spending_links_only_a_session_of_its_own_award(paid_award):
+    """The form offers only the award's own sessions; the service refuses another award's too
+    (issue 12), so no caller can point a group's spending at a neighbour's activity."""
+    import pytest
+
+    _treasurer, _award, neighbours = a_session(paid_award)
+    _leader, treasurer, award = paid_award(email="other@example.kr", name="다른 모임")
+    with pytest.raises(s.SettlementError, match="이 교부결정의 활동만"):
+        s.save_expense(award, expense_in(session_id=neighbours.id), user=treasurer,
+                       receipt=Upload(jpeg_bytes(), "r.jpg"))
+    db.session.rollback()
+    assert not award_expenses(award)
+
+
+def award_expenses(award):
+    from blueprints.settlement.models import Expense
+
+    return db.session.scalars(select(Expense).where(Expense.award_id == award.id)).all()
