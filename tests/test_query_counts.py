@@ -186,3 +186,27 @@ def test_payments_export_runs_the_same_statements_for_2_or_5_awards(client, auth
         text = client.get(f"/disbursement/payments.csv?programme={programme.id}").data.decode("utf-8-sig")
         assert text.count("지출-1") == n
     assert counts[:2] == counts[2:], f"payments export (2 awards, then 5): {counts}"
+
+
+@pytest.fixture
+def group_worlds(make_group, make_user):
+    """Two sizes side by side, told apart by 자치구: 2 groups in 마포구 and 6 in 은평구, each group
+    with its own number of households (3..8), one child each."""
+    def make(district, n, prefix):
+        for i in range(n):
+            make_group(leader=make_user(f"{prefix}{i}@example.kr", name=f"대표{prefix}{i}"), district=district,
+                       households=3 + i % 6)
+        return district
+
+    return [make("마포구", 2, "a"), make("은평구", 6, "b")]
+
+
+@pytest.mark.parametrize("url", ["/groups/?district={d}&sort=households", "/groups/export.csv?district={d}",
+                                 "/groups/export.xlsx?district={d}"])
+def test_group_list_and_export_run_the_same_statements_for_2_or_6_groups(url, client, auth, make_user, group_worlds):
+    make_user("staff-g@example.kr", roles=("staff",))
+    auth.login("staff-g@example.kr")
+    counts = [queries(client, url.format(d=district)) for district in group_worlds]
+    text = client.get(f"/groups/export.csv?district={group_worlds[1]}").data.decode("utf-8-sig")
+    assert text.count("대표b") == 6
+    assert counts[0] == counts[1], f"{url}: {counts[0]} queries with 2 groups, {counts[1]} with 6 (N+1)"
