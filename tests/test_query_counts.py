@@ -1,6 +1,7 @@
 """No N+1: each page runs the same number of SQL statements whatever the data size.
 (A count, not a time — the timings are in bench/.)"""
 import contextlib
+import re
 
 import pytest
 from sqlalchemy import event
@@ -210,3 +211,29 @@ def test_group_list_and_export_run_the_same_statements_for_2_or_6_groups(url, cl
     text = client.get(f"/groups/export.csv?district={group_worlds[1]}").data.decode("utf-8-sig")
     assert text.count("대표b") == 6
     assert counts[0] == counts[1], f"{url}: {counts[0]} queries with 2 groups, {counts[1]} with 6 (N+1)"
+
+
+def test_group_page_runs_the_same_statements_for_more_applications_and_households(client, auth, leader_group,  # noqa: F811
+                                                                                open_programme):  # noqa: F811
+    """The group page (as its 대표, who sees the households' children and the eligibility panel):
+    2 applications and 3 households, then 5 applications and 9 households, the same statements."""
+    from blueprints.applications import services
+
+    counts = []
+    for n_apps, n_households, email in ((2, 3, "small@example.kr"), (5, 9, "large@example.kr")):
+        leader, _, group = leader_group(email, households=n_households)
+        for _ in range(n_apps):
+            services.start_application(group, open_programme(), user=leader)
+        db.session.commit()
+        auth.logout()
+        auth.login(email)
+        client.get("/privacy")
+        with count_queries() as statements:
+            page = client.get(f"/groups/{group.id}").get_data(as_text=True)
+        counts.append(len(statements))
+        # Programmes are read twice, no more: the one the eligibility panel judges against, then the applications' ones.
+        reads = [s for s in statements if re.search(r"\sFROM programmes\b", s)]
+        assert len(reads) == 2, reads
+        assert f"가구 {n_households}곳" in page and page.count('href="/applications/') >= n_apps
+    assert counts[0] == counts[1], (f"group page: {counts[0]} queries with 2 applications and 3 households, "
+                                    f"{counts[1]} with 5 and 9 (N+1)")

@@ -47,6 +47,13 @@ def next_reg_no(year: int) -> str:
     return f"{prefix}{number:04d}"
 
 
+def group_with_households(group_id) -> Group | None:
+    """The group with its households and their children (the group page and its eligibility
+    panel read them all): three queries whatever the number of households."""
+    return db.session.scalar(select(Group).where(Group.id == group_id).options(
+        selectinload(Group.members).selectinload(GroupMember.children)))
+
+
 def applications_of(group: Group) -> list:
     """The group's applications across programmes, newest first (``Group.applications``, which
     the applications domain declares), their programmes loaded in one query, not one each."""
