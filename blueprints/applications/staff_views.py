@@ -10,6 +10,7 @@ from blueprints.core.auth import permission_required, register_permission
 from blueprints.core.exports import DATETIME, FORMATS, INT, WON, Column, Sheet, send_table
 from blueprints.core.forms import BaseForm
 from blueprints.core.htmx import render
+from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.search import contains_text
 from blueprints.groups.models import Group
@@ -82,15 +83,27 @@ def _filter_form() -> ListFilterForm:
     return form if form.validate() else ListFilterForm()
 
 
+def _page(programme: Programme, form: ListFilterForm, requested: int | None, per_page: int = 25) -> Page:
+    """One page of the filtered list; a page past the end (a stale link) shows the last one."""
+    total = db.session.scalar(_where(
+        select(func.count(Application.id)).join(Group, Group.id == Application.group_id)
+        .where(Application.programme_id == programme.id), form))
+    number = page_number(requested, total, per_page)
+    items = db.session.scalars(filtered(programme, form).limit(per_page).offset((number - 1) * per_page)).all()
+    return Page(items=list(items), page=number, per_page=per_page, total=total)
+
+
 @bp.route("/programme/<int:programme_id>")
 @permission_required("manage_applications")
 def staff_list(programme_id):
     programme = get_or_404(Programme, programme_id)
     form = _filter_form()
-    page = db.paginate(filtered(programme, form), page=request.args.get("page", 1, type=int), per_page=25,
-                       error_out=False)
-    counts = dict(db.session.execute(select(Application.status, func.count()).where(
-        Application.programme_id == programme.id).group_by(Application.status)).all())
+    page = _page(programme, form, request.args.get("page", 1, type=int))
+    # What the filters other than the status select, by status (so each count is what choosing
+    # that status would show).
+    counts = dict(db.session.execute(_where(
+        select(Application.status, func.count()).join(Group, Group.id == Application.group_id)
+        .where(Application.programme_id == programme.id), form, status=False).group_by(Application.status)).all())
     return render("applications/staff_list.html", fragments={"app-results": "results", "app-filter": "results"},
                   programme=programme, form=form, page=page, counts=counts, bulk_form=BulkActionForm())
 
