@@ -1,6 +1,7 @@
 """No N+1: each page runs the same number of SQL statements whatever the data size.
 (A count, not a time — the timings are in bench/.)"""
 import contextlib
+import re
 
 import pytest
 from sqlalchemy import event
@@ -186,3 +187,53 @@ def test_payments_export_runs_the_same_statements_for_2_or_5_awards(client, auth
         text = client.get(f"/disbursement/payments.csv?programme={programme.id}").data.decode("utf-8-sig")
         assert text.count("지출-1") == n
     assert counts[:2] == counts[2:], f"payments export (2 awards, then 5): {counts}"
+
+
+@pytest.fixture
+def group_worlds(make_group, make_user):
+    """Two sizes side by side, told apart by 자치구: 2 groups in 마포구 and 6 in 은평구, each group
+    with its own number of households (3..8), one child each."""
+    def make(district, n, prefix):
+        for i in range(n):
+            make_group(leader=make_user(f"{prefix}{i}@example.kr", name=f"대표{prefix}{i}"), district=district,
+                       households=3 + i % 6)
+        return district
+
+    return [make("마포구", 2, "a"), make("은평구", 6, "b")]
+
+
+@pytest.mark.parametrize("url", ["/groups/?district={d}&sort=households", "/groups/export.csv?district={d}",
+                                 "/groups/export.xlsx?district={d}"])
+def test_group_list_and_export_run_the_same_statements_for_2_or_6_groups(url, client, auth, make_user, group_worlds):
+    make_user("staff-g@example.kr", roles=("staff",))
+    auth.login("staff-g@example.kr")
+    counts = [queries(client, url.format(d=district)) for district in group_worlds]
+    text = client.get(f"/groups/export.csv?district={group_worlds[1]}").data.decode("utf-8-sig")
+    assert text.count("대표b") == 6
+    assert counts[0] == counts[1], f"{url}: {counts[0]} queries with 2 groups, {counts[1]} with 6 (N+1)"
+
+
+def test_group_page_runs_the_same_statements_for_more_applications_and_households(client, auth, leader_group,  # noqa: F811
+                                                                                open_programme):  # noqa: F811
+    """The group page (as its 대표, who sees the households' children and the eligibility panel):
+    2 applications and 3 households, then 5 applications and 9 households, the same statements."""
+    from blueprints.applications import services
+
+    counts = []
+    for n_apps, n_households, email in ((2, 3, "small@example.kr"), (5, 9, "large@example.kr")):
+        leader, _, group = leader_group(email, households=n_households)
+        for _ in range(n_apps):
+            services.start_application(group, open_programme(), user=leader)
+        db.session.commit()
+        auth.logout()
+        auth.login(email)
+        client.get("/privacy")
+        with count_queries() as statements:
+            page = client.get(f"/groups/{group.id}").get_data(as_text=True)
+        counts.append(len(statements))
+        # Programmes are read twice, no more: the one the eligibility panel judges against, then the applications' ones.
+        reads = [s for s in statements if re.search(r"\sFROM programmes\b", s)]
+        assert len(reads) == 2, reads
+        assert f"가구 {n_households}곳" in page and page.count('href="/applications/') >= n_apps
+    assert counts[0] == counts[1], (f"group page: {counts[0]} queries with 2 applications and 3 households, "
+                                    f"{counts[1]} with 5 and 9 (N+1)")

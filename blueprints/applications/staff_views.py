@@ -10,6 +10,7 @@ from blueprints.core.auth import permission_required, register_permission
 from blueprints.core.exports import DATETIME, FORMATS, INT, WON, Column, Sheet, send_table
 from blueprints.core.forms import BaseForm
 from blueprints.core.htmx import render
+from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.search import contains_text
 from blueprints.groups.models import Group
@@ -58,30 +59,51 @@ def filtered(programme: Programme, form: ListFilterForm):
             .where(Application.programme_id == programme.id)
             .options(load_only(*LIST_COLUMNS), lazyload(Application.programme),
                      contains_eager(Application.group).load_only(Group.name, Group.reg_no, Group.district)))
+    return _where(stmt, form).order_by(SORTS.get(form.sort.data or "submitted", SORTS["submitted"]), Application.id)
+
+
+def _where(stmt, form: ListFilterForm, *, status=True):
+    """The list's filters on a statement that joins Group (the list, its export, its counts)."""
     if form.q.data:
         stmt = stmt.where(contains_text(form.q.data, Group.name, Group.reg_no))
     if form.district.data:
         stmt = stmt.where(Group.district == form.district.data)
-    if ApplicationState.known(form.status.data):
+    if status and ApplicationState.known(form.status.data):
         stmt = stmt.where(Application.status == form.status.data)
     if form.warnings.data == "yes":
         stmt = stmt.where(Application.warning_count > 0)
     elif form.warnings.data == "no":
         stmt = stmt.where(Application.warning_count == 0)
-    return stmt.order_by(SORTS.get(form.sort.data or "submitted", SORTS["submitted"]), Application.id)
+    return stmt
+
+
+def _filter_form() -> ListFilterForm:
+    """The filters of the query string; an invalid one (a hand-edited URL) shows everything."""
+    form = ListFilterForm(request.args)
+    return form if form.validate() else ListFilterForm()
+
+
+def _page(programme: Programme, form: ListFilterForm, requested: int | None, per_page: int = 25) -> Page:
+    """One page of the filtered list; a page past the end (a stale link) shows the last one."""
+    total = db.session.scalar(_where(
+        select(func.count(Application.id)).join(Group, Group.id == Application.group_id)
+        .where(Application.programme_id == programme.id), form))
+    number = page_number(requested, total, per_page)
+    items = db.session.scalars(filtered(programme, form).limit(per_page).offset((number - 1) * per_page)).all()
+    return Page(items=list(items), page=number, per_page=per_page, total=total)
 
 
 @bp.route("/programme/<int:programme_id>")
 @permission_required("manage_applications")
 def staff_list(programme_id):
     programme = get_or_404(Programme, programme_id)
-    form = ListFilterForm(request.args)
-    if not form.validate():
-        form = ListFilterForm()
-    page = db.paginate(filtered(programme, form), page=request.args.get("page", 1, type=int), per_page=25,
-                       error_out=False)
-    counts = dict(db.session.execute(select(Application.status, func.count()).where(
-        Application.programme_id == programme.id).group_by(Application.status)).all())
+    form = _filter_form()
+    page = _page(programme, form, request.args.get("page", 1, type=int))
+    # What the filters other than the status select, by status (so each count is what choosing
+    # that status would show).
+    counts = dict(db.session.execute(_where(
+        select(Application.status, func.count()).join(Group, Group.id == Application.group_id)
+        .where(Application.programme_id == programme.id), form, status=False).group_by(Application.status)).all())
     return render("applications/staff_list.html", fragments={"app-results": "results", "app-filter": "results"},
                   programme=programme, form=form, page=page, counts=counts, bulk_form=BulkActionForm())
 
@@ -117,14 +139,17 @@ EXPORT_COLUMNS = [Column("신청번호", INT), Column("등록번호"), Column("�
                   Column("품목"), Column("단가(원)", WON), Column("수량", INT), Column("금액(원)", WON), Column("비고")]
 
 
-def export_rows(programme: Programme):
+def export_rows(programme: Programme, form: ListFilterForm | None = None):
+    """The applications the list shows with these filters (all without), one row per budget line."""
     from blueprints.programmes.rules import category
 
     stmt = (select(Application, Group, BudgetLine)
             .join(Group, Group.id == Application.group_id)
             .outerjoin(BudgetLine, BudgetLine.application_id == Application.id)
-            .where(Application.programme_id == programme.id)
-            .order_by(Application.id, BudgetLine.position))
+            .where(Application.programme_id == programme.id))
+    if form is not None:
+        stmt = _where(stmt, form)
+    stmt = stmt.order_by(Application.id, BudgetLine.position)
     for application, group, line in db.session.execute(stmt):
         base = [application.id, group.reg_no, group.name, group.district, application.status_label,
                 application.submitted_at, application.requested_won, application.warning_count]
@@ -142,5 +167,5 @@ def staff_export(programme_id, fmt):
     programme = get_or_404(Programme, programme_id)
     if fmt not in FORMATS:
         abort(404)
-    return send_table(Sheet("신청서", EXPORT_COLUMNS, export_rows(programme)), fmt,
+    return send_table(Sheet("신청서", EXPORT_COLUMNS, export_rows(programme, _filter_form())), fmt,
                       f"applications-{programme.year}-{programme.id}.{fmt}")

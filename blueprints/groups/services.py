@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from blueprints.accounts.models import User, UserRole
@@ -44,6 +45,13 @@ def next_reg_no(year: int) -> str:
     last = db.session.scalar(select(func.max(Group.reg_no)).where(Group.reg_no.like(prefix + "%")))
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
+
+
+def group_with_households(group_id) -> Group | None:
+    """The group with its households and their children (the group page and its eligibility
+    panel read them all): three queries whatever the number of households."""
+    return db.session.scalar(select(Group).where(Group.id == group_id).options(
+        selectinload(Group.members).selectinload(GroupMember.children)))
 
 
 def applications_of(group: Group) -> list:
@@ -490,6 +498,11 @@ def _household_count():
             .correlate(Group).scalar_subquery())
 
 
+def _children_count():
+    return (select(func.count(Child.id)).join(GroupMember, GroupMember.id == Child.member_id)
+            .where(GroupMember.group_id == Group.id).correlate(Group).scalar_subquery())
+
+
 def search_statement(q: str = "", district: str = "", status: str = "", sort: str = "reg_no",
                      direction: str = "asc"):
     households = _household_count().label("households")
@@ -511,7 +524,9 @@ def search_groups(page: int = 1, per_page: int = 20, **filters):
     stmt = search_statement(**filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     page = page_number(page, total, per_page)
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    # The households come along in one more query (the 대표 column), not one per row.
+    rows = db.session.execute(stmt.options(selectinload(Group.members))
+                              .limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=[(row[0], row[1]) for row in rows], page=page, per_page=per_page, total=total)
 
 
@@ -524,12 +539,15 @@ EXPORT_COLUMNS = [Column("등록번호", width=14), Column("모임명", width=24
 
 
 def export_sheet(**filters) -> Sheet:
-    """One row per group, no contact details (an export needs no phone numbers)."""
+    """One row per group, no contact details (an export needs no phone numbers). Three queries
+    whatever the number of groups: the groups with their household and child counts, and their
+    households (for the 대표)."""
+    stmt = (search_statement(**filters).add_columns(_children_count().label("children"))
+            .options(selectinload(Group.members)))
     rows = []
-    for group, households in db.session.execute(search_statement(**filters)).all():
+    for group, households, children in db.session.execute(stmt).all():
         leader = group.leader
         rows.append([group.reg_no, group.name, group.district, group.dong, group.meeting_place,
-                     group.activity_type, group.status_label, households,
-                     sum(len(m.children) for m in group.members),
+                     group.activity_type, group.status_label, households, children,
                      leader.parent_name if leader else "", group.created_at])
     return Sheet("자조모임", EXPORT_COLUMNS, rows)

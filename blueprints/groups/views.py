@@ -208,10 +208,12 @@ def _render_show(group: Group, status=200, invite_form=None, handover_form=None)
     handover_form = handover_form or HandoverForm()
     handover_form.member_id.choices = [("", "선택해 주세요")] + _member_choices(
         group, [m for m in group.members if m.role == "member"])
+    programme = services.current_programme()  # once: the panel judges against the one it names
     return render(
         "groups/show.html", status=status, group=group, me=me, show_contacts=show_contacts,
-        elig=services.check_eligibility(candidate_from_group(group)) if show_contacts else None,
-        programme=services.current_programme(),
+        elig=services.check_eligibility(candidate_from_group(group), programme)
+        if show_contacts and programme is not None else None,
+        programme=programme,
         history=services.history(group) if group.can(user, "view_history") else None,
         invite_form=invite_form, handover_form=handover_form,
         can_invite=group.can(user, "invite"),
@@ -225,7 +227,10 @@ def _render_show(group: Group, status=200, invite_form=None, handover_form=None)
 @bp.route("/<int:group_id>")
 @login_required
 def show(group_id):
-    group = authorize("view", get_or_404(Group, group_id))
+    group = services.group_with_households(group_id)
+    if group is None:
+        abort(404)
+    authorize("view", group)
     return _render_show(group)
 
 

@@ -1,5 +1,7 @@
 """The application pages through HTTP: access per object, autosave, live checks, submit, PDF,
 staff list and export."""
+import csv
+import html
 import io
 import re
 import shutil
@@ -355,6 +357,67 @@ def test_export_csv_and_xlsx_with_budget_lines(client, auth, complete_applicatio
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][2] == "모임명" and len(values) == 4 and values[3][12] == 60_000
+
+
+def _listed_ids(page: str) -> set[int]:
+    return {int(i) for i in re.findall(r'name="ids" value="(\d+)"', page)}
+
+
+def _export_links(page: str) -> dict[str, str]:
+    return {fmt: html.unescape(href) for href, fmt in
+            re.findall(r'href="([^"]*/export\.(csv|xlsx)[^"]*)"', page)}
+
+
+def test_export_exports_what_the_filtered_list_shows(client, auth, complete_application, make_user):
+    """Filter the list, follow its export links: the same applications, in CSV and XLSX, also after
+    the filters changed through htmx (the links live in the swapped fragment)."""
+    from openpyxl import load_workbook
+
+    app_a, app_b, url = _two_submitted_as_staff(complete_application, make_user, auth,
+                                                first={"district": "마포구"}, second={"district": "서초구"})
+    _, _, draft = complete_application(programme=app_a.programme, email="c@example.kr", district="마포구")
+    for query, expected in (({"district": "마포구", "status": "submitted"}, {app_a.id}),
+                            ({"district": "마포구"}, {app_a.id, draft.id}),
+                            ({"q": app_b.group.reg_no.lower()}, {app_b.id}),
+                            ({}, {app_a.id, app_b.id, draft.id})):
+        for page in (client.get(url, query_string=query).get_data(as_text=True),
+                     client.htmx("GET", url, target="app-results", data=query).get_data(as_text=True)):
+            assert _listed_ids(page) == expected, query
+            links = _export_links(page)
+            text = client.get(links["csv"]).get_data(as_text=True).lstrip("\ufeff")
+            assert {int(row["신청번호"]) for row in csv.DictReader(io.StringIO(text))} == expected, (query, links)
+            sheet = load_workbook(io.BytesIO(client.get(links["xlsx"]).data)).active
+            assert {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)} == expected, query
+
+
+def test_a_page_past_the_end_shows_the_last_page(client, auth, complete_application, make_user):
+    """A stale link (?page=99 after a filter or with 25 a page) shows the last page, not "2건" over
+    an empty table."""
+    app_a, app_b, url = _two_submitted_as_staff(complete_application, make_user, auth)
+    for query in ({"page": "99"}, {"page": "2", "sort": "group"}, {"page": "-3"}):
+        page = client.get(url, query_string=query).get_data(as_text=True)
+        assert "조건에 맞는 신청서가 없습니다" not in page and _listed_ids(page) == {app_a.id, app_b.id}, query
+    page = client.htmx("GET", url, target="app-results", data={"page": "7", "q": "없는모임"}).get_data(as_text=True)
+    assert "조건에 맞는 신청서가 없습니다" in page and ">0건<" in page  # nothing to show: page 1, empty
+
+
+def test_status_counts_follow_the_filters_but_their_own_status(client, auth, complete_application, make_user):
+    app_a, app_b, url = _two_submitted_as_staff(complete_application, make_user, auth,
+                                                first={"district": "마포구"}, second={"district": "서초구"})
+    complete_application(programme=app_a.programme, email="c@example.kr", district="마포구")
+    complete_application(programme=app_a.programme, email="d@example.kr", district="서초구")
+    complete_application(programme=app_a.programme, email="e@example.kr", district="서초구")
+
+    def counts(**query):
+        page = client.get(url, query_string=query).get_data(as_text=True)
+        fragment = client.htmx("GET", url, target="app-results", data=query).get_data(as_text=True)
+        assert re.search(r'<p class="muted">([^<]*건 · )</p>', fragment).group(1) in page  # htmx updates them
+        return re.search(r'<p class="muted">([^<]*건 · )</p>', page).group(1)
+
+    assert counts() == "작성중 3건 · 제출 2건 · "
+    assert counts(district="마포구") == "작성중 1건 · 제출 1건 · "
+    assert counts(district="서초구", status="submitted") == "작성중 2건 · 제출 1건 · "
+    assert counts(q=app_b.group.reg_no) == "제출 1건 · "
 
 
 PNG_1x1 = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde\x00"
