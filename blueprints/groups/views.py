@@ -268,13 +268,7 @@ def unlink_member(group_id, member_id):
     member = _member_of(group, member_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.unlink_member(group, member, by=g.user)
-    except services.GroupError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        commit()
+    if commit_change(lambda: services.unlink_member(group, member, by=g.user), services.GroupError):
         flash(f"{member.parent_name}님 가구의 계정 연결을 해제했습니다. 필요하면 다시 초대해 주세요.", "success")
     return redirect(url_for("groups.show", group_id=group.id), 303)
 
@@ -304,13 +298,7 @@ def decline_invitation(invitation_id):
     invitation = authorize("decline", get_or_404(MemberInvitation, invitation_id))
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.decline_invitation(invitation, by=g.user)
-    except services.GroupError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        commit()
+    if commit_change(lambda: services.decline_invitation(invitation, by=g.user), services.GroupError):
         flash(f"'{invitation.group.name}' 모임의 초대를 거절했습니다.", "info")
     return redirect(url_for("home.dashboard"), 303)
 
