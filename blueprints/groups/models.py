@@ -17,10 +17,18 @@ class GroupState(State):
     inactive = "inactive", "비활성"
 
 
+class GroupAffiliation(State):
+    """Where the group meets and is counted (the city plan's 붙임1 counts 센터 and 나눔터 apart)."""
+    centre = "centre", "육아종합지원센터"
+    sharing = "sharing", "공동육아나눔터"
+    other = "other", "기타"
+
+
 class Group(TimestampMixin, db.Model):
     __tablename__ = "groups"
     audit_type = "group"
-    __table_args__ = (GroupState.check_constraint("status", "known_status"),)
+    __table_args__ = (GroupState.check_constraint("status", "known_status"),
+                      GroupAffiliation.check_constraint("affiliation", "known_affiliation"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reg_no: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
@@ -29,6 +37,8 @@ class Group(TimestampMixin, db.Model):
     dong: Mapped[str] = mapped_column(String(30), nullable=False, default="")
     meeting_place: Mapped[str] = mapped_column(String(120), nullable=False, default="")
     activity_type: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    affiliation: Mapped[str] = mapped_column(String(16), nullable=False, default=GroupAffiliation.other,
+                                             server_default=GroupAffiliation.other.value)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=GroupState.active)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -36,6 +46,8 @@ class Group(TimestampMixin, db.Model):
     consent_collection_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_provision_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_photos_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optional: the group's name may appear on the public results page (never members' data).
+    consent_publish_name_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set by `flask retention` once the members' contact data is destroyed (core/retention.py).
     contacts_anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -63,6 +75,10 @@ class Group(TimestampMixin, db.Model):
     @property
     def status_label(self) -> str:
         return GroupState.title_of(self.status)
+
+    @property
+    def affiliation_label(self) -> str:
+        return GroupAffiliation.title_of(self.affiliation)
 
     def can(self, user, action: str) -> bool:
         """Per-object rights. Staff see everything and may fix officers and status; a parent
