@@ -23,6 +23,7 @@ from blueprints.review.models import ScenarioState, SelectionScenario
 from extensions import db
 
 from .models import Award, AwardState
+from blueprints.core.korean import with_particle
 
 
 class AwardError(Exception):
@@ -98,13 +99,13 @@ def _notify(scenario, programme, awards: dict[int, Award]) -> None:
         award = awards.get(application.id)
         if award is not None:
             subject = f"[공동육아 자조모임] {programme.title} 선정 결과: 선정"
-            body = (f"{application.group.name}이(가) {programme.title}에 선정되었습니다.\n"
+            body = (f"{with_particle(application.group.name, '이/가')} {programme.title}에 선정되었습니다.\n"
                     f"교부결정액: {award.amount_won:,}원 (요청액 {application.requested_won:,}원)\n")
             if award.conditions:
                 body += f"조건: {award.conditions}\n"
         elif application.status == ApplicationState.not_selected:
             subject = f"[공동육아 자조모임] {programme.title} 선정 결과 안내"
-            body = f"아쉽게도 {application.group.name}은(는) 이번 {programme.title}에 선정되지 않았습니다.\n"
+            body = f"아쉽게도 {with_particle(application.group.name, '은/는')} 이번 {programme.title}에 선정되지 않았습니다.\n"
             if scenario.share_feedback:
                 link = (url_for("review.feedback", application_id=application.id, _external=True)
                         if has_request_context() else "")

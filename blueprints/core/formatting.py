@@ -2,6 +2,7 @@
 import re
 from datetime import date, datetime
 
+from .korean import with_particle
 from .timeutil import WEEKDAYS_KO, to_kst
 
 
@@ -52,5 +53,6 @@ def isodt(text: str | None) -> datetime | None:
 
 def register_filters(app):
     app.jinja_env.filters.update(
-        won=won, kdate=kdate, kdatetime=kdatetime, mask_phone=mask_phone, phone=format_phone, isodt=isodt
+        won=won, kdate=kdate, kdatetime=kdatetime, mask_phone=mask_phone, phone=format_phone, isodt=isodt,
+        josa=with_particle,  # {{ group.name|josa("은/는") }}
     )

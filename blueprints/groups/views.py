@@ -18,6 +18,7 @@ from .eligibility import Candidate, Household, candidate_from_group
 from .forms import (MAX_HOUSEHOLDS, STEPS, GroupRegistrationForm, GroupSearchForm, HandoverForm,
                     MemberInviteForm)
 from .models import Group, GroupMember, GroupState, MemberInvitation
+from blueprints.core.korean import with_particle
 
 register_permission("register_group", "applicant")
 register_permission("list_groups", "staff", "finance", "admin")
@@ -331,7 +332,8 @@ def set_status(group_id):
     if not EmptyForm().validate_on_submit() or not GroupState.known(status):
         abort(400)
     if commit_change(lambda: services.set_status(group, status, by=g.user), services.GroupError):
-        flash(f"모임 상태를 '{group.status_label}'(으)로 바꾸었습니다.", "success")
+        quoted = f"'{group.status_label}'"
+        flash(f"모임 상태를 {with_particle(quoted, '으로/로')} 바꾸었습니다.", "success")
     return redirect(url_for("groups.show", group_id=group.id), 303)
 
 

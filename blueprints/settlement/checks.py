@@ -15,6 +15,7 @@ from blueprints.applications.checks import WITHHOLDING_FREE_MAX_WON, CheckResult
 from blueprints.core.formatting import kdate
 from blueprints.programmes.rules import PAYMENT_METHODS, category_problem, prohibited_problems
 from blueprints.programmes.rules import category as find_category
+from blueprints.core.korean import with_particle
 
 METHOD_LABELS = {**PAYMENT_METHODS, "cash": "현금"}
 EVIDENCE_LABELS = {
@@ -151,10 +152,10 @@ def _check_payment(e, cat, rules, add, amount):
             add("hard", "현금 결제는 인정되지 않습니다. 클린카드·체크카드·제로페이·계좌이체로 결제해 주세요.", "cash")
         return
     if e.method not in accepted:
-        add("hard", f"{METHOD_LABELS.get(e.method, e.method)}은(는) 이 사업에서 인정하지 않는 결제수단입니다.", "method")
+        add("hard", f"{with_particle(METHOD_LABELS.get(e.method, e.method), '은/는')} 이 사업에서 인정하지 않는 결제수단입니다.", "method")
     if cat is not None and cat.get("payment_methods") and e.method not in cat["payment_methods"]:
         allowed = ", ".join(METHOD_LABELS.get(m, m) for m in cat["payment_methods"])
-        add("hard", f"{cat['label']}는 {allowed}(으)로만 지급할 수 있습니다.", "category_method")
+        add("hard", f"{with_particle(cat['label'], '은/는')} {with_particle(allowed, '으로/로')}만 지급할 수 있습니다.", "category_method")
 
 
 def _check_evidence(e, cat, rules, add, amount):

@@ -19,7 +19,7 @@ def export_settlements(programme_id, out_dir):
     from .jobs import write_pdfs
 
     if db.session.get(Programme, programme_id) is None:
-        raise click.ClickException(f"공모사업 {programme_id}이(가) 없습니다.")
+        raise click.ClickException(f"{programme_id}번 공모사업이 없습니다.")
     written = write_pdfs(programme_id, Path(out_dir),
                          progress=lambda i, n: click.echo(f"\r{i}/{n}", nl=False))
     click.echo(f"\n{len(written)}개 PDF를 {out_dir}에 썼습니다.")

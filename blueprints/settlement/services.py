@@ -21,6 +21,7 @@ from . import checks
 from .checks import ExpenseIn, Ledger
 from .models import ActivityPhoto, ActivitySession, Expense, ExpenseReviewState, Refund, Settlement, SettlementState
 from .refund import compute_refund, depositor_name, truncate_setting
+from blueprints.core.korean import with_particle
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 EXPENSE_FIELDS = ("spent_on", "category", "vendor", "biz_no", "description", "amount_won", "method",
@@ -329,7 +330,7 @@ def draft_report(award) -> str:
     """The results report, drafted from the sessions and the spending (the group edits it)."""
     rows = sessions(award)
     spent = sum(e.amount_won for e in expenses(award))
-    lines = [f"{award.application.group.name}은(는) 활동기간 동안 {len(rows)}회 활동했습니다."]
+    lines = [f"{with_particle(award.application.group.name, '은/는')} 활동기간 동안 {len(rows)}회 활동했습니다."]
     if rows:
         households = sum(s.households for s in rows)
         children = sum(s.children for s in rows)
