@@ -10,7 +10,7 @@ import warnings
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app, send_file
+from flask import abort, current_app, send_file
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -273,6 +273,22 @@ def send_stored_file(stored: StoredFile, *, inline: bool = False):
         download_name += "." + EXTENSIONS[stored.kind]
     response = send_file(stored.path(), mimetype=stored.mimetype, as_attachment=not inline,
                          download_name=download_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+THUMBNAIL_PX = 320  # the long side of a thumbnail: sharp at 2× on a 160-px box
+
+
+def send_thumbnail(stored: StoredFile):
+    """A small JPEG of a stored image for lists (ledger, line review, change history); 404 for
+    a PDF, which pages show as a labelled link instead. Made once, beside the print copies."""
+    if not stored.is_image:
+        abort(404)
+    path = print_copy(stored, THUMBNAIL_PX * 25.4 / 150, THUMBNAIL_PX * 25.4 / 150)
+    response = send_file(path, mimetype="image/jpeg" if path.suffix == ".jpg" else stored.mimetype, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"

@@ -5,7 +5,7 @@ from datetime import date
 from flask import abort, flash, g, make_response, redirect, request, url_for
 
 from blueprints.core.auth import authorize
-from blueprints.core.files import UploadError, remove_unreferenced, send_stored_file
+from blueprints.core.files import UploadError, remove_unreferenced, send_stored_file, send_thumbnail
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_inline, render, render_flash_oob, set_htmx_headers
 from blueprints.core.pdf import pdf_response
@@ -165,6 +165,14 @@ def receipt(expense_id):
     return send_stored_file(expense.receipt, inline=request.args.get("inline") == "1")
 
 
+@bp.route("/expenses/<int:expense_id>/receipt/thumbnail")
+def receipt_thumbnail(expense_id):
+    expense = authorize("view", get_or_404(Expense, expense_id))
+    if expense.receipt is None:
+        abort(404)
+    return send_thumbnail(expense.receipt)
+
+
 # Activity results ---------------------------------------------------------------------------
 
 def _session_fields(form) -> dict:
@@ -266,6 +274,13 @@ def photo(photo_id):
     row = get_or_404(ActivityPhoto, photo_id)
     authorize("view", row.session)
     return send_stored_file(row.stored_file, inline=True)
+
+
+@bp.route("/photos/<int:photo_id>/thumbnail")
+def photo_thumbnail(photo_id):
+    row = get_or_404(ActivityPhoto, photo_id)
+    authorize("view", row.session)
+    return send_thumbnail(row.stored_file)
 
 
 # The settlement -------------------------------------------------------------------------------

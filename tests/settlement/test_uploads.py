@@ -176,3 +176,22 @@ def test_the_page_cap_is_a_setting_and_30_pages_pass(app, paid_award, client, au
     monkeypatch.setitem(app.config, "MAX_PDF_PAGES", 2)
     response = post_expense(client, award, {"description": "두 번째"}, file=(io.BytesIO(many_pages_pdf(3)), "b.pdf"))
     assert response.status_code == 422 and "PDF가 3쪽입니다. 2쪽 이하만" in response.get_data(as_text=True)
+
+
+def test_a_receipt_photo_has_a_small_thumbnail_and_a_pdf_receipt_none(paid_award, client, auth):
+    from PIL import Image
+    _, treasurer, award = paid_award()
+    auth.login(treasurer.email)
+    photo = io.BytesIO()
+    Image.new("RGB", (1600, 1200), "white").save(photo, "JPEG")
+    assert post_expense(client, award, file=(io.BytesIO(photo.getvalue()), "영수증.jpg")).status_code == 303
+    expense = db.session.scalar(select(Expense))
+    response = client.get(f"/settlement/expenses/{expense.id}/receipt/thumbnail")
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    with Image.open(io.BytesIO(response.data)) as thumb:
+        assert max(thumb.size) == 320 and thumb.size[0] > thumb.size[1]   # shrunk, shape kept
+
+    post_expense(client, award, file=(io.BytesIO(hostile_pdf()), "세금계산서.pdf"))
+    pdf_expense = db.session.scalars(select(Expense).order_by(Expense.id.desc())).first()
+    assert client.get(f"/settlement/expenses/{pdf_expense.id}/receipt/thumbnail").status_code == 404
