@@ -14,8 +14,9 @@ import pytest
 from blueprints.core.timeutil import now_utc
 from extensions import db
 
-# reviewer: assigned to group A's submitted application; reviewer_b: a reviewer without assignments.
-ROLES = ("anon", "applicant_a", "applicant_b", "reviewer", "reviewer_b", "staff", "finance", "admin")
+# reviewer: assigned to group A's submitted application; reviewer_b: a reviewer without assignments;
+# city: the city's officer (시 담당관), who reads the centre's view and changes nothing.
+ROLES = ("anon", "applicant_a", "applicant_b", "reviewer", "reviewer_b", "staff", "finance", "admin", "city")
 SIGNED_IN = ROLES[1:]
 
 LOGIN = "login"   # 302 to the login page
@@ -71,7 +72,7 @@ ROUTES = {
     ("accounts.second_factor_verify", "GET"): ("/login/second-factor", None, expect(302)),
     ("accounts.second_factor_verify", "POST"): ("/login/second-factor", {"code": "123456"}, expect(302)),
     ("accounts.second_factor_setup", "GET"): ("/login/second-factor/setup", None,
-                                              expect(200, staff=302, finance=302, admin=302)),
+                                              expect(200, staff=302, finance=302, admin=302, city=302)),
     ("accounts.second_factor_setup", "POST"): ("/login/second-factor/setup", {"code": "000000"}, expect(OK)),
     ("accounts.account_security", "GET"): ("/account/security", None, ANY_SIGNED_IN),
     ("accounts.second_factor_disable", "POST"): ("/account/security/disable", {"code": "000000"}, expect(OK)),
@@ -169,6 +170,12 @@ ROUTES = {
                                  expect(403, reviewer=OK)),
     # Feedback exists only after a published decision that shares it: group A's officer gets 404 before.
     ("review.feedback", "GET"): ("/review/feedback/{submitted_a}", None, expect(403, applicant_a=404)),
+
+    # 센터 현황 (issue 15): staff, finance and the city read it; nobody writes.
+    ("centre.dashboard", "GET"): ("/centre/?programme={programme}&district=마포구", None,
+                                  expect(403, staff=200, finance=200, city=200)),
+    ("centre.export", "GET"): ("/centre/districts.xlsx?programme={programme}", None,
+                               expect(403, staff=200, finance=200, city=200)),
 }
 
 
@@ -214,6 +221,7 @@ def world(make_user, make_group, make_programme):
         "staff": make_user("staff@example.kr", roles=("staff",)),
         "finance": make_user("finance@example.kr", roles=("finance",)),
         "admin": make_user("admin@example.kr", roles=("admin",)),
+        "city": make_user("city@example.kr", roles=("city",)),
     }
     treasurer_a = make_user("ta@example.kr")
     group_a = make_group(leader=users["applicant_a"], treasurer=treasurer_a, name="에이모임")

@@ -9,7 +9,7 @@ from blueprints.core.models import TimestampMixin, UTCDateTime, utcnow
 from extensions import db
 
 CONSENT_VERSION = "2027-01"
-SECOND_FACTOR_ROLES = frozenset({"staff", "finance", "admin"})
+SECOND_FACTOR_ROLES = frozenset({"staff", "finance", "admin", "city"})
 _ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")"
 
 

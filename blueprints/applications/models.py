@@ -26,6 +26,12 @@ class ApplicationState(State):
         """The applicant may change and (re)submit the application."""
         return frozenset({cls.draft, cls.returned})
 
+    @classmethod
+    def lodged(cls) -> frozenset["ApplicationState"]:
+        """Submitted to staff, whatever happened since (returned for changes, reviewed,
+        decided, found ineligible) — every state but a draft and a withdrawal."""
+        return frozenset(cls) - {cls.draft, cls.withdrawn}
+
 
 class Application(TimestampMixin, db.Model):
     __tablename__ = "applications"

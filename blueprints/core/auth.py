@@ -14,6 +14,7 @@ ROLE_LABELS = {
     "staff": "사업담당",
     "finance": "회계담당",
     "admin": "관리자",
+    "city": "시 담당관",   # the city's officer: reads the centre's view, changes nothing
 }
 ROLES = tuple(ROLE_LABELS)
 

@@ -9,7 +9,8 @@ from extensions import db
 
 
 def _expect(default, **overrides):
-    table = {role: default for role in ("applicant_a", "applicant_b", "reviewer", "reviewer_b", "staff", "finance", "admin")}
+    table = {role: default for role in ("applicant_a", "applicant_b", "reviewer", "reviewer_b", "staff", "finance", "admin",
+                                         "city")}
     table["anon"] = "login"
     table.update(overrides)
     return table
