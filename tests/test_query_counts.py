@@ -47,6 +47,7 @@ PAGES = {
     "ranking": ("staff", "/review/programme/{programme}/ranking"),
     "group page": ("leader", "/groups/{group}"),
     "dashboard": ("leader", "/dashboard"),
+    "centre dashboard (센터 현황)": ("staff", "/centre/?programme={programme}"),
 }
 
 
@@ -187,6 +188,43 @@ def test_payments_export_runs_the_same_statements_for_2_or_5_awards(client, auth
         text = client.get(f"/disbursement/payments.csv?programme={programme.id}").data.decode("utf-8-sig")
         assert text.count("지출-1") == n
     assert counts[:2] == counts[2:], f"payments export (2 awards, then 5): {counts}"
+
+
+CENTRE_URLS = ["/centre/?programme={p}", "/centre/?programme={p}&district=마포구", "/centre/districts.csv?programme={p}",
+                "/centre/districts.xlsx?programme={p}", "/centre/months.xlsx?programme={p}",
+                "/centre/categories.csv?programme={p}", "/centre/funnel.xlsx?programme={p}"]
+
+
+def test_centre_dashboard_and_downloads_run_the_same_statements_for_2_or_5_awards(
+        client, auth, paid_award, finance, open_programme_period):  # noqa: F811
+    """센터 현황 and every table it downloads: grouped queries, not one per group or award."""
+    from datetime import date
+
+    from blueprints.settlement import services as s
+    from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+
+    counts = {url: [] for url in CENTRE_URLS}
+    for n, prefix in ((2, "a"), (5, "b")):
+        programme = open_programme_period()
+        for i in range(n):
+            district = ("마포구", "은평구", "강남구")[i % 3]
+            _, treasurer, award = paid_award(email=f"{prefix}{i}@example.kr", programme=programme, district=district)
+            for day in (10, 20):
+                s.save_expense(award, expense_in(spent_on=date(2027, 4 + i % 2, day)), user=treasurer,
+                               receipt=Upload(jpeg_bytes(), "r.jpg"))
+            settlement = s.settlement_for(award, create=True)
+            s.save_settlement(settlement, report_text="보고", interest_won=0, user=treasurer)
+            if i % 2 == 0:
+                s.submit(settlement, user=treasurer)
+        db.session.commit()
+        auth.logout()
+        auth.login(finance.email)
+        for url in CENTRE_URLS:
+            counts[url].append(queries(client, url.format(p=programme.id)))
+        text = client.get(f"/centre/districts.csv?programme={programme.id}").data.decode("utf-8-sig")
+        assert text.splitlines()[-1].split(",")[9] == str(n * 2 * 50_000)   # 집행액 of 합계
+    uneven = {url: c for url, c in counts.items() if c[0] != c[1]}
+    assert not uneven, f"centre (2 awards, then 5): {uneven}"
 
 
 @pytest.fixture

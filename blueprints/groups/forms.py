@@ -10,7 +10,7 @@ from blueprints.core.timeutil import today_kst
 from data.districts import SEOUL_DISTRICTS
 
 from .eligibility import format_ym, parse_birth_ym
-from .models import GroupState
+from .models import GroupAffiliation, GroupState
 
 REQUIRED = "필수 입력 항목입니다."
 EMAIL_MSG = "이메일 주소 형식이 올바르지 않습니다. 예: parent@example.kr"
@@ -177,6 +177,7 @@ class GroupSearchForm(BaseForm):
     q = SearchField("모임명·등록번호·동", validators=[Optional(), Length(max=100)])
     district = SelectField("자치구", choices=[("", "전체")] + [(d, d) for d in SEOUL_DISTRICTS], validators=[Optional()])
     status = SelectField("상태", choices=[("", "전체")] + GroupState.choices(), validators=[Optional()])
+    affiliation = SelectField("모이는 곳", choices=[("", "전체")] + GroupAffiliation.choices(), validators=[Optional()])
     sort = SelectField("정렬", choices=[("reg_no", "등록번호"), ("name", "모임명"), ("district", "자치구"),
                                        ("households", "가구 수"), ("created", "등록일")], validators=[Optional()])
     direction = SelectField("순서", choices=[("asc", "오름차순"), ("desc", "내림차순")], validators=[Optional()])

@@ -365,7 +365,7 @@ def my_data(group_id):
 
 def _filters(search: GroupSearchForm) -> dict:
     return dict(q=search.q.data or "", district=search.district.data or "", status=search.status.data or "",
-                sort=search.sort.data or "reg_no", direction=search.direction.data or "asc")
+                affiliation=search.affiliation.data or "", sort=search.sort.data or "reg_no", direction=search.direction.data or "asc")
 
 
 @bp.route("/")

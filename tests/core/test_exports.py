@@ -68,6 +68,11 @@ DOWNLOADS = {
     "settlement.export settlements xlsx": ("/settlement/programme/{money_programme}/settlements.xlsx", "finance"),
     "settlement.pdf": ("/settlement/{settlement_s}/pdf", "applicant_a"),
     "settlement.job_download": ("/settlement/jobs/{job}/download", "finance"),
+    "centre.export districts csv": ("/centre/districts.csv?programme={money_programme}", "staff"),
+    "centre.export districts xlsx": ("/centre/districts.xlsx?programme={money_programme}", "finance"),
+    "centre.export months xlsx": ("/centre/months.xlsx?year=2027", "city"),
+    "centre.export categories csv": ("/centre/categories.csv", "city"),
+    "centre.export funnel xlsx": ("/centre/funnel.xlsx?district=마포구", "staff"),
 }
 
 
