@@ -46,11 +46,25 @@ STYLE = Style(
     font_family=FONT, label_font_family=FONT, major_label_font_family=FONT, value_font_family=FONT,
     value_label_font_family=FONT, title_font_family=FONT, legend_font_family=FONT, tooltip_font_family=FONT,
     no_data_font_family=FONT, label_font_size=13, major_label_font_size=13, legend_font_size=14,
-    value_font_size=13, title_font_size=16, no_data_font_size=20,
+    value_font_size=13, title_font_size=16, no_data_font_size=20, value_colors=("#ffffff",),
+    guide_stroke_color="#c6cbd0", major_guide_stroke_color="#8a949e", guide_stroke_dasharray="2,4",
+    major_guide_stroke_dasharray="2,4",
 )
 COMMON = dict(style=STYLE, js=[], disable_xml_declaration=True, explicit_size=False, width=960, height=420,
               no_data_text="자료 없음", legend_at_bottom=True, legend_at_bottom_columns=4, truncate_label=-1,
-              truncate_legend=-1, margin=16, spacing=12, tooltip_border_radius=0)
+              truncate_legend=-1, margin=16, margin_bottom=32, spacing=12, tooltip_border_radius=0,
+              include_x_axis=True)
+
+
+def _count_ticks(largest: int) -> list[int]:
+    """Whole-number axis ticks for counts (no 0.2 of a group): about five steps from 0."""
+    step = max(1, -(-int(largest or 0) // 5))
+    return list(range(0, max(int(largest or 0), 1) + step, step))
+
+
+def _rotation(labels) -> int:
+    """Slant the x labels only when there are many (25 자치구), so they do not overlap."""
+    return -45 if len(labels) > 8 else 0
 
 
 @dataclass
@@ -86,7 +100,8 @@ def svg_markup(chart, *, labelled_by: str, inline_style: bool = False) -> str:
     """The chart's ``<svg>`` for an HTML page: an image named by ``labelled_by``, without
     pygal's script, tooltips and (unless ``inline_style``) its style element and attributes."""
     root = ET.fromstring(chart.render(is_unicode=True))
-    root.attrib.pop("id", None)
+    if not inline_style:
+        root.attrib.pop("id", None)   # the inline style's selectors name it; charts.css does not
     root.set("role", "img")
     root.set("aria-labelledby", labelled_by)
     root.set("focusable", "false")
@@ -136,7 +151,8 @@ def _won_short(value) -> str:
 
 
 def groups_by_district(rows: list[DistrictRow]) -> Chart:
-    chart = pygal.StackedBar(**COMMON, x_label_rotation=-45, print_values=False)
+    chart = pygal.StackedBar(**COMMON, x_label_rotation=_rotation(rows),
+                             y_labels=_count_ticks(max((r.groups for r in rows), default=0)))
     chart.x_labels = [r.district for r in rows]
     chart.add("육아종합지원센터", [r.centre for r in rows])
     chart.add("공동육아나눔터", [r.sharing for r in rows])
@@ -147,7 +163,7 @@ def groups_by_district(rows: list[DistrictRow]) -> Chart:
 
 
 def money_by_district(rows: list[DistrictRow]) -> Chart:
-    chart = pygal.Bar(**COMMON, x_label_rotation=-45, value_formatter=_won_short)
+    chart = pygal.Bar(**COMMON, x_label_rotation=_rotation(rows), value_formatter=_won_short)
     chart.x_labels = [r.district for r in rows]
     chart.add("교부결정액", [r.awarded_won for r in rows])
     chart.add("교부액", [r.paid_won for r in rows])
@@ -176,9 +192,11 @@ def execution_by_month(months: list[tuple[str, int]], paid_won: int) -> Chart:
 
 
 def application_funnel(steps: list[tuple[str, int]]) -> Chart:
-    chart = pygal.HorizontalBar(**{**COMMON, "height": 300}, print_values=True, show_legend=False)
-    chart.x_labels = [label for label, _ in steps]
-    chart.add("건수", [n for _, n in steps])
+    chart = pygal.HorizontalBar(**{**COMMON, "height": 300}, print_values=True, show_legend=False,
+                                y_labels=_count_ticks(max((n for _, n in steps), default=0)))
+    # pygal draws the first label at the bottom: reversed, the funnel reads from the top.
+    chart.x_labels = [label for label, _ in reversed(steps)]
+    chart.add("건수", [n for _, n in reversed(steps)])
     first = steps[0][1] if steps else 0
     table = [[label, f"{n:,}", f"{round(100 * n / first, 1)}%" if first else "-"] for label, n in steps]
     return Chart("chart-funnel", "신청에서 정산까지", chart, ["단계", "건수", "제출 대비"], table,
