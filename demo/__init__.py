@@ -18,6 +18,7 @@ DEMO_STAFF = [
     ("admin@demo.kr", "관리자", ["admin"]),
     ("staff@demo.kr", "사업담당 김담당", ["staff"]),
     ("finance@demo.kr", "회계담당 이회계", ["finance"]),
+    ("city@demo.kr", "시 담당관 한시청", ["city"]),
     ("reviewer1@demo.kr", "심사위원 박심사", ["reviewer"]),
     ("reviewer2@demo.kr", "심사위원 최심사", ["reviewer"]),
     ("reviewer3@demo.kr", "심사위원 정심사", ["reviewer"]),
