@@ -176,6 +176,10 @@ ROUTES = {
                                   expect(403, staff=200, finance=200, city=200)),
     ("centre.export", "GET"): ("/centre/districts.xlsx?programme={programme}", None,
                                expect(403, staff=200, finance=200, city=200)),
+    ("centre.results_report", "GET"): ("/centre/report.pdf?programme={programme}", None,
+                                       expect(403, staff=200, finance=200, city=200)),
+    # The public results page: anyone, but only once the results are published (here they are not).
+    ("results.public_results", "GET"): ("/results/{programme}", None, {role: 404 for role in ROLES}),
 }
 
 

@@ -227,6 +227,32 @@ def test_centre_dashboard_and_downloads_run_the_same_statements_for_2_or_5_award
     assert not uneven, f"centre (2 awards, then 5): {uneven}"
 
 
+def test_results_report_and_public_page_run_the_same_statements_for_2_or_5_awards(
+        client, auth, paid_award, finance, open_programme_period):  # noqa: F811
+    """The year-end report (PDF) and the public results page: grouped queries, whatever the
+    number of selected groups, named or not."""
+    from blueprints.core.models import utcnow
+    from blueprints.settlement import services as s
+    from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+
+    counts = {"report": [], "public": []}
+    for n, prefix in ((2, "r"), (5, "q")):
+        programme = open_programme_period()
+        for i in range(n):
+            _, treasurer, award = paid_award(email=f"{prefix}{i}@example.kr", programme=programme,
+                                             district=("마포구", "은평구", "강남구")[i % 3])
+            s.save_expense(award, expense_in(), user=treasurer, receipt=Upload(jpeg_bytes(), "r.jpg"))
+            if i % 2:
+                award.application.group.consent_publish_name_at = utcnow()
+        programme.results_published_at = utcnow()
+        db.session.commit()
+        auth.logout()
+        counts["public"].append(queries(client, f"/results/{programme.id}"))
+        auth.login(finance.email)
+        counts["report"].append(queries(client, f"/centre/report.pdf?programme={programme.id}"))
+    assert counts["report"][0] == counts["report"][1] and counts["public"][0] == counts["public"][1], counts
+
+
 @pytest.fixture
 def group_worlds(make_group, make_user):
     """Two sizes side by side, told apart by 자치구: 2 groups in 마포구 and 6 in 은평구, each group

@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("centre", __name__, url_prefix="/centre", cli_group=None)
 
-from . import views, cli  # noqa: E402,F401
+from . import views, cli, results_views  # noqa: E402,F401
+from .results_views import public_bp  # noqa: E402,F401

@@ -115,6 +115,10 @@ def svg_markup(chart, *, labelled_by: str, inline_style: bool = False) -> str:
             or (tag == "desc" and cls in {"x centered", "y centered", "x_label", "label"})
 
     _drop(root, unwanted)
+    for el in root.iter():
+        # pygal's legend ids (activate-serie-N, for its script) repeat in every chart of a page
+        if el.get("id", "").startswith("activate-serie"):
+            del el.attrib["id"]
     if not inline_style:
         for el in root.iter():
             el.attrib.pop("style", None)

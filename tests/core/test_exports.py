@@ -73,13 +73,14 @@ DOWNLOADS = {
     "centre.export months xlsx": ("/centre/months.xlsx?year=2027", "city"),
     "centre.export categories csv": ("/centre/categories.csv", "city"),
     "centre.export funnel xlsx": ("/centre/funnel.xlsx?district=마포구", "staff"),
+    "centre.results_report": ("/centre/report.pdf?programme={money_programme}", "city"),
 }
 
 
 def test_every_download_route_is_listed(app):
     """A new export or PDF route must be added to DOWNLOADS (and so answer no-store)."""
     downloads = {rule.endpoint for rule in app.url_map.iter_rules()
-                 if "GET" in rule.methods and (".<" in rule.rule or rule.rule.endswith(("/pdf", "/download")))}
+                 if "GET" in rule.methods and (".<" in rule.rule or rule.rule.endswith(("/pdf", ".pdf", "/download")))}
     assert downloads == {key.split()[0] for key in DOWNLOADS}
 
 
