@@ -44,7 +44,7 @@ def phone_receipt_photo(size=(3000, 4000)) -> bytes:
 def autumn_settlement(paid_award, finance, monkeypatch):
     """60 lines in October and November (two-digit months: "2027. 11. 28."), long Korean
     vendor names and descriptions, amounts up to seven digits; line 1 has a 3000 × 4000
-    phone photo, the others small scans."""
+    phone photo, line 2 a 1000 × 4000 long till receipt, the others small scans."""
     leader, treasurer, award = paid_award(amount=9_000_000)
     programme = award.programme
     programme.activity_start, programme.activity_end = date(2027, 10, 1), date(2027, 11, 30)
@@ -55,6 +55,8 @@ def autumn_settlement(paid_award, finance, monkeypatch):
     for i in range(60):
         if i == 0:
             receipt = Upload(phone_receipt_photo(), "IMG_4031.jpg")
+        elif i == 1:   # a long till receipt, photographed whole
+            receipt = Upload(phone_receipt_photo(size=(1000, 4000)), "IMG_4032.jpg")
         else:
             receipt = Upload(jpeg_bytes(size=(60, 80), color=(200, 220 - i, 200)), f"s{i}.jpg")
         amount = 1_234_560 if i == 5 else 12_340 + i * 1_000
@@ -139,12 +141,16 @@ def _placements(path):
 def test_large_phone_photo_is_embedded_at_150_dpi_or_more(autumn_settlement, tmp_path):
     path = _pdf(autumn_settlement, tmp_path)
     placed = _placements(path)
-    # the 3000 × 4000 photo (stored at most 2000 px long) and the 60 × 80 scans
+    # the 3000 × 4000 photo and the 1000 × 4000 till receipt (stored at most 2000 px long) and
+    # the 60 × 80 scans; in ledger order
     big = [p for p in placed if p[1] > 80]
-    assert len(big) == 1, placed
-    px_w, px_h, in_w, in_h = big[0]
-    assert px_w / in_w >= 150 and px_h / in_h >= 150, (px_w, px_h, px_w / in_w, px_h / in_h)
-    # printed large enough to read: at least 10 cm high on the A4 page
-    assert in_h * 25.4 >= 100
-    # and not carrying far more pixels than the page shows (a PDF of 30 such photos stays small)
-    assert px_w / in_w < 320 and px_h / in_h < 320
+    assert len(big) == 2, placed
+    for px_w, px_h, in_w, in_h in big:
+        assert px_w / in_w >= 150 and px_h / in_h >= 150, (px_w, px_h, px_w / in_w, px_h / in_h)
+        # and not carrying far more pixels than the page shows (a PDF of 30 such photos stays small)
+        assert px_w / in_w < 320 and px_h / in_h < 320
+    photo, till = big
+    # printed large enough to read: the photo at least 10 cm high (two to a page); the long
+    # receipt on a page of its own, at least 20 cm high (at 105 mm it would be 26 mm wide)
+    assert photo[3] * 25.4 >= 100 and photo[2] * 25.4 >= 75
+    assert till[3] * 25.4 >= 200 and till[2] * 25.4 >= 50
