@@ -53,7 +53,7 @@ def isodt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_HANGUL_PAIR = re.compile(r"[\uac00-\ud7a3][^\s]*[\uac00-\ud7a3]|[\uac00-\ud7a3][^\s\uac00-\ud7a3]|[^\s\uac00-\ud7a3][\uac00-\ud7a3]")
 _SPACES = re.compile(r"(\s+)")
 KEEP_WORD_MAX = 10  # characters; a longer run without spaces may still break so it never overflows its cell
 
@@ -61,13 +61,14 @@ KEEP_WORD_MAX = 10  # characters; a longer run without spaces may still break so
 def keep_words(text) -> Markup:
     """Korean text for documents whose renderer lacks ``word-break: keep-all`` (WeasyPrint
     breaks between any two Hangul syllables: "놀이/터", "보험/료"): every word with Hangul of
-    up to KEEP_WORD_MAX characters in a ``<span class="kw">`` that the stylesheet keeps whole
+    up to KEEP_WORD_MAX characters (a lone syllable cannot break: left bare, one box fewer for
+    WeasyPrint to lay out) in a ``<span class="kw">`` that the stylesheet keeps whole
     (``white-space: nowrap``), so lines break between words only. Escaped like ``{{ text }}``."""
     if text is None:
         return Markup("")
     out = []
     for part in _SPACES.split(str(text)):
-        if part and len(part) <= KEEP_WORD_MAX and not part.isspace() and _HANGUL.search(part):
+        if 1 < len(part) <= KEEP_WORD_MAX and _HANGUL_PAIR.search(part):   # a word that can break
             out.append(Markup('<span class="kw">%s</span>') % part)
         else:
             out.append(escape(part))
