@@ -154,3 +154,12 @@ def test_large_phone_photo_is_embedded_at_150_dpi_or_more(autumn_settlement, tmp
     # receipt on a page of its own, at least 20 cm high (at 105 mm it would be 26 mm wide)
     assert photo[3] * 25.4 >= 100 and photo[2] * 25.4 >= 75
     assert till[3] * 25.4 >= 200 and till[2] * 25.4 >= 50
+
+
+def test_no_document_table_has_a_tfoot(app):
+    """WeasyPrint repeats a <tfoot> at the foot of every page a table spans: a 합계 row under
+    page 1's rows that is the total of all of them. Totals close their table once, as a last
+    <tbody class="total"> (pdf.css makes it bold)."""
+    folder = Path(app.root_path) / "templates" / "pdf"
+    for template in sorted(folder.glob("*.html")):
+        assert "<tfoot" not in template.read_text(), template.name
