@@ -129,13 +129,17 @@ def test_settlement_review_runs_the_same_statements_for_2_or_6_lines(client, aut
 
     from blueprints.settlement import services as s
     from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+    from tests.settlement.test_pdf import receipt_pdf
 
     counts = []
     for n, email in ((2, "a@example.kr"), (6, "b@example.kr")):
         _, treasurer, award = paid_award(email=email)
         for i in range(n):
+            # photos (a thumbnail each) and PDF receipts (a labelled link): the receipt's kind
+            # comes with the lines, not one query per line
+            receipt = Upload(jpeg_bytes(), f"r{i}.jpg") if i % 2 == 0 else Upload(receipt_pdf(), f"r{i}.pdf")
             s.save_expense(award, expense_in(description=f"재료 {i}", amount_won=10_000), user=treasurer,
-                           receipt=Upload(jpeg_bytes(), f"r{i}.jpg"))
+                           receipt=receipt)
         s.save_session(award, held_on=date(2027, 4, 10), title="봄 숲놀이", place="불광천", content="숲에서 놀이",
                        households=5, adults=6, children=7, outcome="즐거웠어요", user=treasurer)
         settlement = s.settlement_for(award, create=True)
@@ -146,7 +150,8 @@ def test_settlement_review_runs_the_same_statements_for_2_or_6_lines(client, aut
         auth.login(finance.email)
         counts.append(queries(client, f"/settlement/review/{settlement.id}"))
         page = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
-        assert page.count('name="decision" value="recognised"') == n and page.count("영수증 보기") == n
+        assert page.count('name="decision" value="recognised"') == n
+        assert page.count('class="receipt-thumb"') == n // 2 and page.count("PDF 영수증 보기") == n // 2
     assert counts[0] == counts[1], f"settlement review: {counts[0]} queries with 2 lines, {counts[1]} with 6"
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from blueprints.core.auth import authorize, login_required
 from blueprints.core.files import UploadError, send_stored_file
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_inline, render, set_htmx_headers
+from blueprints.core.htmx import is_inline, render, render_fragment, set_htmx_headers
 from blueprints.core.persistence import commit, commit_change, get_or_404
 from blueprints.core.timeutil import now_utc, to_kst
 from blueprints.groups.models import Group
@@ -287,8 +287,10 @@ def budget_summary(application_id):
     application = load(application_id, "view")
     if not is_inline():
         return redirect(url_for("applications.edit", application_id=application.id, step="budget"))
-    return render("applications/edit.html", fragments={"budget-summary": "budget_summary"},
-                  application=application, check=services.check_budget(application))
+    # The panel whatever the target: an htmx request without one (or with another) got the
+    # whole edit page rendered without its context (a 500).
+    return render_fragment("applications/edit.html", "budget_summary",
+                           application=application, check=services.check_budget(application))
 
 
 @bp.route("/<int:application_id>/attachments/<int:attachment_id>")

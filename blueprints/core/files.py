@@ -6,6 +6,7 @@ their own access check.
 """
 import hashlib
 import io
+import math
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -70,7 +71,8 @@ def print_copy(stored: StoredFile, width_mm: float, height_mm: float, dpi: int =
     source = stored.path()
     if not stored.is_image:
         return source
-    box = (round(width_mm / 25.4 * dpi), round(height_mm / 25.4 * dpi))
+    # Rounded up: 105 mm at 150 dpi is 620.08 px, and 620 px would print at 149.98 dpi.
+    box = tuple(math.ceil(mm / 25.4 * dpi - 1e-6) for mm in (width_mm, height_mm))
     target = Path(current_app.config["UPLOAD_DIR"]) / "print" / f"{stored.sha256}-{box[0]}x{box[1]}.jpg"
     if target.exists():
         return target

@@ -2,6 +2,8 @@
 import re
 from datetime import date, datetime
 
+from markupsafe import Markup, escape
+
 from .korean import with_particle
 from .timeutil import WEEKDAYS_KO, to_kst
 
@@ -51,8 +53,31 @@ def isodt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+_HANGUL_PAIR = re.compile(r"[\uac00-\ud7a3][^\s]*[\uac00-\ud7a3]|[\uac00-\ud7a3][^\s\uac00-\ud7a3]|[^\s\uac00-\ud7a3][\uac00-\ud7a3]")
+_SPACES = re.compile(r"(\s+)")
+KEEP_WORD_MAX = 10  # characters; a longer run without spaces may still break so it never overflows its cell
+
+
+def keep_words(text) -> Markup:
+    """Korean text for documents whose renderer lacks ``word-break: keep-all`` (WeasyPrint
+    breaks between any two Hangul syllables: "놀이/터", "보험/료"): every word with Hangul of
+    up to KEEP_WORD_MAX characters (a lone syllable cannot break: left bare, one box fewer for
+    WeasyPrint to lay out) in a ``<span class="kw">`` that the stylesheet keeps whole
+    (``white-space: nowrap``), so lines break between words only. Escaped like ``{{ text }}``."""
+    if text is None:
+        return Markup("")
+    out = []
+    for part in _SPACES.split(str(text)):
+        if 1 < len(part) <= KEEP_WORD_MAX and _HANGUL_PAIR.search(part):   # a word that can break
+            out.append(Markup('<span class="kw">%s</span>') % part)
+        else:
+            out.append(escape(part))
+    return Markup("").join(out)
+
+
 def register_filters(app):
     app.jinja_env.filters.update(
         won=won, kdate=kdate, kdatetime=kdatetime, mask_phone=mask_phone, phone=format_phone, isodt=isodt,
+        keep_words=keep_words,  # PDFs: {{ e.vendor|keep_words }}
         josa=with_particle,  # {{ group.name|josa("은/는") }}
     )

@@ -48,6 +48,15 @@ def render(template: str, *, fragments: dict[str, str] | None = None, status: in
     return response
 
 
+def render_fragment(template: str, block: str, *, status: int = 200, **context):
+    """Only the named block (plus, out of band, this request's flash messages), whatever the
+    HX-Target: for a route that exists to refresh one region of a page (a panel that reloads
+    itself on an event), which has no whole page of its own to fall back to."""
+    response = make_response(render_block(template, block, **context) + render_flash_oob(), status)
+    response.vary.add("HX-Request")
+    return response
+
+
 def render_flash_oob() -> str:
     """The messages this request flashed, taken off the queue and swapped in out of band.
 

@@ -24,8 +24,27 @@ from . import checks, services
 from .models import ExpenseReviewState, SettlementState
 
 # The printed box of a receipt image in pdf/settlement.html (.receipt img: the text width ×
-# max-height 105 mm); images are embedded pre-scaled to it at 150 dpi.
+# max-height 105 mm, two to a page); images are embedded pre-scaled to it at 150 dpi (rounded
+# up), so a phone photo's approval number and VAT lines stay readable on paper.
 RECEIPT_BOX_MM = (180, 105)
+# A long till receipt (more than twice as tall as wide) in 105 mm would print a third of its
+# real size: it gets a page of its own (.receipt--tall img: max-height 230 mm).
+TALL_RECEIPT_BOX_MM = (180, 230)
+
+
+def receipt_print(stored) -> tuple[Path, bool]:
+    """(the file the PDF embeds, whether it prints as a tall receipt)."""
+    if not stored.is_image:
+        return stored.path(), False
+    from PIL import Image
+
+    try:
+        with Image.open(stored.path()) as image:   # the header only
+            width, height = image.size
+    except (OSError, ValueError):
+        width = height = 1
+    tall = height > 2 * width
+    return print_copy(stored, *(TALL_RECEIPT_BOX_MM if tall else RECEIPT_BOX_MM)), tall
 
 
 def context(settlement) -> dict:
@@ -39,13 +58,14 @@ def context(settlement) -> dict:
     f = services.figures(settlement)
     expenses = []
     for e in rows:
+        printed, tall = receipt_print(e.receipt) if e.receipt else (None, False)
         expenses.append(dict(
             seq=e.seq, evidence_no=e.evidence_no, spent_on=e.spent_on.isoformat(), category=services.category_label(rules, e.category),
             vendor=e.vendor, biz_no=e.biz_no, description=e.description, amount_won=e.amount_won,
             method=checks.METHOD_LABELS.get(e.method, e.method), approval_no=e.approval_no,
             participants=e.participants, review=ExpenseReviewState.title_of(e.review_status), review_status=e.review_status,
             reason=e.review_reason,
-            receipt=(dict(kind=e.receipt.kind, uri=print_copy(e.receipt, *RECEIPT_BOX_MM).resolve().as_uri(),
+            receipt=(dict(kind=e.receipt.kind, uri=printed.resolve().as_uri(), tall=tall,
                           sha=e.receipt.sha256,
                           path=str(e.receipt.path()), pages=pdf_page_count(e.receipt.path()) if e.receipt.kind == "pdf" else 0)
                      if e.receipt else None)))

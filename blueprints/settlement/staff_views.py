@@ -8,6 +8,7 @@ from sqlalchemy.orm import defer, lazyload, selectinload
 
 from blueprints.core.auth import authorize, can, permission_required, register_permission
 from blueprints.core.exports import FORMATS, send_table
+from blueprints.core.files import StoredFile
 from blueprints.core.formatting import kdate, won
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_inline, render, set_htmx_headers
@@ -30,6 +31,7 @@ _LINE_COLUMNS = (Expense.id, Expense.seq, Expense.spent_on, Expense.category, Ex
                  Expense.receipt_file_id, Expense.hard_count, Expense.warn_count, Expense.review_status,
                  Expense.review_reason)
 _URL_MARK = 2_147_483_647
+IMAGE_KINDS = {"jpeg", "png"}   # StoredFile.is_image, for plain rows
 
 
 def _url_pattern(endpoint, **values):
@@ -44,9 +46,9 @@ class ReviewLine:
     per line were most of the page's cost). Reads an Expense or a row of ``_LINE_COLUMNS``."""
 
     __slots__ = ("id", "status", "css", "evidence_no", "head", "amount", "changed", "description", "meta",
-                 "receipt_url", "review_label", "review_reason", "url", "error")
+                 "receipt_url", "receipt_thumbnail", "receipt_alt", "review_label", "review_reason", "url", "error")
 
-    def __init__(self, e, *, line_url, receipt_url, changed=False, error=None):
+    def __init__(self, e, *, line_url, receipt_url, thumbnail_url, changed=False, error=None):
         from .checks import METHOD_LABELS
 
         self.id = e.id
@@ -66,6 +68,10 @@ class ReviewLine:
             meta.append(f"주의 {e.warn_count}")
         self.meta = " · ".join(meta)
         self.receipt_url = receipt_url.format(e.id) if e.receipt_file_id else None
+        # A photo shows as a thumbnail that opens large; a PDF as a labelled link (no thumbnail).
+        kind = e.receipt_kind if hasattr(e, "receipt_kind") else (e.receipt.kind if e.receipt else None)
+        self.receipt_thumbnail = thumbnail_url.format(e.id) if self.receipt_url and kind in IMAGE_KINDS else None
+        self.receipt_alt = f"{e.vendor} 영수증, {kdate(e.spent_on)}, {self.amount}"
         self.review_label = ExpenseReviewState.title_of(e.review_status)
         self.review_reason = e.review_reason
         self.url = line_url.format(e.id)
@@ -75,15 +81,18 @@ class ReviewLine:
 def _review_lines(settlement, rows, *, changed_seqs=frozenset(), line_errors=None):
     line_url = _url_pattern("settlement.review_line", settlement_id=settlement.id, expense_id=_URL_MARK)
     receipt_url = _url_pattern("settlement.receipt", expense_id=_URL_MARK, inline=1)
+    thumbnail_url = _url_pattern("settlement.receipt_thumbnail", expense_id=_URL_MARK)
     line_errors = line_errors or {}
-    return [ReviewLine(e, line_url=line_url, receipt_url=receipt_url, changed=e.seq in changed_seqs,
-                       error=line_errors.get(e.id)) for e in rows]
+    return [ReviewLine(e, line_url=line_url, receipt_url=receipt_url, thumbnail_url=thumbnail_url,
+                       changed=e.seq in changed_seqs, error=line_errors.get(e.id)) for e in rows]
 
 
 def _review_page(settlement, *, status=200, refund_form=None, return_form=None, line_errors=None):
     # The expenses load once, as plain rows of the shown columns, for the lines, the figures
     # and the totals.
-    rows = db.session.execute(select(*_LINE_COLUMNS).where(Expense.award_id == settlement.award_id)
+    rows = db.session.execute(select(*_LINE_COLUMNS, StoredFile.kind.label("receipt_kind"))
+                              .outerjoin(StoredFile, StoredFile.id == Expense.receipt_file_id)
+                              .where(Expense.award_id == settlement.award_id)
                               .order_by(Expense.spent_on, Expense.seq)).all()
     changes = services.diff(settlement.previous_snapshot, settlement.snapshot)
     changed_seqs = {c["seq"] for c in changes if c["seq"]}

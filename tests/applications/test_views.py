@@ -123,6 +123,14 @@ def test_autosave_returns_status_and_line_messages_out_of_band(client, auth, com
     summary = client.htmx("GET", f"/applications/{application.id}/budget/summary", target="budget-summary")
     text = summary.get_data(as_text=True)
     assert "<html" not in text and "42.9%" in text and "350,000원" in text
+    # the panel whatever the target: without one (or with another) it was a 500
+    for target in (None, "main"):
+        summary = client.htmx("GET", f"/applications/{application.id}/budget/summary", target=target)
+        text = summary.get_data(as_text=True)
+        assert summary.status_code == 200 and "<html" not in text and "350,000원" in text, target
+        assert "HX-Request" in summary.headers["Vary"]
+    plain = client.get(f"/applications/{application.id}/budget/summary")   # no htmx: the budget step
+    assert plain.status_code == 302 and plain.headers["Location"].endswith("/edit/budget")
 
 
 @pytest.mark.parametrize("typed, message", [

@@ -40,3 +40,15 @@ def test_the_template_filter_writes_the_word_and_its_particle(app):
     with app.app_context():
         rendered = app.jinja_env.from_string('{{ name|josa("으로/로") }}').render(name="계좌이체")
     assert rendered == "계좌이체로"
+
+
+def test_keep_words_wraps_each_korean_word_that_could_break_and_escapes_the_rest():
+    """WeasyPrint has no word-break: keep-all; the PDFs wrap each Korean word in a nowrap span."""
+    from blueprints.core.formatting import keep_words
+
+    html = str(keep_words('공동육아나눔터 놀이터 <b>"마트"</b> 및 (10명)\n124-82-10324 가나다라마바사아자차카'))
+    assert html == ('<span class="kw">공동육아나눔터</span> <span class="kw">놀이터</span> '
+                    '&lt;b&gt;&#34;마트&#34;&lt;/b&gt; 및 <span class="kw">(10명)</span>\n124-82-10324 '
+                    '가나다라마바사아자차카')   # a lone syllable, numbers and a run longer than a cell stay bare
+    assert str(keep_words(None)) == "" and str(keep_words("")) == ""
+    assert str(keep_words('<마트>')) == '<span class="kw">&lt;마트&gt;</span>'   # escaped inside the span too

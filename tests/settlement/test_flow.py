@@ -210,7 +210,8 @@ def test_review_side_panel_and_interest_evidence(paid_award, finance, client, au
                     data={"decision": "recognised"})
     assert "review-changed" in r.headers["HX-Trigger"] and "<html" not in r.get_data(as_text=True)
     line_html = r.get_data(as_text=True)  # the line again, still with its form and receipt link
-    assert 'name="decision" value="recognised" checked' in line_html and "영수증 보기" in line_html
+    assert 'name="decision" value="recognised" checked' in line_html
+    assert f'src="/settlement/expenses/{line.id}/receipt/thumbnail"' in line_html   # its receipt, as a thumbnail
     assert f'hx-post="/settlement/review/{settlement.id}/lines/{line.id}"' in line_html
     side = client.htmx("GET", f"/settlement/review/{settlement.id}", target="review-side").get_data(as_text=True)
     assert "<html" not in side and "정산 총괄" in side and "100,000원" in side

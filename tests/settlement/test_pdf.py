@@ -90,9 +90,10 @@ def test_settlement_pdf_text_fonts_pages_and_cache(big_settlement, tmp_path, app
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     assert "PretendardGOV" in fonts and all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]
                                             if "PretendardGOV" in line)
-    # the 900 × 1200 photos are embedded pre-scaled to their printed box at 150 dpi (≤ 1063 × 620 px)
+    # the 900 × 1200 photos are embedded pre-scaled to their printed box at 150 dpi, rounded up
+    # (180 × 105 mm: ≤ 1063 × 621 px)
     sizes = [image.image.size for page in PdfReader(str(path)).pages for image in page.images]
-    assert (465, 620) in sizes and max(h for _w, h in sizes) <= 620 and max(w for w, _h in sizes) <= 1063
+    assert (466, 621) in sizes and max(h for _w, h in sizes) <= 621 and max(w for w, _h in sizes) <= 1063
     started = time.perf_counter()
     again, _ = settlement_pdf(big_settlement)
     assert again == data and time.perf_counter() - started < first / 3    # from the cache

@@ -45,3 +45,19 @@ def test_htmx_gets_only_the_results(client, auth, paid_award, finance, open_prog
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body and "1건" in body
     assert "settlement-filter" not in body  # the filter form stays as the user left it
+
+
+def test_recent_zips_show_their_state_in_korean(client, auth, paid_award, finance, open_programme_period):
+    """'최근 ZIP' said "done" / "failed" (the stored value); it says what the job page says."""
+    from blueprints.settlement.models import ExportJob, ExportJobState
+
+    programme = _programme_with(paid_award, open_programme_period, 1)
+    for status, done in ((ExportJobState.done, 1), (ExportJobState.failed, 0), (ExportJobState.running, 0)):
+        db.session.add(ExportJob(programme_id=programme.id, status=status, total=1, done=done, created_by_id=finance.id))
+    db.session.commit()
+    auth.login(finance.email)
+    recent = client.get(f"/settlement/programme/{programme.id}").get_data(as_text=True).split("최근 ZIP")[1]
+    for label in ("완료 1/1", "실패 0/1", "만드는 중 0/1"):
+        assert label in recent, label
+    for raw in (" done ", " failed ", " running "):
+        assert raw not in recent
