@@ -165,11 +165,20 @@ def test_copy_on_a_stale_version_is_a_409_and_keeps_both_versions(client, auth, 
     db.session.refresh(application)
     assert [s.title for s in application.sessions] == ["대표의 봄 숲놀이", "만들기"]
     assert db.session.scalar(select(func.count(DraftConflict.id))) == 1
+    # On the version now shown, the same button copies.
+    response = client.post_form(url, dict(plan_form(application, theirs), row_action="copy"))
+    assert response.status_code == 200 and field_value(response.get_data(as_text=True), "sessions-2-title") == "만들기"
 
 
 def test_copy_on_another_groups_application_is_refused(client, auth, complete_application):
-    _, _, application = complete_application()
+    leader, _, application = complete_application()
     complete_application(email="other@example.kr")
+    auth.login(leader.email)  # the group's own officer: the copy is made
+    response = client.htmx("POST", f"/applications/{application.id}/edit/plan", target="plan-form-wrap",
+                           data=plan_form(application, row_action="copy"))
+    assert response.status_code == 200 and 'name="sessions-2-title"' in response.get_data(as_text=True)
+    auth.logout()
+    db.session.refresh(application)
     before = application.version
     auth.login("other@example.kr")
     response = client.post_form(f"/applications/{application.id}/edit/plan",
