@@ -77,6 +77,7 @@ def test_the_step_bar_names_the_current_step_and_links_only_to_finished_steps(
     body = client.get(f"/applications/{application.id}/edit/plan").get_data(as_text=True)
     assert current_step(body) == ("2/6 활동계획", ["활동계획"])
     assert step_links(body) == ["purpose"]  # back to the finished step; budget is not reachable yet
+    assert "<title>신청서 작성 - 2/6 활동계획" in body
     assert "예산계획</span>" in step_nav(body)  # shown, as text
 
 
