@@ -19,7 +19,8 @@ from extensions import db
 from . import bp, services
 from .forms import AttachmentForm, BudgetForm, DeclarationForm, PlanForm, StatementsForm, SubmitForm
 from .models import Application, ApplicationAttachment, ApplicationState, DraftConflict
-from .steps import STEPS, budget_form_for, category_choices, month_choices, plan_form_for, rows_from_form, step_index
+from .steps import (STEPS, budget_form_for, category_choices, month_choices, next_month_row, plan_form_for, plan_summary,
+                    rows_from_form, step_bar, step_index)
 
 AUTOSAVE_TARGET = "save-status"
 
@@ -76,8 +77,9 @@ def edit(application_id, step):
 
 
 def _page(application, step, status=200, conflict=None, **context):
+    context.setdefault("opened", None)  # the row a row button just added (shown unfolded)
     return render("applications/edit.html", application=application, step=step, steps=STEPS,
-                  step_no=step_index(step), conflict=conflict, status=status,
+                  step_no=step_index(step), bar=step_bar(application, step), conflict=conflict, status=status,
                   fragments={"budget-form-wrap": "budget_form", "plan-form-wrap": "plan_form"}, **context)
 
 
@@ -120,11 +122,11 @@ def _conflict_response(application, step, exc: services.VersionConflict, form, *
     return _page(application, step, form=fresh, conflict=exc.conflict, status=409, **context)
 
 
-def _save_step(application, step, form, save, context=lambda rows=None: {}, rows=None):
+def _save_step(application, step, form, save, context=lambda rows=None: {}, rows=None, copy_row=dict):
     """What every saving step shares: the step's service saves (checking the form's version), a
     conflict keeps both versions, one commit, then the answer; on the row steps a row button
-    ('add', 'remove-3', …) shows the rows as typed, changed. `context(rows)`: the step's own page
-    context for those rows (None: as stored)."""
+    ('add', 'copy', 'remove-3', …) shows the rows as typed, changed, the added row unfolded.
+    `context(rows)`: the step's own page context for those rows (None: as stored)."""
     try:
         save(based_on_version=form.based_on_version, user=g.user, editor=form.editor.data or "")
     except services.VersionConflict as exc:
@@ -133,9 +135,13 @@ def _save_step(application, step, form, save, context=lambda rows=None: {}, rows
     spec = ROW_STEPS.get(step)
     action = _row_action() if spec else ""
     if action:
-        raw = _apply_row_action(rows_from_form(form[spec.rows], tuple(spec.blank), raw=True), action, blank=spec.blank)
+        typed = rows_from_form(form[spec.rows], tuple(spec.blank), raw=True)
+        raw = _apply_row_action(typed, action, blank=spec.blank, copy_row=copy_row)
+        opened = len(raw) - 1 if len(raw) > len(typed) else None
+        if opened is None and action in ("add", "copy"):
+            flash(f"줄은 {MAX_ROWS}개까지 넣을 수 있습니다.", "info")
         return _page(application, step, form=STEP_FORMS[step](application, rows=raw, editor=form.editor.data),
-                     **context(raw))
+                     opened=opened, **context(raw))
     form.stamp(application)
     return _after_save(application, step, form, **context(rows))
 
@@ -182,7 +188,7 @@ ROW_STEPS = {
 }
 
 
-def _rows_step(application, step, choices, context):
+def _rows_step(application, step, choices, context, copy_row=dict):
     """Plan and budget: every POST saves the rows (a number that could not be read is kept as
     typed, with its message), so nothing typed is lost when a row button is pressed."""
     spec = ROW_STEPS[step]
@@ -194,12 +200,14 @@ def _rows_step(application, step, choices, context):
     form.validate()
     rows = rows_from_form(form[spec.rows], tuple(spec.blank))
     return _save_step(application, step, form, lambda **version: spec.save(
-        application, [r for r in rows if any(v for v in r.values())], **version), context, rows)
+        application, [r for r in rows if any(v for v in r.values())], **version), context, rows, copy_row)
 
 
 def plan_step(application):
     months = month_choices(application.programme)
-    return _rows_step(application, "plan", months, lambda rows=None: {"months": months})
+    return _rows_step(application, "plan", months, lambda rows=None: {"months": months,
+                                                                      "plan": plan_summary(application, rows)},
+                      copy_row=next_month_row([value for value, _ in months if value]))
 
 
 def budget_step(application):
@@ -221,13 +229,19 @@ def _row_action() -> str:
     return "" if _is_autosave() else request.form.get("row_action", "")
 
 
-def _apply_row_action(rows: list[dict], action: str, *, blank: dict) -> list[dict]:
-    """'add', 'remove-3', 'up-3', 'down-3' on the rows as typed (nothing typed is lost)."""
+MAX_ROWS = 60  # the forms' FieldList max_entries
+
+
+def _apply_row_action(rows: list[dict], action: str, *, blank: dict, copy_row=dict) -> list[dict]:
+    """'add', 'copy' (the last row again, through copy_row), 'remove-3', 'up-3', 'down-3' on the
+    rows as typed (nothing typed is lost)."""
     rows = list(rows)
     verb, _, index_text = action.partition("-")
     index = int(index_text) if index_text.isdigit() else -1
-    if verb == "add" and len(rows) < 60:
+    if verb == "add" and len(rows) < MAX_ROWS:
         rows.append(dict(blank))
+    elif verb == "copy" and len(rows) < MAX_ROWS:
+        rows.append(copy_row(rows[-1]) if rows else dict(blank))
     elif verb == "remove" and 0 <= index < len(rows):
         rows.pop(index)
         if not rows:

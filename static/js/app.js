@@ -56,3 +56,11 @@ document.addEventListener("htmx:afterSwap", function (event) {
     dialog.showModal();
   });
 })();
+
+// Applications: after "활동 추가" or "이전 활동 복사", put the cursor in the new activity's first field.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (!event.detail.target || event.detail.target.id !== "plan-form-wrap") { return; }
+  if (event.detail.target.querySelector("[aria-invalid='true']")) { return; }
+  var field = event.detail.target.querySelector("[data-focus] select, [data-focus] input:not([type=hidden])");
+  if (field) { field.focus(); }
+});
