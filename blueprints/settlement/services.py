@@ -275,8 +275,9 @@ def undo_delete(trash: DeletedExpense, *, user) -> Expense:
         raise SettlementError("되돌릴 수 있는 시간이 지났습니다. 필요하면 다시 기록해 주세요.")
     _require_editable(award)
     data = trash.data
-    if db.session.get(Expense, trash.expense_id) is not None:
-        raise SettlementError("이미 되돌린 집행내역입니다.")
+    # The same id (the submitted snapshot's key) unless a new line took it (SQLite reuses the
+    # highest id).
+    same_id = trash.expense_id if db.session.get(Expense, trash.expense_id) is None else None
     seq = data["seq"]
     if db.session.scalar(select(Expense.id).where(Expense.award_id == award.id, Expense.seq == seq)) is not None:
         seq = (db.session.scalar(select(func.max(Expense.seq)).where(Expense.award_id == award.id)) or 0) + 1
@@ -290,7 +291,7 @@ def undo_delete(trash: DeletedExpense, *, user) -> Expense:
     receipt_id = data.get("receipt_file_id")
     if receipt_id is not None and db.session.get(StoredFile, receipt_id) is None:
         receipt_id = None
-    expense = Expense(id=trash.expense_id, award_id=award.id, seq=seq, receipt_file_id=receipt_id,
+    expense = Expense(id=same_id, award_id=award.id, seq=seq, receipt_file_id=receipt_id,
                       hard_count=data.get("hard_count", 0), warn_count=data.get("warn_count", 0),
                       review_status=data.get("review_status", ExpenseReviewState.pending),
                       review_reason=data.get("review_reason", ""),
@@ -519,13 +520,15 @@ def snapshot(settlement: Settlement) -> dict:
                                  "vendor": e.vendor, "biz_no": e.biz_no, "description": e.description,
                                  "amount_won": e.amount_won, "method": e.method,
                                  "receipt": e.receipt.sha256[:12] if e.receipt else None,
+                                 "attachments": ", ".join(a.kind_label for a in e.attachments) or None,
                                  "review": e.review_status}
                      for e in expenses(award)},
     }
 
 
 FIELD_LABELS = {"spent_on": "사용일", "category": "비목", "vendor": "사용처", "biz_no": "사업자등록번호",
-                "description": "내용", "amount_won": "금액", "method": "결제수단", "receipt": "영수증"}
+                "description": "내용", "amount_won": "금액", "method": "결제수단", "receipt": "영수증",
+                "attachments": "다른 증빙"}
 
 
 def _won(value):
