@@ -289,8 +289,9 @@ def delete_expense(expense_id):
         return _ledger_page(award, _expense_form(award), confirming=expense.id)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    undo_seconds = current_app.config.get("EXPENSE_UNDO_SECONDS", services.UNDO_SECONDS)
     try:
-        services.delete_expense(expense, user=g.user, undo_seconds=current_app.config.get("EXPENSE_UNDO_SECONDS"))
+        services.delete_expense(expense, user=g.user, undo_seconds=undo_seconds)
     except services.SettlementError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -298,7 +299,8 @@ def delete_expense(expense_id):
             return _ledger_page(award, _expense_form(award), status=409)
     else:
         commit()
-        flash("집행내역을 삭제했습니다.", "success")
+        if undo_seconds <= 0:   # else the message with its 되돌리기 is the ledger's undo box
+            flash("집행내역을 삭제했습니다.", "success")
         if is_inline():
             return _ledger_changed(award)
     return redirect(url_for("settlement.expenses", award_id=award.id) + "#ledger", 303)

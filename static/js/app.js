@@ -80,6 +80,10 @@ document.addEventListener("change", function (event) {
 document.addEventListener("htmx:afterSwap", function (event) {
   if (!event.detail.target || event.detail.target.id !== "ledger" || !event.detail.successful) { return; }
   if (event.detail.xhr && event.detail.xhr.status >= 400) { return; }
-  var heading = document.getElementById("form-h");
-  if (heading && !document.querySelector("[data-error-summary]")) { heading.focus({preventScroll: true}); }
+  if (document.querySelector("[data-error-summary]")) { return; }
+  // After 삭제 the message with its 되돌리기; after 저장 or 되돌리기 the form for the next one.
+  var path = (event.detail.requestConfig && event.detail.requestConfig.path) || "";
+  var undo = /\/delete$/.test(path) && document.querySelector(".undo-box p");
+  var next = undo || document.getElementById("form-h");
+  if (next) { next.focus({preventScroll: !undo}); }
 });
