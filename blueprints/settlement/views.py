@@ -1,6 +1,7 @@
 """The group's pages: the expense ledger on a phone (with live checks and the balance per
 category), activity results, and the settlement to submit."""
 from datetime import date
+from itertools import zip_longest
 
 from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 
@@ -79,9 +80,10 @@ ISSUE_FIELDS = {
 
 
 def _issues_on_fields(form, result) -> None:
+    first = {name for name in ISSUE_FIELDS.values() if form[name].errors}   # e.g. a refused file: that first
     for issue in (result.hard if result else []):
         name = ISSUE_FIELDS.get(issue.code)
-        if name and issue.message not in form[name].errors:
+        if name and name not in first and issue.message not in form[name].errors:
             form[name].errors = list(form[name].errors) + [issue.message]
 
 
@@ -108,8 +110,8 @@ class ExpenseFiles:
     """The files of one save: the receipt and the other evidence, each a pending upload (kept
     from an earlier try, signed for this person and award) or a new upload stored now."""
 
-    def __init__(self, receipt=None, attachments=(), errors=()):
-        self.receipt, self.attachments, self.errors = receipt, list(attachments), list(errors)
+    def __init__(self, receipt=None, attachments=()):
+        self.receipt, self.attachments = receipt, list(attachments)
 
 
 def _scope(award) -> str:
@@ -140,8 +142,8 @@ def _collect_files(award, form) -> ExpenseFiles:
     if files.receipt is None and token and token not in dropped:
         stored = pending_file(token, user=user, scope=scope)
         files.receipt = Pending(stored, token) if stored is not None else None
-    for token, kind in zip(request.form.getlist("pending"), request.form.getlist("pending_kind")):
-        stored = pending_file(token, user=user, scope=scope) if token not in dropped else None
+    for token, kind in zip_longest(request.form.getlist("pending")[:50], request.form.getlist("pending_kind")[:50]):
+        stored = pending_file(token, user=user, scope=scope) if token and token not in dropped else None
         if stored is not None:
             files.attachments.append(Pending(stored, token, kind if AttachmentKind.known(kind) else AttachmentKind.other))
     kind = request.form.get("attachment_kind", "")
@@ -209,7 +211,7 @@ def edit_expense(expense_id):
 def _save(award, form, expense):
     valid = form.validate()
     files = _collect_files(award, form)
-    data = _expense_in(form) if valid and not files.errors else None
+    data = _expense_in(form) if valid else None
     result = None
     if data is not None and not form.receipt.errors and not form.attachments.errors:
         remove = {int(i) for i in request.form.getlist("remove_attachment") if i.isdigit()}
