@@ -89,8 +89,7 @@ def _issues_on_fields(form, result) -> None:
 
 def _error_summary(form, result) -> list[tuple[str, str]]:
     """(anchor, message) per mistake in the order of the form: the KRDS error summary."""
-    out = [(name if name != "receipt" else "receipt", message)
-           for name in form._fields if name != "csrf_token" for message in form[name].errors]
+    out = [(name, message) for name in form._fields if name != "csrf_token" for message in form[name].errors]
     out += [("expense-check", i.message) for i in (result.hard if result else []) if i.code not in ISSUE_FIELDS]
     return out
 
