@@ -300,8 +300,7 @@ def delete_expense(expense_id):
             return _ledger_page(award, _expense_form(award), status=409)
     else:
         commit()
-        if undo_seconds <= 0:   # else the message with its 되돌리기 is the ledger's undo box
-            flash("집행내역을 삭제했습니다.", "success")
+        flash("집행내역을 삭제했습니다." + (" 아래에서 되돌릴 수 있습니다." if undo_seconds > 0 else ""), "success")
         if is_inline():
             return _ledger_changed(award)
     return redirect(url_for("settlement.expenses", award_id=award.id) + "#ledger", 303)
