@@ -295,3 +295,41 @@ def send_thumbnail(stored: StoredFile):
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# Pending uploads ------------------------------------------------------------------------------
+# A file chosen on a form that came back with a mistake is stored at once (store_upload) and the
+# form carries a signed reference to it, so that nobody chooses it again. The reference names the
+# person and the place ("scope", e.g. "award:12") it was made for; it is good for those only, and
+# only while it is fresh. Another person's reference, one for another scope, an old or a
+# tampered one reads as None.
+
+PENDING_MAX_AGE = 24 * 3600   # s: a form left open over night is still saved with its files
+
+
+def _pending_serializer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="core.files.pending")
+
+
+def pending_token(stored: StoredFile, *, user, scope: str) -> str:
+    return _pending_serializer().dumps({"f": stored.id, "u": user.id, "s": scope})
+
+
+def pending_file(token: str, *, user, scope: str) -> StoredFile | None:
+    """The StoredFile a pending reference names, when it was made by ``user`` for ``scope``."""
+    from itsdangerous import BadData
+
+    if not token or len(token) > 300:
+        return None
+    try:
+        data = _pending_serializer().loads(token, max_age=PENDING_MAX_AGE)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("u") != user.id or data.get("s") != scope:
+        return None
+    stored = db.session.get(StoredFile, data.get("f")) if isinstance(data.get("f"), int) else None
+    if stored is None or stored.created_by_id != user.id:
+        return None
+    return stored

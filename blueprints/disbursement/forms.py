@@ -11,7 +11,8 @@ class AcceptForm(BaseForm):
     bank = SelectField("은행", choices=[("", "선택")] + [(b, b) for b in BANKS],
                        validators=[DataRequired("은행을 선택해 주세요.")])
     account_number = StringField("보조금 전용 계좌번호", validators=[DataRequired("계좌번호를 입력해 주세요."), Length(max=30)],
-                                 description="숫자만 또는 - 포함. 화면에는 끝 4자리만 보입니다.")
+                                 description="숫자만 또는 - 포함. 화면에는 끝 4자리만 보입니다.",
+                                 render_kw={"inputmode": "numeric", "autocomplete": "off"})
     account_holder = StringField("예금주", validators=[DataRequired("예금주를 입력해 주세요."), Length(max=60)],
                                  description="모임 이름 또는 대표자 이름")
     confirm = BooleanField("교부 조건을 읽었고 지키겠습니다. 보조금은 별도 계좌로 관리하고 계획한 활동에만 씁니다.",

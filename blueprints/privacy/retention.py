@@ -262,7 +262,7 @@ def _drop_mail_to_unused(emails) -> int:
 
 
 def anonymise_records(settlement, application, *, now, out: Destroyed) -> None:
-    from blueprints.settlement.models import ActivitySession, Expense
+    from blueprints.settlement.models import ActivitySession, DeletedExpense, Expense
 
     award = settlement.award
     files = []
@@ -276,7 +276,12 @@ def anonymise_records(settlement, application, *, now, out: Destroyed) -> None:
             files.append(e.receipt)
             e.receipt, e.receipt_file_id = None, None
             out.add("receipts")
+        for attachment in list(e.attachments):   # 도서목록, 거래명세서, 참석자 명단 …
+            files.append(attachment.stored_file)
+            e.attachments.remove(attachment)
+            out.add("expense_files")
     out.add("expenses", len(expenses))
+    db.session.execute(delete(DeletedExpense).where(DeletedExpense.award_id == award.id))   # undo copies
     sessions = db.session.scalars(select(ActivitySession).where(ActivitySession.award_id == award.id)).all()
     for s in sessions:
         s.place, s.content, s.outcome = "", "", ""
@@ -317,7 +322,7 @@ def anonymise_records(settlement, application, *, now, out: Destroyed) -> None:
                  summary=f"보존기간(정산 종결 후 {RECORD_YEARS}년) 경과: 정산 증빙·개인정보 파기 "
                          f"(집행 {len(expenses)}, 영수증 {out.counts.get('receipts', 0)}, "
                          f"사진 {out.counts.get('photos', 0)})",
-                 after={k: out.counts.get(k, 0) for k in ("expenses", "receipts", "sessions", "photos",
+                 after={k: out.counts.get(k, 0) for k in ("expenses", "receipts", "expense_files", "sessions", "photos",
                                                           "interest_files", "attachments")})
 
 
@@ -480,7 +485,7 @@ def _as_if_done(group, report: Report):
 
 
 COUNT_LABELS = {"households": "가구", "children": "자녀", "attachments": "첨부", "expenses": "집행",
-                "receipts": "영수증", "sessions": "활동", "photos": "사진", "interest_files": "이자증빙",
+                "receipts": "영수증", "expense_files": "기타 증빙", "sessions": "활동", "photos": "사진", "interest_files": "이자증빙",
                 "files": "파일", "audit_events": "감사기록", "tokens": "토큰", "mails": "메일"}
 
 

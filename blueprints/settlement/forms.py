@@ -9,7 +9,7 @@ from blueprints.core.forms import MAX_LINE_WON, BaseForm, KDateField, MoneyField
 from blueprints.core.timeutil import today_kst
 
 from .checks import EVIDENCE_LABELS, METHOD_LABELS, biz_no_problem
-from .models import ExpenseReviewState, SettlementState
+from .models import AttachmentKind, ExpenseReviewState, SettlementState
 
 
 def on_the_list(field, message: str) -> None:
@@ -27,18 +27,23 @@ class ExpenseForm(BaseForm):
     spent_on = KDateField("사용일", validators=[DataRequired("사용일을 입력해 주세요.")])
     category = SelectField("비목", choices=[], validate_choice=False)
     vendor = StringField("사용처(가맹점·받는 사람)", validators=[DataRequired("사용처를 입력해 주세요."), Length(max=100)])
-    biz_no = StringField("사업자등록번호", validators=[Optional(), Length(max=14)], description="영수증에 있으면 적어 주세요. 예: 124-82-10324")
+    # Digits on a phone's number pad (inputmode); never the browser's autofill of other forms.
+    biz_no = StringField("사업자등록번호", validators=[Optional(), Length(max=14)], description="영수증에 있으면 적어 주세요. 예: 124-82-10324",
+                         render_kw={"inputmode": "numeric", "autocomplete": "off", "pattern": r"[0-9 \-]*"})
     description = StringField("내용·품목", validators=[DataRequired("내용을 입력해 주세요."), Length(max=300)])
     amount_won = MoneyField("금액(원)", validators=[InputRequired("금액을 입력해 주세요.")], maximum=MAX_LINE_WON,
                             show_zero=False)
     method = SelectField("결제수단", choices=[("", "선택")] + list(METHOD_LABELS.items()), validate_choice=False)
-    approval_no = StringField("카드 승인번호·이체 참조", validators=[Optional(), Length(max=40)])
+    approval_no = StringField("카드 승인번호·이체 참조", validators=[Optional(), Length(max=40)],
+                              render_kw={"inputmode": "numeric", "autocomplete": "off"})
     cash_reason = StringField("현금 결제 사유(예외 때만)", validators=[Optional(), Length(max=300)])
     evidence_kind = SelectField("증빙 종류", choices=list(EVIDENCE_LABELS.items()), validate_choice=False)
     participants = NumberField("참석 인원", blank=0, minimum=0, maximum=500)
     hours = NumberField("강의 시간(강사비)", blank=0, minimum=0, maximum=24)
     session_id = SelectField("활동 회차", choices=[], validate_choice=False)
     receipt = FileField("영수증 (사진 또는 PDF)")
+    attachment_kind = SelectField("올리는 파일의 종류", choices=AttachmentKind.choices(), validate_choice=False)
+    attachments = MultipleFileField("다른 증빙 (도서목록, 거래명세서, 참석자 명단 …)")
 
     def validate_biz_no(self, field):
         problem = biz_no_problem(field.data)

@@ -35,6 +35,15 @@ class SettlementState(State):
         return frozenset({cls.draft, cls.needs_changes})
 
 
+class AttachmentKind(State):
+    """A file kept with an expense besides its receipt (영수증: ``Expense.receipt``)."""
+
+    book_list = "book_list", "도서목록"
+    statement = "statement", "거래명세서"
+    attendees = "attendees", "참석자 명단"
+    other = "other", "기타"
+
+
 class ExportJobState(State):
     queued = "queued", "대기 중"
     running = "running", "만드는 중"
@@ -128,7 +137,12 @@ class Expense(TimestampMixin, db.Model):
 
     award = relationship("Award")
     session = relationship("ActivitySession")
+    # The 영수증 stays a column of its own (settlement checks, PDF, line review, retention read
+    # it); the other evidence files of the line are ExpenseAttachment rows with their kind.
     receipt = relationship("StoredFile", lazy="joined")
+    attachments: Mapped[list["ExpenseAttachment"]] = relationship(
+        back_populates="expense", cascade="all, delete-orphan", lazy="selectin",
+        order_by="ExpenseAttachment.id")
 
     @property
     def review_label(self) -> str:
@@ -151,6 +165,44 @@ class Expense(TimestampMixin, db.Model):
     def can_on(award, user) -> bool:
         """May ``user`` record spending for ``award`` now?"""
         return expense_rights(award, user, "edit")
+
+
+class ExpenseAttachment(db.Model):
+    """Another evidence file of an expense: 도서목록, 거래명세서, 참석자 명단, 기타."""
+
+    __tablename__ = "expense_attachments"
+    __table_args__ = (AttachmentKind.check_constraint("kind", "known_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expense_id: Mapped[int] = mapped_column(ForeignKey("expenses.id", ondelete="CASCADE"), nullable=False, index=True)
+    stored_file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default=AttachmentKind.other)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    expense: Mapped[Expense] = relationship(back_populates="attachments")
+    stored_file = relationship("StoredFile", lazy="joined")
+
+    @property
+    def kind_label(self) -> str:
+        return AttachmentKind.title_of(self.kind)
+
+
+class DeletedExpense(db.Model):
+    """An expense just deleted, kept for its undo (되돌리기) until ``undo_until``: the line's
+    values, judgement and files (the StoredFile rows stay while this row names them), so that
+    undoing puts back the same line (same id and 증빙번호 when free). Purged once the time has
+    passed (services.purge_deleted) and by retention."""
+
+    __tablename__ = "deleted_expenses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), nullable=False, index=True)
+    expense_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    summary: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    data: Mapped[dict] = mapped_column(JSON, nullable=False)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    undo_until: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 def expense_rights(award, user, action: str) -> bool:

@@ -3,7 +3,7 @@ view commits once. Pure rules live in checks.py (spending) and refund.py (the am
 return); the PDF in documents.py."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import g, has_request_context
 from sqlalchemy import func, select
@@ -19,7 +19,8 @@ from extensions import db
 
 from . import checks
 from .checks import ExpenseIn, Ledger
-from .models import ActivityPhoto, ActivitySession, Expense, ExpenseReviewState, Refund, Settlement, SettlementState
+from .models import (ActivityPhoto, ActivitySession, AttachmentKind, DeletedExpense, Expense, ExpenseAttachment,
+                     ExpenseReviewState, Refund, Settlement, SettlementState)
 from .refund import compute_refund, depositor_name, truncate_setting
 from blueprints.core.korean import with_particle
 
@@ -135,23 +136,42 @@ def _require_editable(award):
         raise SettlementError("정산을 제출한 뒤에는 집행내역을 고칠 수 없습니다. 보완 요청을 받으면 고칠 수 있습니다.")
 
 
-def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense | None = None) -> Expense:
+def _stored(upload, *, user):
+    """A file for an expense: a StoredFile already kept (a pending upload the view checked), or
+    an upload to check and store now (core.files)."""
+    from blueprints.core.files import StoredFile
+
+    if isinstance(upload, StoredFile):
+        return upload
+    if upload is not None and getattr(upload, "filename", ""):
+        return store_upload(upload, max_bytes=RECEIPT_MAX_BYTES, user=user)
+    return None
+
+
+def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense | None = None,
+                 attachments=(), remove_attachment_ids=()) -> Expense:
     """Create or update an expense. A new receipt file (photo or PDF) is checked and cleaned by
-    core.files; hard rule issues refuse the save (ExpenseRejected carries them)."""
+    core.files (or is a pending upload already stored); ``attachments`` are (file, kind) pairs of
+    the line's other evidence (도서목록, 거래명세서 …), ``remove_attachment_ids`` the ones to take
+    off. Hard rule issues refuse the save (ExpenseRejected carries them)."""
     lock(award)
     _require_editable(award)
     if data.session_id is not None and db.session.scalar(select(ActivitySession.award_id).where(
             ActivitySession.id == data.session_id)) != award.id:
         # The form offers only this award's sessions; the service holds the rule for every caller.
         raise SettlementError("이 교부결정의 활동만 연결할 수 있습니다.")
-    stored = None
-    if receipt is not None and getattr(receipt, "filename", ""):
-        stored = store_upload(receipt, max_bytes=RECEIPT_MAX_BYTES, user=user)
+    for _file, kind in attachments:
+        if not AttachmentKind.known(kind):
+            raise SettlementError("첨부파일의 종류를 골라 주세요.")
+    stored = _stored(receipt, user=user)
+    extra = [(f, kind) for f, kind in ((_stored(f, user=user), kind) for f, kind in attachments) if f is not None]
+    removing = [a for a in (expense.attachments if expense is not None else []) if a.id in set(remove_attachment_ids)]
     data.biz_no = checks.normalise_biz_no(data.biz_no)
     data.has_receipt = stored is not None or (expense is not None and expense.receipt_file_id is not None)
     result = check(award, data, excluding=expense.id if expense else None)
     if result.hard:
         raise ExpenseRejected(result)
+    purge_deleted(award)
     creating = expense is None
     before = None if creating else {f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS}
     if creating:
@@ -163,8 +183,13 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
     expense.participants = data.participants or 0
     if stored is not None:
         expense.receipt_file_id = stored.id
+    for f, kind in extra:
+        expense.attachments.append(ExpenseAttachment(stored_file_id=f.id, kind=kind))
+    for row in removing:
+        expense.attachments.remove(row)
     expense.hard_count, expense.warn_count = len(result.hard), len(result.warnings)
-    review_before = None if creating else _back_to_review(expense, before, replaced_receipt=stored is not None)
+    files_changed = stored is not None or bool(extra) or bool(removing)
+    review_before = None if creating else _back_to_review(expense, before, replaced_receipt=files_changed)
     _bump(award)
     db.session.flush()
     after = {f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS}
@@ -172,6 +197,9 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
         before["review"], after["review"] = review_before, expense.review_status
     if stored is not None and not creating:
         after["receipt"] = "새 영수증"
+    if extra or removing:
+        after["attachments"] = ", ".join([f"{AttachmentKind.title_of(k)} 추가" for _f, k in extra]
+                                         + [f"{r.kind_label} 삭제" for r in removing])
     audit.record("expense.created" if creating else "expense.updated", expense,
                  summary=f"{expense.evidence_no} {expense.description} {expense.amount_won:,}원",
                  before=before, after=after)
@@ -192,15 +220,103 @@ def _back_to_review(expense: Expense, before: dict, *, replaced_receipt: bool) -
     return previous
 
 
-def delete_expense(expense: Expense, *, user) -> None:
-    lock(expense.award)
-    _require_editable(expense.award)
+UNDO_SECONDS = 20   # how long "되돌리기" stays possible after deleting a line
+
+
+def _expense_data(expense: Expense) -> dict:
+    """Everything needed to put a deleted line back as it was (DeletedExpense.data)."""
+    return {f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS} | {
+        "seq": expense.seq, "receipt_file_id": expense.receipt_file_id, "hard_count": expense.hard_count,
+        "warn_count": expense.warn_count, "review_status": expense.review_status,
+        "review_reason": expense.review_reason,
+        "reviewed_at": expense.reviewed_at.isoformat() if expense.reviewed_at else None,
+        "reviewed_by_id": expense.reviewed_by_id, "created_by_id": expense.created_by_id,
+        "attachments": [[a.stored_file_id, a.kind] for a in expense.attachments]}
+
+
+def delete_expense(expense: Expense, *, user, undo_seconds: int | None = None) -> DeletedExpense:
+    """Delete a line while the settlement is editable. Its values and files stay for
+    ``undo_seconds`` (DeletedExpense) so that undo_delete can put it back."""
+    award = expense.award
+    lock(award)
+    _require_editable(award)
+    purge_deleted(award)
+    summary = f"{expense.evidence_no} {expense.description} {expense.amount_won:,}원"
     audit.record("expense.deleted", expense, summary=f"{expense.evidence_no} {expense.description} 삭제"
                  + (f" ({expense.review_label}이었던 줄)" if expense.review_status != ExpenseReviewState.pending else ""),
                  before={f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS} | {"review": expense.review_status})
-    _bump(expense.award)
+    now = utcnow()
+    trash = DeletedExpense(award_id=award.id, expense_id=expense.id, summary=summary, data=_expense_data(expense),
+                           deleted_by_id=user.id, deleted_at=now,
+                           undo_until=now + timedelta(seconds=UNDO_SECONDS if undo_seconds is None else undo_seconds))
+    db.session.add(trash)
+    _bump(award)
     db.session.delete(expense)
     db.session.flush()
+    return trash
+
+
+def undoable(award, user) -> list[DeletedExpense]:
+    """The lines ``user`` deleted whose undo is still possible (newest first); reads only."""
+    return db.session.scalars(select(DeletedExpense).where(
+        DeletedExpense.award_id == award.id, DeletedExpense.deleted_by_id == user.id,
+        DeletedExpense.undo_until > utcnow()).order_by(DeletedExpense.id.desc())).all()
+
+
+def undo_delete(trash: DeletedExpense, *, user) -> Expense:
+    """Put a deleted line back: same id, values, judgement and files; its 증빙번호 too unless a
+    new line took it meanwhile. Only while the settlement is editable and before ``undo_until``."""
+    from blueprints.awards.models import Award
+    from blueprints.core.files import StoredFile
+
+    award = db.session.get(Award, trash.award_id)
+    lock(award)
+    if utcnow() > trash.undo_until:
+        raise SettlementError("되돌릴 수 있는 시간이 지났습니다. 필요하면 다시 기록해 주세요.")
+    _require_editable(award)
+    data = trash.data
+    # The same id (the submitted snapshot's key) unless a new line took it (SQLite reuses the
+    # highest id).
+    same_id = trash.expense_id if db.session.get(Expense, trash.expense_id) is None else None
+    seq = data["seq"]
+    if db.session.scalar(select(Expense.id).where(Expense.award_id == award.id, Expense.seq == seq)) is not None:
+        seq = (db.session.scalar(select(func.max(Expense.seq)).where(Expense.award_id == award.id)) or 0) + 1
+    session_id = data.get("session_id")
+    if session_id is not None and db.session.scalar(select(ActivitySession.award_id).where(
+            ActivitySession.id == session_id)) != award.id:
+        session_id = None
+    fields = {f: data.get(f) for f in EXPENSE_FIELDS}
+    fields["spent_on"] = date.fromisoformat(fields["spent_on"])
+    fields["session_id"] = session_id
+    receipt_id = data.get("receipt_file_id")
+    if receipt_id is not None and db.session.get(StoredFile, receipt_id) is None:
+        receipt_id = None
+    expense = Expense(id=same_id, award_id=award.id, seq=seq, receipt_file_id=receipt_id,
+                      hard_count=data.get("hard_count", 0), warn_count=data.get("warn_count", 0),
+                      review_status=data.get("review_status", ExpenseReviewState.pending),
+                      review_reason=data.get("review_reason", ""),
+                      reviewed_at=datetime.fromisoformat(data["reviewed_at"]) if data.get("reviewed_at") else None,
+                      reviewed_by_id=data.get("reviewed_by_id"), created_by_id=data.get("created_by_id"), **fields)
+    for file_id, kind in data.get("attachments") or []:
+        if db.session.get(StoredFile, file_id) is not None:
+            expense.attachments.append(ExpenseAttachment(stored_file_id=file_id, kind=kind))
+    db.session.add(expense)
+    db.session.delete(trash)
+    _bump(award)
+    db.session.flush()
+    audit.record("expense.restored", expense, summary=f"{expense.evidence_no} {expense.description} 삭제 되돌림",
+                 after={f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS} | {"review": expense.review_status})
+    return expense
+
+
+def purge_deleted(award) -> int:
+    """Forget the deleted lines of ``award`` whose undo time has passed (their values are
+    personal data kept only for the undo). The files stay as before (StoredFile rows)."""
+    from sqlalchemy import delete
+
+    result = db.session.execute(delete(DeletedExpense).where(DeletedExpense.award_id == award.id,
+                                                             DeletedExpense.undo_until <= utcnow()))
+    return result.rowcount or 0
 
 
 def _plain(value):
@@ -404,13 +520,15 @@ def snapshot(settlement: Settlement) -> dict:
                                  "vendor": e.vendor, "biz_no": e.biz_no, "description": e.description,
                                  "amount_won": e.amount_won, "method": e.method,
                                  "receipt": e.receipt.sha256[:12] if e.receipt else None,
+                                 "attachments": ", ".join(a.kind_label for a in e.attachments) or None,
                                  "review": e.review_status}
                      for e in expenses(award)},
     }
 
 
 FIELD_LABELS = {"spent_on": "사용일", "category": "비목", "vendor": "사용처", "biz_no": "사업자등록번호",
-                "description": "내용", "amount_won": "금액", "method": "결제수단", "receipt": "영수증"}
+                "description": "내용", "amount_won": "금액", "method": "결제수단", "receipt": "영수증",
+                "attachments": "다른 증빙"}
 
 
 def _won(value):

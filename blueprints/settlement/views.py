@@ -1,13 +1,15 @@
 """The group's pages: the expense ledger on a phone (with live checks and the balance per
 category), activity results, and the settlement to submit."""
 from datetime import date
+from itertools import zip_longest
 
-from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 
 from blueprints.core.auth import authorize
-from blueprints.core.files import UploadError, remove_unreferenced, send_stored_file, send_thumbnail
+from blueprints.core.files import (UploadError, pending_file, pending_token, remove_unreferenced, send_stored_file,
+                                   send_thumbnail, store_upload)
 from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_inline, render, render_flash_oob, set_htmx_headers
+from blueprints.core.htmx import is_inline, render, render_flash_oob, requested_fragment, set_htmx_headers
 from blueprints.core.pdf import pdf_response
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import today_kst
@@ -17,7 +19,7 @@ from extensions import db
 from . import bp, services
 from .checks import ExpenseIn
 from .forms import ExpenseForm, SessionForm, SettlementForm
-from .models import ActivityPhoto, ActivitySession, Expense
+from .models import ActivityPhoto, ActivitySession, AttachmentKind, Expense, ExpenseAttachment
 
 
 @bp.app_template_filter("isodate")
@@ -41,14 +43,14 @@ def _category_choices(award):
     return [("", "선택")] + [(c["code"], c["label"]) for c in cats]
 
 
-def _expense_form(award, expense=None, formdata=None):
+def _expense_form(award, expense=None, formdata=None, fresh=False):
     form = ExpenseForm(formdata=formdata, obj=expense) if expense is not None and formdata is None else ExpenseForm(formdata=formdata)
     form.category.choices = _category_choices(award)
     form.session_id.choices = [("", "해당 없음")] + [(str(s.id), f"{s.held_on.month}/{s.held_on.day} {s.title}")
                                                    for s in services.sessions(award)]
     if expense is not None and formdata is None:
         form.session_id.data = str(expense.session_id or "")
-    if request.method == "GET" and expense is None:
+    if (request.method == "GET" or fresh) and expense is None:
         form.spent_on.data = today_kst() if award.programme.activity_start <= today_kst() <= award.programme.activity_end else None
         form.method.data = "clean_card"
     return form
@@ -64,13 +66,126 @@ def _expense_in(form) -> ExpenseIn:
                      session_id=int(session_id) if session_id and session_id.isdigit() else None)
 
 
-def _ledger_page(award, form, *, expense=None, result=None, status=200):
-    settlement = services.settlement_for(award)
-    return render("settlement/expenses.html", award=award, form=form, expense=expense, result=result,
-                  rows=services.expenses(award), balance=services.balance(award), settlement=settlement,
-                  can_edit=Expense.can_on(award, g.user), status=status,
-                  labels={c["code"]: c["label"] for c in award.programme.rules.get("expense_categories", [])},
-                  fragments={"expense-check": "check", "balance": "balance"})
+# Which field a rule's hard issue belongs to (checks.py codes): the message goes next to that
+# field and into the error summary; the rest stay in the live-check box.
+ISSUE_FIELDS = {
+    "no_date": "spent_on", "outside_period": "spent_on", "future_date": "spent_on", "per_day_cap": "amount_won",
+    "no_category": "category", "unknown_category": "category", "category_not_allowed": "category",
+    "no_vendor": "vendor", "paid_to_member": "vendor", "biz_no": "biz_no", "no_description": "description",
+    "prohibited": "description", "no_amount": "amount_won", "over_award": "amount_won", "share_cap": "amount_won",
+    "per_participant_cap": "amount_won", "per_hour_cap": "amount_won", "no_method": "method", "cash": "method",
+    "method": "method", "category_method": "method", "cash_reason": "cash_reason", "simple_receipt": "evidence_kind",
+    "no_receipt": "receipt", "no_participants": "participants", "no_hours": "hours",
+}
+
+
+def _issues_on_fields(form, result) -> None:
+    first = {name for name in ISSUE_FIELDS.values() if form[name].errors}   # e.g. a refused file: that first
+    for issue in (result.hard if result else []):
+        name = ISSUE_FIELDS.get(issue.code)
+        if name and name not in first and issue.message not in form[name].errors:
+            form[name].errors = list(form[name].errors) + [issue.message]
+
+
+def _error_summary(form, result) -> list[tuple[str, str]]:
+    """(anchor, message) per mistake in the order of the form: the KRDS error summary."""
+    out = [(name, message) for name in form._fields if name != "csrf_token" for message in form[name].errors]
+    out += [("expense-check", i.message) for i in (result.hard if result else []) if i.code not in ISSUE_FIELDS]
+    return out
+
+
+class Pending:
+    """A file kept from a form that came back (core.files pending upload) and its kind."""
+
+    def __init__(self, stored, token, kind=None):
+        self.file, self.token, self.kind = stored, token, kind
+
+    @property
+    def kind_label(self):
+        return AttachmentKind.title_of(self.kind) if self.kind else "영수증"
+
+
+class ExpenseFiles:
+    """The files of one save: the receipt and the other evidence, each a pending upload (kept
+    from an earlier try, signed for this person and award) or a new upload stored now."""
+
+    def __init__(self, receipt=None, attachments=()):
+        self.receipt, self.attachments = receipt, list(attachments)
+
+
+def _scope(award) -> str:
+    return f"award:{award.id}"
+
+
+def _collect_files(award, form) -> ExpenseFiles:
+    """Store this request's new files at once (committed: they survive a refused save as pending
+    uploads) and read back the pending ones the form carries. A reference made for someone else
+    or another award reads as nothing."""
+    scope, user = _scope(award), g.user
+    files = ExpenseFiles()
+    dropped = set(request.form.getlist("drop_pending"))
+    stored_any = False
+
+    def keep(stored, kind=None):
+        return Pending(stored, pending_token(stored, user=user, scope=scope), kind)
+
+    new_receipt = next((f for f in (request.files.get("receipt_camera"), request.files.get("receipt"))
+                        if f is not None and f.filename), None)
+    if new_receipt is not None:
+        try:
+            files.receipt = keep(store_upload(new_receipt, max_bytes=services.RECEIPT_MAX_BYTES, user=user))
+            stored_any = True
+        except UploadError as exc:   # refused before anything is stored
+            form.receipt.errors = [str(exc)]
+    token = request.form.get("receipt_pending", "")
+    if files.receipt is None and token and token not in dropped:
+        stored = pending_file(token, user=user, scope=scope)
+        files.receipt = Pending(stored, token) if stored is not None else None
+    for token, kind in zip_longest(request.form.getlist("pending")[:50], request.form.getlist("pending_kind")[:50]):
+        stored = pending_file(token, user=user, scope=scope) if token and token not in dropped else None
+        if stored is not None:
+            files.attachments.append(Pending(stored, token, kind if AttachmentKind.known(kind) else AttachmentKind.other))
+    kind = request.form.get("attachment_kind", "")
+    uploads = [f for f in request.files.getlist("attachments_camera") + request.files.getlist("attachments") if f.filename]
+    if uploads and not AttachmentKind.known(kind):
+        form.attachments.errors = ["올리는 파일의 종류(도서목록, 거래명세서 …)를 골라 주세요."]
+        kind = AttachmentKind.other
+    for upload in uploads:
+        try:
+            files.attachments.append(keep(store_upload(upload, max_bytes=services.RECEIPT_MAX_BYTES, user=user), kind))
+            stored_any = True
+        except UploadError as exc:
+            form.attachments.errors = list(form.attachments.errors) + [f"{upload.filename}: {exc}"]
+    if stored_any:
+        commit()   # the pending uploads, before the save that may be refused
+    return files
+
+
+def _ledger_context(award, form, *, expense=None, result=None, files=None, summary=(), confirming=None):
+    return dict(award=award, form=form, expense=expense, result=result, files=files or ExpenseFiles(),
+                summary=list(summary), on_fields=set(ISSUE_FIELDS) if summary else set(), confirming=confirming,
+                rows=services.expenses(award), balance=services.balance(award),
+                settlement=services.settlement_for(award), can_edit=Expense.can_on(award, g.user),
+                undo=services.undoable(award, g.user), attachment_kinds=AttachmentKind.choices(),
+                labels={c["code"]: c["label"] for c in award.programme.rules.get("expense_categories", [])})
+
+
+LEDGER_FRAGMENTS = {"ledger": "ledger", "expense-check": "check", "balance": "balance"}
+
+
+def _ledger_page(award, form, *, status=200, **kwargs):
+    return render("settlement/expenses.html", status=status, fragments=LEDGER_FRAGMENTS,
+                  **_ledger_context(award, form, **kwargs))
+
+
+def _ledger_changed(award, *, replace_url=False):
+    """After a change with htmx: the ledger (a fresh form, the list, the undo box) in place, and
+    the balance told to reload itself (balance-changed)."""
+    response = render("settlement/expenses.html", fragments={"ledger": "ledger"},
+                      **_ledger_context(award, _expense_form(award, fresh=True)))
+    if replace_url:
+        response.headers["HX-Replace-Url"] = url_for("settlement.expenses", award_id=award.id)
+    return set_htmx_headers(response, trigger="balance-changed")
 
 
 @bp.route("/awards/<int:award_id>/expenses", methods=["GET", "POST"])
@@ -93,14 +208,17 @@ def edit_expense(expense_id):
 
 
 def _save(award, form, expense):
-    data = _expense_in(form) if form.validate() else None
+    valid = form.validate()
+    files = _collect_files(award, form)
+    data = _expense_in(form) if valid else None
     result = None
-    if data is not None:
+    if data is not None and not form.receipt.errors and not form.attachments.errors:
+        remove = {int(i) for i in request.form.getlist("remove_attachment") if i.isdigit()}
         try:
-            saved = services.save_expense(award, data, user=g.user, receipt=request.files.get("receipt"), expense=expense)
-        except UploadError as exc:
-            db.session.rollback()
-            form.receipt.errors = [str(exc)]
+            saved = services.save_expense(award, data, user=g.user, expense=expense,
+                                          receipt=files.receipt.file if files.receipt else None,
+                                          attachments=[(p.file, p.kind) for p in files.attachments],
+                                          remove_attachment_ids=remove)
         except services.ExpenseRejected as exc:
             db.session.rollback()
             result = exc.result
@@ -110,11 +228,17 @@ def _save(award, form, expense):
         else:
             commit()
             flash(f"{saved.evidence_no} {saved.description} {saved.amount_won:,}원을 기록했습니다.", "success")
+            if is_inline():
+                return _ledger_changed(award, replace_url=expense is not None)
             response = redirect(url_for("settlement.expenses", award_id=award.id) + "#balance", 303)
             return set_htmx_headers(response, trigger="balance-changed")
-    if result is None and data is not None:
+    if result is None and valid:
+        data = data or _expense_in(form)
+        data.has_receipt = files.receipt is not None or bool(expense and expense.receipt_file_id)
         result = services.check(award, data, excluding=expense.id if expense else None)
-    return _ledger_page(award, form, expense=expense, result=result, status=422)
+    _issues_on_fields(form, result)
+    summary = _error_summary(form, result) or [("expense-check", "저장하지 못했습니다. 아래 안내를 확인해 주세요.")]
+    return _ledger_page(award, form, expense=expense, result=result, files=files, summary=summary, status=422)
 
 
 @bp.route("/awards/<int:award_id>/expenses/check", methods=["POST"])
@@ -130,31 +254,81 @@ def check_expense(award_id):
     result = services.check(award, data, excluding=expense_id)
     # The photo is not sent with a live check; the receipt is checked when saving.
     result.issues = [i for i in result.issues if i.code != "no_receipt"]
-    return render("settlement/expenses.html", fragments={"expense-check": "check"}, award=award, form=form,
-                  result=result, expense=None, rows=[], balance=services.balance(award), settlement=None, can_edit=True)
+    if requested_fragment({"expense-check": "check"}):   # the box alone: none of the page's lists
+        return render("settlement/expenses.html", fragments={"expense-check": "check"}, result=result, on_fields=set())
+    return _ledger_page(award, form, result=result)
 
 
 @bp.route("/awards/<int:award_id>/balance")
 def balance(award_id):
     award = load_award(award_id)
-    return render("settlement/expenses.html", fragments={"balance": "balance"}, award=award, form=_expense_form(award),
-                  result=None, expense=None, rows=[], balance=services.balance(award), settlement=None, can_edit=False)
+    if requested_fragment({"balance": "balance"}):
+        return render("settlement/expenses.html", fragments={"balance": "balance"}, balance=services.balance(award))
+    return _ledger_page(award, _expense_form(award))
 
 
-@bp.route("/expenses/<int:expense_id>/delete", methods=["POST"])
+@bp.route("/awards/<int:award_id>/pending/<token>/thumbnail")
+def pending_thumbnail(award_id, token):
+    """The thumbnail of a file kept from a form that came back: for the person who chose it."""
+    award = load_award(award_id, "edit")
+    stored = pending_file(token, user=g.user, scope=_scope(award))
+    if stored is None:
+        abort(404)
+    return send_thumbnail(stored)
+
+
+@bp.route("/expenses/<int:expense_id>/delete", methods=["GET", "POST"])
 def delete_expense(expense_id):
+    """GET: the confirmation (htmx: in the line's place; without JS: the ledger with the line
+    asking). POST: delete, with a few seconds to undo."""
     expense = authorize("edit", get_or_404(Expense, expense_id))
-    award_id = expense.award_id
+    award = expense.award
+    if request.method == "GET":
+        if is_inline():
+            return render("settlement/expenses.html", fragments={f"expense-{expense.id}": "expense_row"},
+                          **_ledger_context(award, _expense_form(award), confirming=expense.id), e=expense)
+        return _ledger_page(award, _expense_form(award), confirming=expense.id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    undo_seconds = current_app.config.get("EXPENSE_UNDO_SECONDS", services.UNDO_SECONDS)
+    try:
+        services.delete_expense(expense, user=g.user, undo_seconds=undo_seconds)
+    except services.SettlementError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        if is_inline():
+            return _ledger_page(award, _expense_form(award), status=409)
+    else:
+        commit()
+        flash("집행내역을 삭제했습니다." + (" 아래에서 되돌릴 수 있습니다." if undo_seconds > 0 else ""), "success")
+        if is_inline():
+            return _ledger_changed(award)
+    return redirect(url_for("settlement.expenses", award_id=award.id) + "#ledger", 303)
+
+
+@bp.route("/deleted-expenses/<int:deleted_id>/undo", methods=["POST"])
+def undo_delete(deleted_id):
+    from .models import DeletedExpense
+
+    row = db.session.get(DeletedExpense, deleted_id)
+    if row is None:
+        abort(404)
+    award = load_award(row.award_id, "edit")
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        services.delete_expense(expense, user=g.user)
+        restored = services.undo_delete(row, user=g.user)
     except services.SettlementError as exc:
+        db.session.rollback()
         flash(str(exc), "error")
+        if is_inline():
+            return _ledger_page(award, _expense_form(award), status=409)
     else:
         commit()
-        flash("집행내역을 삭제했습니다.", "success")
-    return redirect(url_for("settlement.expenses", award_id=award_id), 303)
+        flash(f"{restored.evidence_no} {restored.description}의 삭제를 되돌렸습니다.", "success")
+        if is_inline():
+            return _ledger_changed(award)
+    return redirect(url_for("settlement.expenses", award_id=award.id) + "#ledger", 303)
 
 
 @bp.route("/expenses/<int:expense_id>/receipt")
@@ -171,6 +345,20 @@ def receipt_thumbnail(expense_id):
     if expense.receipt is None:
         abort(404)
     return send_thumbnail(expense.receipt)
+
+
+@bp.route("/expense-attachments/<int:attachment_id>")
+def attachment(attachment_id):
+    row = get_or_404(ExpenseAttachment, attachment_id)
+    authorize("view", row.expense)
+    return send_stored_file(row.stored_file, inline=True)
+
+
+@bp.route("/expense-attachments/<int:attachment_id>/thumbnail")
+def attachment_thumbnail(attachment_id):
+    row = get_or_404(ExpenseAttachment, attachment_id)
+    authorize("view", row.expense)
+    return send_thumbnail(row.stored_file)
 
 
 # Activity results ---------------------------------------------------------------------------

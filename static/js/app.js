@@ -1,9 +1,18 @@
 // Small enhancements; every page works without this file.
+document.documentElement.classList.add("js");
+
 document.addEventListener("htmx:afterSwap", function (event) {
-  // After a form fragment comes back with errors, move focus to the first invalid field.
+  // After a form fragment comes back with errors, move focus to its error summary (KRDS: the
+  // list of mistakes with links), else to the first invalid field.
   // (A history restore — the back button after a pushed URL — swaps with no target.)
   if (!event.detail.target) { return; }
-  var invalid = event.detail.target.querySelector("[aria-invalid='true']");
+  // An outerHTML swap leaves the old target detached: look at its replacement (same id).
+  var root = event.detail.target.isConnected ? event.detail.target
+    : (event.detail.target.id && document.getElementById(event.detail.target.id));
+  if (!root) { return; }
+  var summary = root.querySelector("[data-error-summary]");
+  if (summary) { summary.focus(); summary.scrollIntoView({block: "start"}); return; }
+  var invalid = root.querySelector("[aria-invalid='true']");
   if (invalid) { invalid.focus(); }
 });
 
@@ -63,4 +72,69 @@ document.addEventListener("htmx:afterSwap", function (event) {
   if (event.detail.target.querySelector("[aria-invalid='true']")) { return; }
   var field = event.detail.target.querySelector("[data-focus] select, [data-focus] input:not([type=hidden])");
   if (field) { field.focus(); }
+});
+
+// The error summary: focused when the page comes back with mistakes (no htmx swap), and its
+// links put the cursor in the field (a plain #link only scrolls).
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary && document.activeElement !== summary) { summary.focus(); }
+});
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a[data-focus-field]");
+  if (!link) { return; }
+  var field = document.getElementById(link.getAttribute("href").slice(1));
+  if (!field) { return; }
+  event.preventDefault();
+  var group = field.closest(".form-group") || field;
+  group.scrollIntoView({block: "start"});
+  field.focus({preventScroll: true});
+});
+
+// File pickers (사진 찍기 / 파일에서 고르기): list what was chosen, with a preview of photos.
+// For a single file (the receipt) the other button's choice is cleared.
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "file") { return; }
+  var pick = input.closest("[data-file-pick]");
+  if (!pick) { return; }
+  var inputs = pick.querySelectorAll("input[type=file]");
+  if (pick.getAttribute("data-file-pick") === "single" && input.files.length) {
+    inputs.forEach(function (other) { if (other !== input) { other.value = ""; } });
+  }
+  var list = pick.querySelector("[data-chosen]");
+  if (!list) { return; }
+  list.textContent = "";
+  inputs.forEach(function (each) {
+    Array.prototype.forEach.call(each.files || [], function (file) {
+      var item = document.createElement("li");
+      item.className = "file-item";
+      if (file.type.indexOf("image/") === 0) {
+        var img = document.createElement("img");
+        img.className = "thumb";
+        img.alt = "";
+        img.width = 64;
+        img.height = 64;
+        img.src = URL.createObjectURL(file);
+        item.appendChild(img);
+      }
+      var name = document.createElement("span");
+      name.className = "file-name";
+      name.textContent = "고른 파일: " + file.name;
+      item.appendChild(name);
+      list.appendChild(item);
+    });
+  });
+});
+
+// After an expense is saved in place, the cursor goes back to the top of the new form.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (!event.detail.target || event.detail.target.id !== "ledger" || !event.detail.successful) { return; }
+  if (event.detail.xhr && event.detail.xhr.status >= 400) { return; }
+  if (document.querySelector("[data-error-summary]")) { return; }
+  // After 삭제 the message with its 되돌리기; after 저장 or 되돌리기 the form for the next one.
+  var path = (event.detail.requestConfig && event.detail.requestConfig.path) || "";
+  var undo = /\/delete$/.test(path) && document.querySelector(".undo-box p");
+  var next = undo || document.getElementById("form-h");
+  if (next) { next.focus({preventScroll: !undo}); }
 });

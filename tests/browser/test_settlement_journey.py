@@ -56,8 +56,9 @@ def test_treasurer_records_expense_and_finance_approves(phone_page, laptop_page,
     page.fill("#participants", "10")
     page.locator("#participants").blur()
     expect(page.locator("#expense-check")).not_to_contain_text("주류")
-    page.set_input_files("#receipt", str(receipt_photo(tmp_path / "IMG_2041.jpg")))
-    assert page.get_attribute("#receipt", "capture") == "environment"
+    page.set_input_files("#receipt_camera", str(receipt_photo(tmp_path / "IMG_2041.jpg")))
+    assert page.get_attribute("#receipt_camera", "capture") == "environment"
+    assert page.get_attribute("#receipt", "capture") is None            # a gallery photo or a PDF too
     shot(page, "01-phone-expense-form")
     page.click("form button[type=submit]:has-text('저장')")
     expect(page.locator("#balance-left")).to_have_text("750,000원")
@@ -121,7 +122,8 @@ def test_expense_and_refund_work_without_javascript(nojs_page, live_url, make_us
     page.click("form button[type=submit]:has-text('저장')")
     expect(page.locator("#amount_won")).to_have_value("10만원")
     expect(page.locator("#amount_won-error")).to_contain_text("숫자")
+    expect(page.locator("#error-summary a[href='#amount_won']")).to_be_visible()
+    expect(page.locator("#receipt-group img.thumb")).to_be_visible()     # the photo is kept: not chosen again
     page.fill("#amount_won", "100,000")
-    page.set_input_files("#receipt", str(receipt_photo(tmp_path / "r.jpg")))
     page.click("form button[type=submit]:has-text('저장')")
     expect(page.locator("#balance-left")).to_have_text("500,000원")

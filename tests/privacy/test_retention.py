@@ -276,3 +276,27 @@ def test_the_cli_prints_and_applies(closed_settlement, runner):
     assert "파기 4건, 실패 0건, 지운 파일 2개" in real.output
     db.session.expire_all()
     assert db.session.scalar(select(Expense)).description == REDACTED
+
+
+def test_the_other_evidence_files_and_undo_copies_of_a_line_go_with_the_records(closed_settlement):
+    """An expense's 도서목록/거래명세서… (expense_attachments) leave the disk with its receipt,
+    and a deleted line's undo copy (deleted_expenses) is forgotten."""
+    from datetime import timedelta
+
+    from blueprints.core.files import store_upload
+    from blueprints.settlement.models import DeletedExpense, ExpenseAttachment
+
+    leader, treasurer, award, settlement = closed_settlement()
+    expense = db.session.scalar(select(Expense))
+    stored = store_upload(Upload(jpeg_bytes(color=(5, 5, 5)), "도서목록.jpg"), user=treasurer)
+    expense.attachments.append(ExpenseAttachment(stored_file_id=stored.id, kind="book_list"))
+    db.session.add(DeletedExpense(award_id=award.id, expense_id=999, summary="김민지 님 댁 간식", data={"vendor": "김민지"},
+                                  undo_until=CLOSED_AT + timedelta(days=9999)))
+    db.session.commit()
+    path = stored.path()
+    report = run(today=next_day(RECORDS_LAST_KEPT))
+    assert not report.failures
+    assert not path.exists()
+    assert db.session.scalar(select(func.count()).select_from(ExpenseAttachment)) == 0
+    assert db.session.scalar(select(func.count()).select_from(DeletedExpense)) == 0
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0

@@ -35,7 +35,15 @@ SETTLEMENT_ROUTES = {
     ("settlement.balance", "GET"): ("/settlement/awards/{award_a}/balance", None, READERS),
     ("settlement.edit_expense", "GET"): ("/settlement/expenses/{expense_a}/edit", None, _expect(403, applicant_a=200)),
     ("settlement.edit_expense", "POST"): ("/settlement/expenses/{expense_a}/edit", {"vendor": ""}, OFFICER),
+    ("settlement.delete_expense", "GET"): ("/settlement/expenses/{expense_a}/delete", None, _expect(403, applicant_a=200)),
     ("settlement.delete_expense", "POST"): ("/settlement/expenses/{expense_a}/delete", {}, OFFICER),
+    ("settlement.undo_delete", "POST"): ("/settlement/deleted-expenses/{deleted_a}/undo", {}, OFFICER),
+    ("settlement.pending_thumbnail", "GET"): ("/settlement/awards/{award_a}/pending/{pending_a}/thumbnail", None,
+                                              _expect(403, applicant_a=200)),
+    ("settlement.attachment", "GET"): ("/settlement/expense-attachments/{attachment_a}", None,
+                                       _expect(403, applicant_a=200, staff=200, finance=200, admin=200)),
+    ("settlement.attachment_thumbnail", "GET"): ("/settlement/expense-attachments/{attachment_a}/thumbnail", None,
+                                                 _expect(403, applicant_a=200, staff=200, finance=200, admin=200)),
     ("settlement.receipt", "GET"): ("/settlement/expenses/{expense_a}/receipt", None,
                                     _expect(403, applicant_a=200, staff=200, finance=200, admin=200)),
     ("settlement.receipt_thumbnail", "GET"): ("/settlement/expenses/{expense_a}/receipt/thumbnail", None,
@@ -117,18 +125,27 @@ def _build(users, group_a, make_programme) -> dict:
         expense = s.save_expense(award, ExpenseIn(spent_on=date(2027, 4, 10), category="materials", vendor="문구점",
                                                   description="만들기 재료", amount_won=30_000, method="clean_card",
                                                   participants=5),
-                                 user=leader, receipt=_Upload(PNG_1x1))
+                                 user=leader, receipt=_Upload(PNG_1x1), attachments=[(_Upload(PNG_1x1), "book_list")])
         session = s.save_session(award, held_on=date(2027, 4, 10), title="놀이", place="방", content="", households=5,
                                  adults=5, children=6, outcome="", photos=[_Upload(PNG_1x1)], user=leader)
         settlement = s.settlement_for(award, create=True)
         awards.append((award, expense, session, settlement))
     (award_a, expense_a, session_a, settlement_a), (_, expense_s, _, settlement_s) = awards
+    # A line deleted a moment ago (its undo still open) and a file kept from a form that came back.
+    gone = s.save_expense(award_a, ExpenseIn(spent_on=date(2027, 4, 11), category="materials", vendor="문구점",
+                                             description="색종이", amount_won=5_000, method="clean_card", participants=5),
+                          user=leader, receipt=_Upload(PNG_1x1))
+    deleted = s.delete_expense(gone, user=leader, undo_seconds=3600)
+    from blueprints.core.files import pending_token, store_upload
+
+    pending = pending_token(store_upload(_Upload(PNG_1x1), user=leader), user=leader, scope=f"award:{award_a.id}")
     s.save_settlement(settlement_s, report_text="활동했습니다", interest_won=120, interest_file=_Upload(PNG_1x1),
                       user=leader)
     s.submit(settlement_s, user=leader)
     job = ExportJob(programme_id=programme.id, created_by_id=finance.id)
     db.session.add(job)
     db.session.commit()
-    return dict(award_a=award_a.id, expense_a=expense_a.id, photo_a=session_a.photos[0].id, session_a=session_a.id,
+    return dict(award_a=award_a.id, expense_a=expense_a.id, attachment_a=expense_a.attachments[0].id,
+                deleted_a=deleted.id, pending_a=pending, photo_a=session_a.photos[0].id, session_a=session_a.id,
                 settlement_a=settlement_a.id, settlement_s=settlement_s.id, expense_s=expense_s.id,
                 money_programme=programme.id, job=job.id)

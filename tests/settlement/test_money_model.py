@@ -31,7 +31,7 @@ from blueprints.core.audit import AuditEvent
 from blueprints.disbursement import services as d
 from blueprints.disbursement.models import Disbursement, Payment
 from blueprints.settlement import services as s
-from blueprints.settlement.models import ActivitySession, Expense, Refund, Settlement
+from blueprints.settlement.models import ActivitySession, DeletedExpense, Expense, Refund, Settlement
 from extensions import db
 from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
 
@@ -41,7 +41,7 @@ STAGES = ["offered", "accepted", "spent", "spent", "submitted", "submitted", "re
           "approved"]
 MAX_LINES = 6                     # 6 × 100,000원 < the 800,000원 award: no line is refused for the total
 COUNTED = ("award.accepted", "payment.recorded", "disbursement.mid_check", "expense.created", "expense.updated",
-           "expense.deleted", "settlement.saved", "settlement.submitted", "expense.reviewed", "settlement.returned",
+           "expense.deleted", "expense.restored", "settlement.saved", "settlement.submitted", "expense.reviewed", "settlement.returned",
            "settlement.approved", "refund.recorded", "settlement.closed")
 
 # Each example starts at a stage of the lifecycle (reached through the same steps) and takes up
@@ -76,6 +76,7 @@ class MoneyLifecycle(RuleBasedStateMachine):
         db.session.execute(delete(Refund).where(Refund.settlement_id.in_(settlement_ids)))
         db.session.execute(delete(Settlement).where(Settlement.award_id == award_id))
         db.session.execute(delete(Expense).where(Expense.award_id == award_id))
+        db.session.execute(delete(DeletedExpense).where(DeletedExpense.award_id == award_id))
         db.session.execute(delete(ActivitySession).where(ActivitySession.award_id == award_id))
         disb_ids = select(Disbursement.id).where(Disbursement.award_id == award_id)
         db.session.execute(delete(Payment).where(Payment.disbursement_id.in_(disb_ids)))
@@ -99,6 +100,7 @@ class MoneyLifecycle(RuleBasedStateMachine):
         self.planned: dict[int, int] = {}   # instalment -> amount in the schedule
         self.paid: dict[int, int] = {}
         self.lines: dict[int, dict] = {}    # expense id -> {amount, review}
+        self.deleted: list[tuple[int, dict]] = []   # (DeletedExpense id, the line) that an undo may put back
         self.used_keys: list[tuple[str, int]] = []
         self.frozen = None
         self.n = 0
@@ -254,10 +256,23 @@ class MoneyLifecycle(RuleBasedStateMachine):
     @rule(data=st.data())
     def delete_expense(self, data):
         expense_id, row = self._line(data)
-        done = self.attempt(lambda: s.delete_expense(row, user=self.user("treasurer")), self.editable(),
-                            s.SettlementError, ["expense.deleted"])
-        if done:
-            del self.lines[expense_id]
+        trash = self.attempt(lambda: s.delete_expense(row, user=self.user("treasurer"), undo_seconds=3600),
+                             self.editable(), s.SettlementError, ["expense.deleted"])
+        if trash:
+            self.deleted.append((trash.id, self.lines.pop(expense_id)))
+
+    @precondition(lambda self: self.deleted and len(self.lines) < MAX_LINES)
+    @rule(data=st.data())
+    def undo_delete(self, data):
+        """The line comes back as it was (amount and judgement) while the settlement is editable."""
+        trash_id, line = data.draw(st.sampled_from(self.deleted))
+        trash = db.session.get(DeletedExpense, trash_id)
+        row = self.attempt(lambda: s.undo_delete(trash, user=self.user("treasurer")), self.editable(),
+                           s.SettlementError, ["expense.restored"])
+        if row is not None:
+            self.deleted.remove((trash_id, line))
+            self.lines[row.id] = line
+            assert (row.amount_won, row.review_status) == (line["amount"], line["review"])
 
     # The settlement --------------------------------------------------------------------------
 
