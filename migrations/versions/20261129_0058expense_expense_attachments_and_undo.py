@@ -5,7 +5,7 @@ The 영수증 stays expenses.receipt_file_id: the settlement checks, PDF, line r
 and retention keep reading it; no existing row moves.
 
 Revision ID: 0058expense
-Revises: 0057affiliation
+Revises: 0058district
 Create Date: 2026-11-29 18:20:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0058expense'
-down_revision = '0057affiliation'
+down_revision = '0058district'
 branch_labels = None
 depends_on = None
 
