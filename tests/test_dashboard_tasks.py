@@ -203,3 +203,28 @@ def test_finance_sees_the_full_account_number_after_an_audited_reveal(client, au
     assert events() == 2
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "disbursement.account_viewed")).first()
     assert event.actor_id == finance.id and "110123456789" not in (event.summary + (event.changes or ""))
+
+
+def test_payment_button_says_the_mid_check_comes_first(client, auth, awarded, finance):
+    """The second instalment waits for the mid-term check: the page says so and disables 지급 기록
+    before the click; after 중간 점검 완료 the button works."""
+    from datetime import date
+
+    from blueprints.disbursement import services as d
+
+    leader, _, award = awarded(email="split@example.kr")
+    rules = award.programme.rules
+    award.programme.rules = {**rules, "disbursement": {**rules["disbursement"], "mode": "split"}}
+    db.session.commit()
+    disb = d.accept_award(award, bank="신한은행", account_number="110123456789", holder="햇살", user=leader)
+    d.record_payment(disb, instalment=1, amount_won=560_000, paid_on=date(2027, 3, 28), reference="",
+                     idempotency_key="first", user=finance)
+    db.session.commit()
+    auth.login(finance.email)
+    page = client.get(f"/disbursement/awards/{award.id}").get_data(as_text=True)
+    assert "2회차는 중간 점검을 마친 뒤 지급합니다" in page
+    assert re.search(r'<button type="submit" class="krds-btn primary" disabled aria-disabled="true"[^>]*>지급 기록', page)
+    assert client.post_form(f"/disbursement/awards/{award.id}/mid-check").status_code == 303
+    page = client.get(f"/disbursement/awards/{award.id}").get_data(as_text=True)
+    assert "2회차는 중간 점검을 마친 뒤 지급합니다" not in page
+    assert '<button type="submit" class="krds-btn primary" data-disable-on-submit>지급 기록</button>' in page
