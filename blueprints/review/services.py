@@ -25,10 +25,10 @@ from .conflicts import DECLARATION_KINDS
 from .models import (AssignmentState, ConflictDeclaration, ReminderLog, ReviewAssignment, ReviewerProfile, ReviewSettings, Score,
                      ScenarioState, SelectionEntry, SelectionScenario)
 # The read model: what the operations below consult, and reachable as services.<name> too.
-from .queries import (IN_REVIEW, pending_reviews_count, MATRIX_PER_PAGE, applications_in_review, assignment_of,  # noqa: F401
+from .queries import (IN_REVIEW, MATRIX_PER_PAGE, applications_in_review, assignment_of,  # noqa: F401
                       assignment_panel, assignments_of_programme, compare, conflicts_for, declarations,
-                      feedback_for, loads, matrix, matrix_page, my_assignments, pass_mark, profiles, progress,
-                      proposed_for, ranking, reviewers, reviewers_per_application, rounding_unit, rubric,
+                      feedback_for, loads, matrix, matrix_page, my_assignments, pass_mark, pending_reviews_count,
+                      profiles, progress, proposed_for, ranking, reviewers, reviewers_per_application, rounding_unit, rubric,
                       scenario_summary, score_text, score_totals, scores_moved, settings_for, stats, tie_break)
 
 SUBJECT = "[공동육아 자조모임]"
