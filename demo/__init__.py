@@ -38,6 +38,16 @@ SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
 GIVEN = ["민지", "서연", "지훈", "수빈", "하은", "도윤", "예린", "준호", "유진", "현우", "소희", "태윤"]
 
 
+def _day(offset: int):
+    """A date ``offset`` days from the day the demo is built (Asia/Seoul)."""
+    return today_kst() + timedelta(days=offset)
+
+
+def _at(offset: int, hour: int):
+    """A Seoul wall-clock time on that day, as UTC."""
+    return kst_datetime(*_day(offset).timetuple()[:3], hour, 0)
+
+
 def register(app):
     app.cli.add_command(demo)
 
@@ -85,12 +95,11 @@ def demo():
         Programme.year == fields["year"], Programme.title == fields["title"]))
     if programme is None:
         programme = Programme(**fields)
-        # The demo's application window is open now, so every screen can be tried.
-        today = today_kst()
-        programme.opens_at = kst_datetime(*(today - timedelta(days=7)).timetuple()[:3], 9, 0)
-        programme.closes_at = kst_datetime(*(today + timedelta(days=21)).timetuple()[:3], 18, 0)
-        programme.review_from = today + timedelta(days=22)
-        programme.review_to = today + timedelta(days=32)
+        # The demo's application window is open now, so every screen can be tried; the
+        # activity period follows the review (all relative to the day the demo is built).
+        programme.opens_at, programme.closes_at = _at(-7, 9), _at(21, 18)
+        programme.review_from, programme.review_to = _day(22), _day(32)
+        programme.activity_start, programme.activity_end, programme.settlement_due = _day(45), _day(245), _day(275)
         db.session.add(programme)
         db.session.flush()
         audit.record("programme.created", programme, actor=users["staff@demo.kr"], summary="데모: 기본값으로 사업 생성")
@@ -137,6 +146,7 @@ def demo():
                      summary=f"데모: {name} 등록")
     db.session.flush()
     _demo_applications(programme, users)
+    _demo_review(users, fields)
     demo_settlements(users)
     db.session.commit()
 
@@ -175,17 +185,72 @@ def _demo_applications(programme, users):
         application = services.start_application(group, programme, user=leader)
         if state == "empty_draft":
             continue
-        services.save_statements(application, purpose=f"{group.dong} 영유아 가정이 함께 놀고 배우며 서로 돌보는 이웃이 됩니다.",
-                                 need="맞벌이·한부모 가정이 많아 주말과 방학에 함께 돌볼 이웃이 필요합니다.",
-                                 other_funding=False, other_funding_detail="", based_on_version=None, user=leader)
-        sessions = [dict(month=m, title=DEMO_SESSIONS[i % len(DEMO_SESSIONS)], content="보호자와 아이가 함께하는 활동",
-                         place=group.meeting_place, expected_households=len(group.members), expected_children=len(group.members) + 2)
-                    for i, m in enumerate(months)]
-        services.save_sessions(application, sessions, based_on_version=None, user=leader)
-        services.save_budget(application, DEMO_LINES, based_on_version=None, user=leader)
+        _fill(application, group, months, leader)
         if state in {"submitted", "returned", "withdrawn"}:
             services.submit(application, user=leader)
         if state == "returned":
             services.return_for_changes(application, "간식비 산출 근거(인원×횟수)를 비고에 적어 주세요.", user=users["staff@demo.kr"])
         if state == "withdrawn":
             services.withdraw(application, user=leader, reason="모임 사정으로 올해는 쉽니다")
+
+
+def _fill(application, group, months, leader):
+    """The three parts of a complete application, as its 대표 would type them."""
+    from blueprints.applications import services
+
+    services.save_statements(application, purpose=f"{group.dong} 영유아 가정이 함께 놀고 배우며 서로 돌보는 이웃이 됩니다.",
+                             need="맞벌이·한부모 가정이 많아 주말과 방학에 함께 돌볼 이웃이 필요합니다.",
+                             other_funding=False, other_funding_detail="", based_on_version=None, user=leader)
+    sessions = [dict(month=m, title=DEMO_SESSIONS[i % len(DEMO_SESSIONS)], content="보호자와 아이가 함께하는 활동",
+                     place=group.meeting_place, expected_households=len(group.members), expected_children=len(group.members) + 2)
+                for i, m in enumerate(months)]
+    services.save_sessions(application, sessions, based_on_version=None, user=leader)
+    services.save_budget(application, DEMO_LINES, based_on_version=None, user=leader)
+
+
+REVIEW_TITLE = "공동육아 자조모임 지원사업 (심사 데모)"
+REVIEW_GROUPS = 4
+
+
+def _demo_review(users, fields):
+    """A programme in its review period: the window closed ten days ago, four applications in
+    review, each with three reviewers; 심사위원 박심사 (reviewer1) still has one to score, the
+    others are submitted. Staff see the results held back by that one review (결과 공개 says
+    why), and can publish as soon as it is in."""
+    from blueprints.applications import services
+    from blueprints.applications.checks import months_between
+    from blueprints.groups.models import Group
+    from blueprints.programmes.models import Programme
+    from blueprints.review import services as review
+
+    if db.session.scalar(select(Programme).where(Programme.title == REVIEW_TITLE)) is not None:
+        return
+    programme = Programme(**dict(fields, title=REVIEW_TITLE, opens_at=_at(-40, 9), closes_at=_at(1, 18),
+                                 review_from=_day(-9), review_to=_day(10), activity_start=_day(30),
+                                 activity_end=_day(210), settlement_due=_day(240)))
+    programme.year = programme.activity_start.year
+    db.session.add(programme)
+    db.session.flush()
+    groups = db.session.scalars(select(Group).where(Group.name.in_([g[0] for g in DEMO_GROUPS]))
+                                .order_by(Group.id)).all()[-REVIEW_GROUPS:]
+    months = months_between(programme.activity_start, programme.activity_end)
+    staff = users["staff@demo.kr"]
+    reviewers = [users[f"reviewer{i}@demo.kr"] for i in (1, 2, 3)]
+    rubric = review.rubric(programme)
+    for index, group in enumerate(groups):
+        leader = group.officer("leader").user
+        application = services.start_application(group, programme, user=leader)
+        _fill(application, group, months, leader)
+        services.submit(application, user=leader, now=_at(-12, 10 + index))
+        for reviewer in reviewers:
+            item = review.assign(application, reviewer, user=staff, notify=False)
+            if reviewer is reviewers[0] and index == 0:
+                continue   # the review still to do
+            values, left = {}, 60 + 7 * index + reviewers.index(reviewer) * 3
+            for c in rubric:
+                take = min(left, int(c["max"]))
+                values[c["code"]], left = str(take), left - take
+            check = review.check_for(item, values, {c["code"]: "활동 계획이 구체적입니다." for c in rubric}, final=True)
+            review.save_scores(item, check, user=reviewer, submit=True)
+    programme.closes_at = _at(-10, 18)   # the window was open while they applied; it has closed since
+    db.session.flush()

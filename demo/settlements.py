@@ -1,7 +1,10 @@
-"""Demo data for a whole programme year (part of `flask --app app demo`): a finished 2026
-programme whose twelve demo groups were awarded, paid, spent with receipt photos (generated
-images) and settled — settlements in every state, several approved and closed, one with 60
-lines. Safe to rerun: nothing is added when the programme already has awards."""
+"""Demo data for a programme in its activity period (part of `flask --app app demo`): its
+twelve demo groups were awarded, paid, spent with receipt photos (generated images) and some
+settled early — settlements in every state, several approved and closed, one with 60 lines.
+The dates are relative to the day the demo is built (Asia/Seoul): the activity period began
+five months ago and ends in a month, so on that day the 회계 can still record spending, finance
+can pay the group that accepted, a draft settlement can be submitted and a submitted one
+reviewed. Safe to rerun: nothing is added when the programme already has awards."""
 from __future__ import annotations
 
 import io
@@ -12,10 +15,10 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from blueprints.core.timeutil import kst_datetime
+from blueprints.core.timeutil import kst_datetime, today_kst
 from extensions import db
 
-TITLE = "2026년 공동육아 자조모임 지원사업 (정산 데모)"
+TITLE = "공동육아 자조모임 지원사업 (집행·정산 데모)"
 # (state, number of expense lines) per demo group, in the demo's group order.
 PLAN = [("paid", 8), ("approved", 60), ("closed", 14), ("submitted", 12), ("needs_changes", 10), ("closed", 9),
         ("approved", 11), ("draft", 6), ("resubmitted", 15), ("accepted", 0), ("offered", 0), ("closed", 12)]
@@ -54,8 +57,6 @@ def receipt_image(vendor: str, item: str, amount: int, day: date, biz_no: str) -
 
 
 def demo_settlements(users: dict, rng: random.Random | None = None) -> None:
-    from unittest import mock
-
     from blueprints.applications.models import Application, BudgetLine
     from blueprints.awards.models import Award
     from blueprints.disbursement import services as d
@@ -72,104 +73,113 @@ def demo_settlements(users: dict, rng: random.Random | None = None) -> None:
         return
     if programme is None:
         fields = programme_fields_from_defaults()
-        fields.update(title=TITLE, year=2026, opens_at=kst_datetime(2026, 2, 15, 9), closes_at=kst_datetime(2026, 3, 8, 18),
-                      review_from=date(2026, 3, 9), review_to=date(2026, 3, 19), activity_start=date(2026, 3, 25),
-                      activity_end=date(2026, 10, 31), settlement_due=date(2026, 11, 30))
+        fields.update(title=TITLE, year=day(-160).year, opens_at=at(-200, 9), closes_at=at(-185, 18),
+                      review_from=day(-184), review_to=day(-174), activity_start=day(-160),
+                      activity_end=day(30), settlement_due=day(60))
         programme = Programme(**fields)
         db.session.add(programme)
         db.session.flush()
     finance, staff = users["finance@demo.kr"], users["staff@demo.kr"]
     groups = db.session.scalars(select(Group).order_by(Group.id)).all()[:len(PLAN)]
-    # Spending is dated inside the 2026 activity period; judge "today" as the day after it.
-    with mock.patch.object(s, "today_kst", lambda: date(2026, 11, 10)):
-        for rank, (group, (state, n_lines)) in enumerate(zip(groups, PLAN), 1):
-            leader = group.officer("leader").user
-            treasurer_member = group.officer("treasurer")
-            treasurer = treasurer_member.user if treasurer_member and treasurer_member.user else leader
-            amount = 1_000_000 if state == "approved" and n_lines == 60 else rng.choice([600_000, 800_000, 1_000_000])
-            application = Application(group_id=group.id, programme_id=programme.id, status="selected",
-                                      submitted_at=kst_datetime(2026, 3, 2, 10), submission_count=1,
-                                      purpose="이웃 가정이 함께 놀고 배우는 공동육아", need="돌봄 공백을 이웃과 함께 메웁니다",
-                                      other_funding=False, requested_won=amount, created_by_id=leader.id)
-            for code, share, item in (("program_fee", 0.4, "숲체험 참가비"), ("materials", 0.25, "만들기 재료"),
-                                      ("books", 0.15, "그림책"), ("snacks", 0.2, "간식")):
-                part = int(amount * share)
-                application.lines.append(BudgetLine(category=code, item=item, unit_price_won=part, quantity=1, amount_won=part))
-            db.session.add(application)
-            db.session.flush()
-            award = Award(application_id=application.id, programme_id=programme.id, amount_won=amount, rank=rank,
-                          conditions="보조금 전용 계좌로 관리하고, 활동기간 안에 계획한 활동에만 씁니다.",
-                          decided_at=kst_datetime(2026, 3, 22, 10), decided_by_id=staff.id)
-            db.session.add(award)
-            db.session.flush()
-            if state == "offered":
-                continue
-            disb = d.accept_award(award, bank=rng.choice(["KB국민은행", "신한은행", "NH농협은행"]),
-                                  account_number=f"{rng.randint(100, 999)}{rng.randint(10**8, 10**9 - 1)}",
-                                  holder=group.name, user=leader)
-            if state == "accepted":
-                continue
-            d.record_payment(disb, instalment=1, amount_won=amount, paid_on=date(2026, 3, 27), reference=f"지출-{rank:03d}",
-                             idempotency_key=f"demo-{programme.id}-{rank}", user=finance)
-            _spend(s, ExpenseIn, award, treasurer, n_lines, amount, rng)
-            if state == "paid":
-                continue
-            settlement = s.settlement_for(award, create=True)
-            interest = rng.randint(300, 2_500)
-            s.save_settlement(settlement, report_text=s.draft_report(award), interest_won=interest,
-                              interest_file=_Upload(receipt_image("통장 거래내역", "예금이자", interest, date(2026, 10, 31),
-                                                                  "-"), "통장거래내역.jpg"), user=treasurer)
-            if state == "draft":
-                continue
+    for rank, (group, (state, n_lines)) in enumerate(zip(groups, PLAN), 1):
+        leader = group.officer("leader").user
+        treasurer_member = group.officer("treasurer")
+        treasurer = treasurer_member.user if treasurer_member and treasurer_member.user else leader
+        amount = 1_000_000 if state == "approved" and n_lines == 60 else rng.choice([600_000, 800_000, 1_000_000])
+        application = Application(group_id=group.id, programme_id=programme.id, status="selected",
+                                  submitted_at=at(-190, 10), submission_count=1,
+                                  purpose="이웃 가정이 함께 놀고 배우는 공동육아", need="돌봄 공백을 이웃과 함께 메웁니다",
+                                  other_funding=False, requested_won=amount, created_by_id=leader.id)
+        for code, share, item in (("program_fee", 0.4, "숲체험 참가비"), ("materials", 0.25, "만들기 재료"),
+                                  ("books", 0.15, "그림책"), ("snacks", 0.2, "간식")):
+            part = int(amount * share)
+            application.lines.append(BudgetLine(category=code, item=item, unit_price_won=part, quantity=1, amount_won=part))
+        db.session.add(application)
+        db.session.flush()
+        award = Award(application_id=application.id, programme_id=programme.id, amount_won=amount, rank=rank,
+                      conditions="보조금 전용 계좌로 관리하고, 활동기간 안에 계획한 활동에만 씁니다.",
+                      decided_at=at(-170, 10), decided_by_id=staff.id)
+        db.session.add(award)
+        db.session.flush()
+        if state == "offered":
+            continue
+        disb = d.accept_award(award, bank=rng.choice(["KB국민은행", "신한은행", "NH농협은행"]),
+                              account_number=f"{rng.randint(100, 999)}{rng.randint(10**8, 10**9 - 1)}",
+                              holder=group.name, user=leader)
+        if state == "accepted":
+            continue
+        d.record_payment(disb, instalment=1, amount_won=amount, paid_on=day(-163), reference=f"지출-{rank:03d}",
+                         idempotency_key=f"demo-{programme.id}-{rank}", user=finance)
+        _spend(s, ExpenseIn, award, treasurer, n_lines, amount, rng)
+        if state == "paid":
+            continue
+        settlement = s.settlement_for(award, create=True)
+        interest = rng.randint(300, 2_500)
+        s.save_settlement(settlement, report_text=s.draft_report(award), interest_won=interest,
+                          interest_file=_Upload(receipt_image("통장 거래내역", "예금이자", interest, day(-1),
+                                                              "-"), "통장거래내역.jpg"), user=treasurer)
+        if state == "draft":
+            continue
+        s.submit(settlement, user=treasurer)
+        if state == "submitted":
+            continue
+        rows = s.expenses(award)
+        for i, e in enumerate(rows):
+            if state in {"needs_changes", "resubmitted"} and i == 1:
+                s.review_line(e, decision="needs_fix", reason="품목이 보이는 영수증(거래명세서)을 올려 주세요", user=finance)
+            elif i == 2 and state in {"approved", "closed"}:
+                s.review_line(e, decision="not_recognised", reason="계획에 없던 지출(개인 간식)", user=finance)
+            else:
+                s.review_line(e, decision="recognised", reason="", user=finance)
+        if state in {"needs_changes", "resubmitted"}:
+            s.return_for_changes(settlement, message="2번째 줄 영수증을 보완해 주세요.", user=finance)
+        if state == "resubmitted":   # the group fixed the line and sent it again: finance sees the diff
+            fixed = rows[1]
+            data = ExpenseIn(spent_on=fixed.spent_on, category=fixed.category, vendor=fixed.vendor, biz_no=fixed.biz_no,
+                             description=fixed.description + " — 거래명세서 첨부", amount_won=fixed.amount_won - 1_000,
+                             method=fixed.method, approval_no=fixed.approval_no, participants=fixed.participants)
+            s.save_expense(award, data, user=treasurer, expense=fixed,
+                           receipt=_Upload(receipt_image(fixed.vendor, "거래명세서", fixed.amount_won - 1_000,
+                                                         fixed.spent_on, fixed.biz_no), "statement.jpg"))
             s.submit(settlement, user=treasurer)
-            if state == "submitted":
-                continue
-            rows = s.expenses(award)
-            for i, e in enumerate(rows):
-                if state in {"needs_changes", "resubmitted"} and i == 1:
-                    s.review_line(e, decision="needs_fix", reason="품목이 보이는 영수증(거래명세서)을 올려 주세요", user=finance)
-                elif i == 2 and state in {"approved", "closed"}:
-                    s.review_line(e, decision="not_recognised", reason="계획에 없던 지출(개인 간식)", user=finance)
-                else:
-                    s.review_line(e, decision="recognised", reason="", user=finance)
-            if state in {"needs_changes", "resubmitted"}:
-                s.return_for_changes(settlement, message="2번째 줄 영수증을 보완해 주세요.", user=finance)
-            if state == "resubmitted":   # the group fixed the line and sent it again: finance sees the diff
-                fixed = rows[1]
-                data = ExpenseIn(spent_on=fixed.spent_on, category=fixed.category, vendor=fixed.vendor, biz_no=fixed.biz_no,
-                                 description=fixed.description + " — 거래명세서 첨부", amount_won=fixed.amount_won - 1_000,
-                                 method=fixed.method, approval_no=fixed.approval_no, participants=fixed.participants)
-                s.save_expense(award, data, user=treasurer, expense=fixed,
-                               receipt=_Upload(receipt_image(fixed.vendor, "거래명세서", fixed.amount_won - 1_000,
-                                                             fixed.spent_on, fixed.biz_no), "statement.jpg"))
-                s.submit(settlement, user=treasurer)
-            if state in {"needs_changes", "resubmitted"}:
-                continue
-            s.approve(settlement, user=finance)
-            if state == "closed" and settlement.status == "approved":
-                s.record_refund(settlement, amount_won=settlement.refund_due_won, received_on=date(2026, 11, 20),
-                                depositor=s.expected_depositor(settlement), user=finance)
+        if state in {"needs_changes", "resubmitted"}:
+            continue
+        s.approve(settlement, user=finance)
+        if state == "closed" and settlement.status == "approved":
+            s.record_refund(settlement, amount_won=settlement.refund_due_won, received_on=day(0),
+                            depositor=s.expected_depositor(settlement), user=finance)
+
+
+def day(offset: int) -> date:
+    """A date ``offset`` days from the day the demo is built (Asia/Seoul)."""
+    return today_kst() + timedelta(days=offset)
+
+
+def at(offset: int, hour: int):
+    return kst_datetime(*day(offset).timetuple()[:3], hour, 0)
 
 
 def _spend(s, ExpenseIn, award, treasurer, n_lines, amount, rng):
     budget = int(amount * 0.92)
     per_line = max(budget // max(n_lines, 1), 10_000)
     start = award.programme.activity_start
+    # Spread over the activity period so far: from its first day to yesterday (never the future).
+    span = max((today_kst() - start).days - 1, 1)
     for i in range(n_lines):
         code, vendor, item, _ = SHOPS[i % len(SHOPS)]
         line_amount = min(per_line - rng.randint(0, 30) * 100, 100_000)
         if code == "snacks":
             line_amount = min(line_amount, 5_000 * 12)
-        day = start + timedelta(days=(i * 210) // max(n_lines, 1) + 1)
+        spent = start + timedelta(days=(i * span) // max(n_lines, 1) + 1)
         biz_no = BIZ_NOS[i % len(BIZ_NOS)]
         if i % 9 == 0 and i:
-            s.save_session(award, held_on=day, title=f"{day.month}월 정기 모임", place=award.application.group.meeting_place,
+            s.save_session(award, held_on=spent, title=f"{spent.month}월 정기 모임", place=award.application.group.meeting_place,
                            content="보호자와 아이가 함께 놀이·체험", households=5, adults=6, children=8,
                            outcome="아이들이 서로 이름을 부르며 놀았습니다", user=treasurer)
-        data = ExpenseIn(spent_on=day, category=code, vendor=vendor, biz_no=biz_no, description=f"{item} ({i + 1})",
+        data = ExpenseIn(spent_on=spent, category=code, vendor=vendor, biz_no=biz_no, description=f"{item} ({i + 1})",
                          amount_won=line_amount, method="clean_card", approval_no=f"{rng.randint(10**7, 10**8 - 1)}",
                          participants=12, evidence_kind="card_slip")
-        image = receipt_image(vendor, item, line_amount, day, biz_no)
+        image = receipt_image(vendor, item, line_amount, spent, biz_no)
         try:
             s.save_expense(award, data, user=treasurer, receipt=_Upload(image, f"receipt-{i + 1}.jpg"))
         except s.ExpenseRejected:

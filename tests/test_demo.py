@@ -64,3 +64,90 @@ def test_demo_refuses_to_run_in_production(app, tmp_path):
     assert "demo1234!" not in result.output
     db.session.rollback()
     assert db.session.scalar(select(func.count(User.id))) == 0   # no known-password account was made
+
+
+def test_on_the_day_it_is_built_every_role_can_take_its_step(runner):
+    """The demo's dates follow the day it is built (Asia/Seoul): each role's next step is allowed
+    by the app's own rules that day — the step is taken through the services, as the screen would."""
+    from datetime import date
+
+    from blueprints.applications import services as applications
+    from blueprints.applications.models import Application
+    from blueprints.awards import services as awards
+    from blueprints.awards.models import Award
+    from blueprints.core.timeutil import today_kst
+    from blueprints.disbursement import services as disbursement
+    from blueprints.review import services as review
+    from blueprints.review.models import AssignmentState, ReviewAssignment
+    from blueprints.settlement import services as settlement
+    from blueprints.settlement.checks import ExpenseIn
+    from blueprints.settlement.models import Expense, Settlement
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    today = today_kst()
+    assert today != date(2026, 11, 10)   # (not the day the old demo pretended it was)
+
+    def user(email):
+        return db.session.scalar(select(User).where(User.email == email))
+
+    # An applicant applies to the open programme: a new application, and the 대표's draft submitted.
+    open_programme = next(p for p in db.session.scalars(select(Programme)) if p.is_open())
+    assert open_programme.closes_at > open_programme.opens_at and open_programme.activity_start > today
+    without = next(g for g in db.session.scalars(select(Group).order_by(Group.id))
+                   if db.session.scalar(select(Application.id).where(Application.group_id == g.id,
+                                                                     Application.programme_id == open_programme.id)) is None)
+    assert applications.start_application(without, open_programme, user=without.officer("leader").user).id
+    leader = user("applicant@demo.kr")
+    draft = db.session.scalar(select(Application).where(Application.programme_id == open_programme.id,
+                                                        Application.created_by_id == leader.id))
+    assert draft.status == "draft" and applications.submit(draft, user=leader) is True
+
+    # A reviewer has scoring to do, and may do it.
+    reviewer = user("reviewer1@demo.kr")
+    todo = db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.reviewer_id == reviewer.id,
+                                                             ReviewAssignment.status == AssignmentState.assigned)).all()
+    assert todo and all(item.can(reviewer, "score") for item in todo)
+    programme = todo[0].application.programme
+    rubric = review.rubric(programme)
+    for item in todo:
+        values = {c["code"]: str(int(c["max"]) * 3 // 4) for c in rubric}
+        check = review.check_for(item, values, {c["code"]: "좋습니다" for c in rubric}, final=True)
+        review.save_scores(item, check, user=reviewer, submit=True)
+    # Staff may then publish: the window has closed, nothing else holds the results back.
+    staff = user("staff@demo.kr")
+    scenario = review.create_scenario(programme, name="데모", quota_per_district=None, user=staff)
+    assert review.publish_blockers(programme, scenario) == []
+    assert awards.publish_decision(scenario, user=staff)
+
+    # Finance can pay the group that accepted its award.
+    finance = user("finance@demo.kr")
+    accepted = db.session.scalar(select(Award).where(Award.status == "accepted"))
+    assert disbursement.payments_closed_reason(accepted) is None
+    payment, created = disbursement.record_payment(accepted.disbursement, instalment=1, amount_won=100_000, paid_on=today,
+                                                   reference="데모", idempotency_key="demo-test", user=finance)
+    assert created
+
+    # The 회계 records an expense dated today, inside the open activity period.
+    treasurer = user("treasurer@demo.kr")
+    spending = next(a for a in db.session.scalars(select(Award)) if Expense.can_on(a, treasurer))
+    assert spending.programme.activity_start <= today <= spending.programme.activity_end
+    from demo.settlements import _Upload, receipt_image
+
+    data = ExpenseIn(spent_on=today, category="materials", vendor="알파문구", biz_no="124-82-10324", description="색종이",
+                     amount_won=12_000, method="clean_card", approval_no="12345678", participants=10, has_receipt=True)
+    assert settlement.check(spending, data).hard == []
+    expense = settlement.save_expense(spending, data, user=treasurer, receipt=_Upload(
+        receipt_image("알파문구", "색종이", 12_000, today, "124-82-10324"), "receipt.jpg"))
+    assert expense.hard_count == 0 and expense.spent_on == today
+
+    # A draft settlement can be submitted, and a submitted one reviewed.
+    draft_settlement = db.session.scalar(select(Settlement).where(Settlement.status == "draft"))
+    group = draft_settlement.award.application.group
+    officer = group.officer("treasurer").user or group.officer("leader").user
+    assert draft_settlement.can(officer, "submit") and settlement.submission_blockers(draft_settlement) == []
+    settlement.submit(draft_settlement, user=officer)
+    submitted = db.session.scalars(select(Settlement).where(Settlement.status == "submitted")).first()
+    assert submitted.can(finance, "review")
+    line = settlement.expenses(submitted.award)[0]
+    settlement.review_line(line, decision="recognised", reason="", user=finance)
+    db.session.rollback()

@@ -48,6 +48,7 @@ PAGES = {
     "group page": ("leader", "/groups/{group}"),
     "dashboard": ("leader", "/dashboard"),
     "centre dashboard (센터 현황)": ("staff", "/centre/?programme={programme}"),
+    "staff dashboard": ("staff", "/dashboard"),
 }
 
 
@@ -306,3 +307,52 @@ def test_group_page_runs_the_same_statements_for_more_applications_and_household
         assert f"가구 {n_households}곳" in page and page.count('href="/applications/') >= n_apps
     assert counts[0] == counts[1], (f"group page: {counts[0]} queries with 2 applications and 3 households, "
                                     f"{counts[1]} with 5 and 9 (N+1)")
+
+
+def test_staff_dashboard_runs_the_same_statements_for_more_programmes_and_tasks(client, auth, submitted,  # noqa: F811
+                                                                                make_reviewers, staff):  # noqa: F811
+    """The 사업담당's to-do counts: one programme with 2 applications (one under review with an
+    open assignment), then a second programme with 5 (two under review): the same statements."""
+    from blueprints.review import services
+
+    counts = []
+    for n, prefix in ((2, "a"), (5, "b")):
+        _, apps = submitted(n)
+        for application, reviewer in zip(apps[: n // 2], make_reviewers(n // 2, prefix=prefix)):
+            services.assign(application, reviewer, user=staff)
+        db.session.commit()
+        auth.logout()
+        auth.login(staff.email)
+        counts.append(queries(client, "/dashboard"))
+        page = client.get("/dashboard").get_data(as_text=True)
+        assert page.count('data-task="check"') == (1 if n == 2 else 2)
+    assert counts[0] == counts[1], f"staff dashboard: {counts[0]} queries with 1 programme, {counts[1]} with 2"
+
+
+def test_finance_dashboard_runs_the_same_statements_for_more_programmes_and_tasks(client, auth, awarded,  # noqa: F811
+                                                                                  paid_award, finance,  # noqa: F811
+                                                                                  open_programme_period):  # noqa: F811
+    """The 회계담당's to-do counts (payments due, settlements to review): 2 awards of each kind in
+    one programme, then 4 in a second programme: the same statements."""
+    from blueprints.disbursement import services as d
+    from blueprints.settlement import services as s
+    from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+
+    counts = []
+    for n, prefix in ((2, "a"), (4, "b")):
+        programme = open_programme_period()
+        for i in range(n):
+            leader, _, award = awarded(email=f"{prefix}due{i}@example.kr", programme=programme)
+            d.accept_award(award, bank="신한은행", account_number="110123456789", holder="모임", user=leader)
+            _, treasurer, award = paid_award(email=f"{prefix}{i}@example.kr", programme=programme)
+            s.save_expense(award, expense_in(), user=treasurer, receipt=Upload(jpeg_bytes(), "r.jpg"))
+            settlement = s.settlement_for(award, create=True)
+            s.save_settlement(settlement, report_text="보고", interest_won=0, user=treasurer)
+            s.submit(settlement, user=treasurer)
+        db.session.commit()
+        auth.logout()
+        auth.login(finance.email)
+        counts.append(queries(client, "/dashboard"))
+        page = client.get("/dashboard").get_data(as_text=True)
+        assert f'data-count="{n}"' in page
+    assert counts[0] == counts[1], f"finance dashboard: {counts[0]} queries with 1 programme, {counts[1]} with 2"

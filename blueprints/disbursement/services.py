@@ -8,7 +8,7 @@ from datetime import date
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.applications.models import Application
@@ -19,7 +19,7 @@ from blueprints.core.models import utcnow
 from blueprints.core.persistence import lock_row
 from blueprints.groups.models import Group
 from blueprints.programmes.models import Programme
-from blueprints.settlement.models import SettlementState
+from blueprints.settlement.models import Settlement, SettlementState
 from extensions import db
 
 from .models import Disbursement, Payment
@@ -65,6 +65,15 @@ def accept_award(award, *, bank: str, account_number: str, holder: str, user) ->
     audit.record("award.accepted", award, summary=f"교부 신청(수락): {bank} {row.masked_account} {holder}",
                  after={"bank": bank, "account": row.masked_account, "holder": holder})
     return row
+
+
+def reveal_account(disbursement: Disbursement, *, user) -> str:
+    """The full account number, for finance to make the transfer; every look is audited (who,
+    when, which group's account; never the number itself). Returns the number."""
+    group = disbursement.award.application.group
+    audit.record("disbursement.account_viewed", disbursement, actor=user,
+                 summary=f"{group.name} 보조금 계좌번호 전체 보기 (지급용): {disbursement.bank} {disbursement.masked_account}")
+    return disbursement.account_number
 
 
 def lock(disbursement_id: int) -> Disbursement:
@@ -130,6 +139,21 @@ def payments_closed_reason(award) -> str | None:
         return (f"정산서를 제출한 뒤에는 지급을 기록할 수 없습니다(정산 상태: {label}). "
                 "정산은 제출할 때까지 지급된 금액을 기준으로 합니다.")
     return None
+
+
+def payment_due():
+    """The condition (on Award joined with its Disbursement) of an award finance still has to
+    pay: the group accepted it (gave its account), it is not paid in full, and no settlement has
+    been submitted (``payments_closed_reason``). The dashboard's count and the 지급할 교부 list
+    use it both."""
+    return and_(Award.status.in_(PAYABLE_AWARD_STATUSES), Disbursement.paid_won < Disbursement.amount_won,
+                ~exists().where(Settlement.award_id == Award.id, Settlement.status != SettlementState.draft))
+
+
+def payments_due_by_programme() -> dict[int, int]:
+    return dict(db.session.execute(
+        select(Award.programme_id, func.count(Award.id)).join(Disbursement, Disbursement.award_id == Award.id)
+        .where(payment_due()).group_by(Award.programme_id)).all())
 
 
 def _lock_settlement(award) -> None:

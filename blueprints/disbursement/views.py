@@ -37,6 +37,8 @@ def inject_my_awards():
 
     return {"my_awards": my_awards}
 register_permission("record_payment", "finance")
+# The full account number (to make the transfer): finance only, each look audited (a POST).
+register_permission("view_account_number", "finance")
 
 
 @bp.app_context_processor
@@ -50,13 +52,13 @@ def load_award(award_id: int):
     return authorize("view", get_or_404(Award, award_id))
 
 
-def _payment_form(disb, form=None):
+def _payment_form(disb, form=None, *, prefill=None):
     form = form or PaymentForm()
     if disb is not None:
         form.instalment.choices = [(str(row["instalment"]), f"{row['instalment']}회차 (남은 금액 {row['left']:,}원)")
                                    for row in disb.instalments() if row["left"] > 0]
         nxt = disb.next_instalment()
-        if request.method == "GET" and nxt:
+        if (request.method == "GET" if prefill is None else prefill) and nxt:
             form.instalment.data = str(nxt["instalment"])
             form.amount_won.data = nxt["left"]
             form.paid_on.data = today_kst()
@@ -99,6 +101,28 @@ def show_award(award_id):
     disb = getattr(award, "disbursement", None)
     return render("disbursement/award.html", award=award, disb=disb, officer=officer, form=form,
                   payment_form=_payment_form(disb) if g.user.has_role("finance") and disb else None, status=status)
+
+
+@bp.route("/awards/<int:award_id>/account", methods=["POST"])
+@permission_required("view_account_number")
+def reveal_account(award_id):
+    """계좌번호 보기: the full number and a copy button, for the transfer. A POST, because the
+    look is written to the audit trail (a GET never writes)."""
+    from blueprints.core.forms import EmptyForm
+
+    award = load_award(award_id)
+    disb = getattr(award, "disbursement", None)
+    if disb is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.reveal_account(disb, user=g.user)
+    commit()
+    award = load_award(award_id)
+    disb = award.disbursement
+    return render("disbursement/award.html", fragments={"account": "account"}, award=award, disb=disb,
+                  officer=award.application.group.is_officer(g.user), form=AcceptForm(formdata=None),
+                  payment_form=_payment_form(disb, PaymentForm(formdata=None), prefill=True), account_revealed=True)
 
 
 @bp.route("/awards/<int:award_id>/payments", methods=["POST"])
@@ -167,14 +191,19 @@ def dashboard():
     programme_id = request.args.get("programme", type=int)
     programmes = db.session.scalars(select(Programme).order_by(Programme.year.desc(), Programme.id.desc())).all()
     rows = services.dashboard_rows(programme_id)
+    due = request.args.get("due") == "1"
     query = select(Award).order_by(Award.programme_id, Award.rank)
     if programme_id:
         query = query.where(Award.programme_id == programme_id)
+    if due:   # 지급할 교부만: the dashboard's "지급할 교부 N건" links here
+        from .models import Disbursement
+
+        query = query.join(Disbursement, Disbursement.award_id == Award.id).where(services.payment_due())
     awards = db.session.scalars(query).all()
     totals = dict(awards=sum(r["awards"] for r in rows), awarded=sum(r["awarded"] for r in rows),
                   paid=sum(r["paid"] for r in rows), unpaid=sum(r["unpaid"] for r in rows))
     return render("disbursement/dashboard.html", rows=rows, awards=awards, totals=totals, programmes=programmes,
-                  programme_id=programme_id, fragments={"dash-body": "body"})
+                  programme_id=programme_id, due=due, fragments={"dash-body": "body"})
 
 
 @bp.route("/payments.<fmt>")

@@ -4,7 +4,7 @@ from flask import g, redirect, url_for
 from blueprints.core.auth import login_required
 from blueprints.core.htmx import render
 
-from . import bp
+from . import bp, tasks
 
 
 @bp.route("/")
@@ -17,7 +17,10 @@ def index():
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    return render("home/dashboard.html", roles=g.user.roles)
+    roles = g.user.roles
+    return render("home/dashboard.html", roles=roles,
+                  staff_tasks=tasks.staff_tasks() if "staff" in roles else None,
+                  finance_tasks=tasks.finance_tasks() if "finance" in roles else None)
 
 
 @bp.route("/privacy")

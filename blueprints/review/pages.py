@@ -18,5 +18,5 @@ def scenario_context(scenario, **extra):
     forms.update(extra.pop("forms", {}))
     return dict(scenario=scenario, programme=programme, summary=queries.scenario_summary(scenario, programme),
                 forms=forms, publish_form=extra.pop("publish_form", None) or PublishForm(),
-                blockers=services.publish_blockers(programme, scenario) if scenario.status == ScenarioState.draft else [],
+                blockers=services.publish_blocker_list(programme, scenario) if scenario.status == ScenarioState.draft else [],
                 unit=queries.rounding_unit(programme), errors=extra.pop("errors", {}), **extra)

@@ -116,6 +116,25 @@ def assignments_of_programme(programme: Programme) -> list[ReviewAssignment]:
                               .order_by(ReviewAssignment.application_id, ReviewAssignment.id)).unique().all()
 
 
+def pending_reviews_statement():
+    """Assignments still open on applications in review: the reviews that hold the results
+    back (the dashboard's count and the overview's list use the same condition)."""
+    return (select(ReviewAssignment).join(Application, Application.id == ReviewAssignment.application_id)
+            .where(ReviewAssignment.status == AssignmentState.assigned,
+                   Application.status == ApplicationState.under_review))
+
+
+def pending_reviews_count(programme: Programme) -> int:
+    stmt = pending_reviews_statement().where(ReviewAssignment.programme_id == programme.id)
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+
+
+def pending_reviews_by_programme() -> dict[int, int]:
+    """Reviews not submitted yet, per programme (the staff dashboard's count)."""
+    stmt = pending_reviews_statement().subquery()
+    return dict(db.session.execute(select(stmt.c.programme_id, func.count()).group_by(stmt.c.programme_id)).all())
+
+
 def assignment_of(application: Application, reviewer: User) -> ReviewAssignment | None:
     return db.session.scalar(select(ReviewAssignment).where(ReviewAssignment.application_id == application.id,
                                                             ReviewAssignment.reviewer_id == reviewer.id))

@@ -3,6 +3,7 @@ scoring, reopening, selection scenarios, publishing's checks, reminders. They mu
 and record the audit event; the view commits once. What the pages read is in queries.py."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -26,8 +27,8 @@ from .models import (AssignmentState, ConflictDeclaration, ReminderLog, ReviewAs
 # The read model: what the operations below consult, and reachable as services.<name> too.
 from .queries import (IN_REVIEW, MATRIX_PER_PAGE, applications_in_review, assignment_of,  # noqa: F401
                       assignment_panel, assignments_of_programme, compare, conflicts_for, declarations,
-                      feedback_for, loads, matrix, matrix_page, my_assignments, pass_mark, profiles, progress,
-                      proposed_for, ranking, reviewers, reviewers_per_application, rounding_unit, rubric,
+                      feedback_for, loads, matrix, matrix_page, my_assignments, pass_mark, pending_reviews_count,
+                      profiles, progress, proposed_for, ranking, reviewers, reviewers_per_application, rounding_unit, rubric,
                       scenario_summary, score_text, score_totals, scores_moved, settings_for, stats, tie_break)
 
 SUBJECT = "[공동육아 자조모임]"
@@ -343,29 +344,48 @@ def record_result(application: Application, *, selected: bool, user) -> None:
                  before={"status": ApplicationState.under_review}, after={"status": new}, actor=user)
 
 
-def publish_blockers(programme: Programme, scenario: SelectionScenario, now: datetime | None = None) -> list[str]:
+@dataclass(frozen=True)
+class PublishBlocker:
+    """One reason the results cannot be published yet: ``kind`` tells the page where the
+    missing piece is fixed (``window``, ``unassigned``, ``pending``, ``moved``, ``published``),
+    ``count`` how many applications or reviews wait."""
+
+    kind: str
+    text: str
+    count: int = 0
+
+
+def publish_blocker_list(programme: Programme, scenario: SelectionScenario,
+                         now: datetime | None = None) -> list[PublishBlocker]:
     """Why the results cannot be published yet. Results come after the application window:
     while it is open a group could still apply or change its application after the
-    decision (and the decision would not be final)."""
+    decision (and the decision would not be final). The scenario page shows these before the
+    click (the button disabled, each reason linked to where it is fixed); publishing checks
+    them again inside its transaction."""
     problems = []
     if scenario.status != ScenarioState.draft:
-        problems.append("이미 공개한 시나리오입니다.")
+        problems.append(PublishBlocker("published", "이미 공개한 시나리오입니다."))
     if not programme.is_closed(now):
-        problems.append(f"신청 기간이 아직 끝나지 않았습니다({to_kst(programme.closes_at):%Y. %-m. %-d. %H:%M} 마감). "
-                        "신청을 마감한 뒤에 결과를 공개할 수 있습니다.")
+        problems.append(PublishBlocker("window", f"신청 기간이 아직 끝나지 않았습니다"
+                                       f"({to_kst(programme.closes_at):%Y. %-m. %-d. %H:%M} 마감). "
+                                       "신청을 마감한 뒤에 결과를 공개할 수 있습니다."))
     waiting = db.session.scalar(select(func.count()).select_from(Application).where(
         Application.programme_id == programme.id, Application.status == ApplicationState.submitted))
     if waiting:
-        problems.append(f"심사위원이 배정되지 않은 신청서가 {waiting}건 있습니다. 배정하거나 부적격 처리해 주세요.")
-    pending = db.session.scalar(select(func.count()).select_from(ReviewAssignment).join(
-        Application, Application.id == ReviewAssignment.application_id).where(
-        ReviewAssignment.programme_id == programme.id, ReviewAssignment.status == AssignmentState.assigned,
-        Application.status == ApplicationState.under_review))
+        problems.append(PublishBlocker("unassigned", f"심사위원이 배정되지 않은 신청서가 {waiting}건 있습니다. "
+                                       "배정하거나 부적격 처리해 주세요.", waiting))
+    pending = pending_reviews_count(programme)
     if pending:
-        problems.append(f"아직 제출되지 않은 심사가 {pending}건 있습니다.")
+        problems.append(PublishBlocker("pending", f"심사 {pending}건이 아직 끝나지 않았습니다. "
+                                       "심사위원이 모두 제출하면 공개할 수 있습니다.", pending))
     if scores_moved(scenario, programme):
-        problems.append("시나리오를 만든 뒤 점수나 대상이 바뀌었습니다. 새 시나리오를 만들어 주세요.")
+        problems.append(PublishBlocker("moved", "시나리오를 만든 뒤 점수나 대상이 바뀌었습니다. 새 시나리오를 만들어 주세요."))
     return problems
+
+
+def publish_blockers(programme: Programme, scenario: SelectionScenario, now: datetime | None = None) -> list[str]:
+    """The reasons of ``publish_blocker_list`` as text (what publishing refuses with)."""
+    return [b.text for b in publish_blocker_list(programme, scenario, now)]
 
 
 # Reminders ----------------------------------------------------------------------------------

@@ -110,5 +110,5 @@ class SettlementListFilter(BaseForm):
     class Meta:
         csrf = False
 
-    status = SelectField("정산 상태", choices=[("", "전체"), ("none", "미작성")] + SettlementState.choices(),
-                         validators=[Optional()])
+    status = SelectField("정산 상태", choices=[("", "전체"), ("none", "미작성")] + SettlementState.choices()
+                         + [("rereview", "보완 후 다시 제출(고친 줄 재검토)")], validators=[Optional()])

@@ -16,7 +16,7 @@ from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import commit, get_or_404
 from extensions import db
 
-from . import bp, services
+from . import bp, services, worklist
 from .exports import expenses_sheet, settlements_sheet
 from .forms import RefundForm, ReturnForm, ReviewLineForm, SettlementListFilter
 from .models import Expense, ExpenseReviewState, ExportJob, ExportJobState, Settlement, SettlementState
@@ -242,6 +242,8 @@ def programme_list(programme_id):
     awards = select(Award).where(Award.programme_id == programme.id)
     if status == "none":
         awards = awards.outerjoin(Settlement, Settlement.award_id == Award.id).where(Settlement.id.is_(None))
+    elif status == worklist.REREVIEW:
+        awards = awards.join(Settlement, Settlement.award_id == Award.id).where(worklist.has_rereview_lines())
     elif status:
         awards = awards.join(Settlement, Settlement.award_id == Award.id).where(Settlement.status == status)
     total = db.session.scalar(select(func.count()).select_from(awards.subquery()))
@@ -257,7 +259,8 @@ def programme_list(programme_id):
         .order_by(Award.rank, Award.id).limit(LIST_PER_PAGE).offset((number - 1) * LIST_PER_PAGE)).all()
     jobs = db.session.scalars(select(ExportJob).where(ExportJob.programme_id == programme.id)
                               .order_by(ExportJob.id.desc()).limit(3)).all()
-    return render("settlement/programme.html", programme=programme, form=form, jobs=jobs,
+    rereview = worklist.rereview_counts([a.settlement.id for a in rows if a.settlement is not None])
+    return render("settlement/programme.html", programme=programme, form=form, jobs=jobs, rereview=rereview,
                   page=Page(items=rows, page=number, per_page=LIST_PER_PAGE, total=total),
                   fragments={"settlement-list": "results"})
 

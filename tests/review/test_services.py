@@ -229,7 +229,7 @@ def test_publish_refuses_when_scores_changed_or_reviews_are_open(scored, make_re
     extra = make_reviewers(1, prefix="late")[0]
     services.assign(apps[0], extra, user=staff)
     db.session.commit()
-    with pytest.raises(awards.AwardError, match="제출되지 않은 심사가 1건"):
+    with pytest.raises(awards.AwardError, match="심사 1건이 아직 끝나지 않았습니다"):
         awards.publish_decision(scenario, user=staff)
     db.session.rollback()
     item = services.assignment_of(apps[0], extra)

@@ -26,6 +26,7 @@ SETTLEMENT_ROUTES = {
     ("disbursement.show_award", "GET"): ("/disbursement/awards/{award_a}", None, READERS),
     ("disbursement.show_award", "POST"): ("/disbursement/awards/{award_a}", {"bank": ""}, OFFICER),
     ("disbursement.record_payment", "POST"): ("/disbursement/awards/{award_a}/payments", {"instalment": "1"}, FINANCE),
+    ("disbursement.reveal_account", "POST"): ("/disbursement/awards/{award_a}/account", {}, FINANCE),
     ("disbursement.mid_check", "POST"): ("/disbursement/awards/{award_a}/mid-check", {}, FINANCE),
     ("disbursement.dashboard", "GET"): ("/disbursement/", None, FINANCE_STAFF),
     ("disbursement.export_payments", "GET"): ("/disbursement/payments.csv", None, FINANCE_STAFF),
