@@ -4,7 +4,7 @@ from flask import abort, flash, g, redirect, request, url_for
 
 from blueprints.applications.models import Application, ApplicationState
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
-from blueprints.core.forms import EmptyForm
+from blueprints.core.forms import EmptyForm, is_confirmed
 from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
 
@@ -83,6 +83,14 @@ def score(assignment_id):
     if not check.ok:
         return _page(item, check=check, status=422,
                      message="입력 내용을 확인해 주세요. 표시된 항목을 고치면 됩니다.")
+    if submit and not is_confirmed():
+        # First the scores and the total it submits for good (a page, or for htmx the section
+        # under the buttons); the confirmation's button sends the same scores with confirm=1.
+        settings = queries.settings_for(item.application.programme)
+        return render("review/confirm_submit.html", fragments={"submit-confirm": "confirm"}, item=item,
+                      programme=item.application.programme, blind=settings.blind,
+                      summary=services.submission_summary(item, check, user=g.user),
+                      back=url_for("review.score", assignment_id=item.id))
     try:
         services.save_scores(item, check, user=g.user, submit=submit)
     except services.ReviewError as exc:

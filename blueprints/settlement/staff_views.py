@@ -9,7 +9,7 @@ from sqlalchemy.orm import defer, lazyload, selectinload
 from blueprints.core.auth import authorize, can, permission_required, register_permission
 from blueprints.core.exports import FORMATS, send_table
 from blueprints.core.formatting import kdate, won
-from blueprints.core.forms import EmptyForm
+from blueprints.core.forms import EmptyForm, is_confirmed
 from blueprints.core.htmx import is_inline, render, set_htmx_headers
 from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import commit, get_or_404
@@ -172,6 +172,13 @@ def approve(settlement_id):
         flash("이미 승인된 정산입니다.", "info")
         return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
     authorize("approve", settlement)
+    if not is_confirmed():
+        # First the numbers it fixes for good (a page, or for htmx the section under the button).
+        summary = services.approval_summary(settlement)
+        return render("settlement/confirm_approve.html", fragments={"approve-confirm": "confirm"},
+                      settlement=settlement, award=settlement.award, summary=summary,
+                      back=url_for("settlement.review", settlement_id=settlement.id),
+                      status=422 if summary["blockers"] else 200)
     try:
         services.approve(settlement, user=g.user)
     except services.SettlementError as exc:

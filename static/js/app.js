@@ -13,3 +13,10 @@ document.addEventListener("htmx:afterSwap", function (event) {
   var row = event.detail.target.querySelector("[data-focus] input:not([type=hidden])");
   if (row) { row.focus(); }
 });
+
+// A confirmation swapped in under its button (정산서 제출, 정산 승인, 심사 제출): read it first.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (!event.detail.target) { return; }
+  var heading = event.detail.target.querySelector("[data-focus-on-swap]");
+  if (heading) { heading.focus(); heading.scrollIntoView({block: "start"}); }
+});
