@@ -154,6 +154,7 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
     if result.hard:
         raise ExpenseRejected(result)
     creating = expense is None
+    had_receipt = not creating and expense.receipt_file_id is not None
     before = None if creating else {f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS}
     if creating:
         seq = (db.session.scalar(select(func.max(Expense.seq)).where(Expense.award_id == award.id)) or 0) + 1
@@ -163,7 +164,7 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
         setattr(expense, name, getattr(data, name))
     expense.participants = data.participants or 0
     if stored is not None:
-        expense.receipt_file_id = stored.id
+        expense.receipt = stored   # the relationship too, not only the id: a snapshot in this session reads it
     expense.hard_count, expense.warn_count = len(result.hard), len(result.warnings)
     review_before = None if creating else _back_to_review(expense, before, replaced_receipt=stored is not None)
     _bump(award)
@@ -172,9 +173,10 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
     if review_before is not None:
         before["review"], after["review"] = review_before, expense.review_status
     if stored is not None and not creating:
-        after["receipt"] = "새 영수증"
+        after["receipt"] = "영수증 교체됨" if had_receipt else "영수증 추가됨"
     audit.record("expense.created" if creating else "expense.updated", expense,
-                 summary=f"{expense.evidence_no} {expense.description} {expense.amount_won:,}원",
+                 summary=f"{expense.evidence_no} {expense.description} {expense.amount_won:,}원"
+                 + ((" (영수증 교체됨)" if had_receipt else " (영수증 추가됨)") if stored is not None and not creating else ""),
                  before=before, after=after)
     return expense
 
@@ -227,7 +229,7 @@ def save_session(award, *, held_on: date, title: str, place: str, content: str, 
     _bump(award)
     db.session.flush()
     audit.record("activity.recorded", row, object_type="activity_session",
-                 summary=f"활동실적 {held_on.isoformat()} {title}")
+                 summary=f"활동실적 {kdate(held_on)} {title}")
     return row
 
 
@@ -258,7 +260,7 @@ def update_session(row: ActivitySession, *, held_on: date, title: str, place: st
     after = {f: _plain(getattr(row, f)) for f in SESSION_FIELDS}
     changed = {f: after[f] for f in SESSION_FIELDS if before[f] != after[f]}
     audit.record("activity.updated", row, object_type="activity_session",
-                 summary=f"활동실적 {held_on.isoformat()} 수정" + (f", 사진 {len(removed)}장 삭제" if removed else ""),
+                 summary=f"활동실적 {kdate(held_on)} 수정" + (f", 사진 {len(removed)}장 삭제" if removed else ""),
                  before={f: before[f] for f in changed}, after=changed)
     return removed
 
@@ -275,7 +277,7 @@ def delete_session(row: ActivitySession, *, user) -> set[str]:
                               + "). 그 집행내역의 활동을 먼저 바꿔 주세요.")
     removed = _remove_photos(row, {p.id for p in row.photos})
     audit.record("activity.deleted", row, object_type="activity_session",
-                 summary=f"활동실적 {row.held_on.isoformat()} 삭제",
+                 summary=f"활동실적 {kdate(row.held_on)} 삭제",
                  before={"held_on": row.held_on.isoformat(), "households": row.households, "photos": len(removed)})
     _bump(award)
     db.session.delete(row)
@@ -476,14 +478,18 @@ def snapshot(settlement: Settlement) -> dict:
         "expenses": {str(e.id): {"seq": e.seq, "spent_on": e.spent_on.isoformat(), "category": e.category,
                                  "vendor": e.vendor, "biz_no": e.biz_no, "description": e.description,
                                  "amount_won": e.amount_won, "method": e.method,
+                                 # compared to tell a replaced receipt; never shown (the diff says
+                                 # "영수증 교체됨" with thumbnails of receipt_file before and after)
                                  "receipt": e.receipt.sha256[:12] if e.receipt else None,
+                                 "receipt_file": e.receipt_file_id,
+                                 "receipt_image": bool(e.receipt and e.receipt.is_image),
                                  "review": e.review_status}
                      for e in expenses(award)},
     }
 
 
 FIELD_LABELS = {"spent_on": "사용일", "category": "비목", "vendor": "사용처", "biz_no": "사업자등록번호",
-                "description": "내용", "amount_won": "금액", "method": "결제수단", "receipt": "영수증"}
+                "description": "내용", "amount_won": "금액", "method": "결제수단"}
 
 
 def _won(value):
@@ -512,11 +518,36 @@ def diff(previous: dict | None, current: dict | None) -> list[dict]:
         else:
             changes = [(FIELD_LABELS[f], *((_won(a.get(f)), _won(b.get(f))) if f == "amount_won" else (a.get(f), b.get(f))))
                        for f in FIELD_LABELS if a.get(f) != b.get(f)]
-            if changes and _judged(a) and b.get("review") == ExpenseReviewState.pending:
+            receipt = _receipt_change(a, b)
+            if (changes or receipt) and _judged(a) and b.get("review") == ExpenseReviewState.pending:
                 changes.append(("검토", _judged(a), "다시 검토"))
-            if changes:
-                out.append(dict(kind="changed", seq=b["seq"], label=b["description"], changes=changes))
+            if changes or receipt:
+                out.append(dict(kind="changed", seq=b["seq"], label=b["description"], changes=changes, receipt=receipt))
     return out
+
+
+def _receipt_change(a: dict, b: dict) -> dict | None:
+    """A replaced (or first added, or removed) receipt between two snapshots of a line, shown
+    as "영수증 교체됨" with both pictures: the stored files' ids (for the thumbnails; None for
+    a PDF or no receipt), never their content hashes."""
+    if a.get("receipt") == b.get("receipt"):
+        return None
+    def thumb(line):
+        return line.get("receipt_file") if line.get("receipt_image") else None
+    label = "영수증 교체됨" if a.get("receipt") and b.get("receipt") else ("영수증 추가됨" if b.get("receipt") else "영수증 삭제됨")
+    return dict(label=label, before=thumb(a), after=thumb(b))
+
+
+def snapshot_receipt(settlement: Settlement, file_id: int):
+    """The stored receipt ``file_id`` if one of the settlement's two last submissions holds it
+    (the diff's before/after thumbnails), else None."""
+    from blueprints.core.files import StoredFile
+
+    for shot in (settlement.snapshot, settlement.previous_snapshot):
+        for line in ((shot or {}).get("expenses") or {}).values():
+            if line.get("receipt_file") == file_id:
+                return db.session.get(StoredFile, file_id)
+    return None
 
 
 def _judged(line: dict) -> str | None:

@@ -412,6 +412,19 @@ def submit(settlement_id):
     return redirect(back, 303)
 
 
+@bp.route("/<int:settlement_id>/submitted-receipts/<int:file_id>/thumbnail")
+def submitted_receipt_thumbnail(settlement_id, file_id):
+    """A receipt as it was in one of the last two submissions: the "영수증 교체됨" before/after
+    pictures in the changes finance staff see. Only files those submissions hold."""
+    from .models import Settlement
+
+    row = authorize("view", get_or_404(Settlement, settlement_id))
+    stored = services.snapshot_receipt(row, file_id)
+    if stored is None:
+        abort(404)
+    return send_thumbnail(stored)
+
+
 @bp.route("/<int:settlement_id>/pdf")
 def pdf(settlement_id):
     from .documents import settlement_pdf
