@@ -7,7 +7,7 @@ from flask import abort, flash, g, make_response, redirect, request, url_for
 from blueprints.core.auth import authorize
 from blueprints.core.files import UploadError, remove_unreferenced, send_stored_file, send_thumbnail
 from blueprints.core.forms import EmptyForm, is_confirmed
-from blueprints.core.htmx import is_inline, render, render_flash_oob, set_htmx_headers
+from blueprints.core.htmx import is_inline, page_redirect, render, render_flash_oob, set_htmx_headers
 from blueprints.core.pdf import pdf_response
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import today_kst
@@ -124,7 +124,8 @@ def _save(award, form, expense):
             fixing = services.after_fix(award) if expense is not None else None
             if fixing is not None:  # a fix asked for: on to the next returned line, or to submitting again
                 message, next_id = fixing
-                flash(message, "info")
+                if next_id:   # (the last one: the settlement page's notice says to submit again)
+                    flash(message, "info")
                 to = (url_for("settlement.edit_expense", expense_id=next_id) + "#form-h" if next_id
                       else url_for("settlement.settlement", award_id=award.id) + "#returned")
                 return redirect(to, 303)
@@ -390,9 +391,9 @@ def submit(settlement_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     back = url_for("settlement.settlement", award_id=row.award_id)
-    if row.status == SettlementState.submitted and is_confirmed():
+    if row.status == SettlementState.submitted:
         flash("이미 제출한 정산입니다. 회계담당이 검토합니다.", "info")
-        return redirect(back, 303)
+        return page_redirect(back)
     authorize("submit", row)
     if not is_confirmed():
         summary = services.submission_summary(row)
@@ -409,7 +410,7 @@ def submit(settlement_id):
     else:
         commit()
         flash("정산서를 제출했습니다. 회계담당이 검토합니다.", "success")
-    return redirect(back, 303)
+    return page_redirect(back)
 
 
 @bp.route("/<int:settlement_id>/submitted-receipts/<int:file_id>/thumbnail")
