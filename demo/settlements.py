@@ -57,7 +57,9 @@ def receipt_image(vendor: str, item: str, amount: int, day: date, biz_no: str) -
 
 
 def demo_settlements(users: dict, rng: random.Random | None = None) -> None:
+    from blueprints.applications.checks import grant_limit
     from blueprints.applications.models import Application, BudgetLine
+    from blueprints.awards.conditions import conditions_from_rules
     from blueprints.awards.models import Award
     from blueprints.disbursement import services as d
     from blueprints.groups.models import Group
@@ -85,7 +87,8 @@ def demo_settlements(users: dict, rng: random.Random | None = None) -> None:
         leader = group.officer("leader").user
         treasurer_member = group.officer("treasurer")
         treasurer = treasurer_member.user if treasurer_member and treasurer_member.user else leader
-        amount = 1_000_000 if state == "approved" and n_lines == 60 else rng.choice([600_000, 800_000, 1_000_000])
+        # The amount the group's household tier allows: the programme's own rule.
+        amount = grant_limit(programme.rules, len(group.members), programme.max_per_group_won)
         application = Application(group_id=group.id, programme_id=programme.id, status="selected",
                                   submitted_at=at(-190, 10), submission_count=1,
                                   purpose="이웃 가정이 함께 놀고 배우는 공동육아", need="돌봄 공백을 이웃과 함께 메웁니다",
@@ -97,7 +100,8 @@ def demo_settlements(users: dict, rng: random.Random | None = None) -> None:
         db.session.add(application)
         db.session.flush()
         award = Award(application_id=application.id, programme_id=programme.id, amount_won=amount, rank=rank,
-                      conditions="보조금 전용 계좌로 관리하고, 활동기간 안에 계획한 활동에만 씁니다.",
+                      conditions=conditions_from_rules(programme.rules, activity_start=programme.activity_start,
+                                                       activity_end=programme.activity_end),
                       decided_at=at(-170, 10), decided_by_id=staff.id)
         db.session.add(award)
         db.session.flush()
@@ -128,7 +132,9 @@ def demo_settlements(users: dict, rng: random.Random | None = None) -> None:
             if state in {"needs_changes", "resubmitted"} and i == 1:
                 s.review_line(e, decision="needs_fix", reason="품목이 보이는 영수증(거래명세서)을 올려 주세요", user=finance)
             elif i == 2 and state in {"approved", "closed"}:
-                s.review_line(e, decision="not_recognised", reason="계획에 없던 지출(개인 간식)", user=finance)
+                # the line the rules refuse: no attendance list for the snack (per_session_evidence)
+                s.review_line(e, decision="not_recognised", reason="참석자 명단이 없어 간식 인원을 확인할 수 없습니다",
+                              user=finance)
             else:
                 s.review_line(e, decision="recognised", reason="", user=finance)
         if state in {"needs_changes", "resubmitted"}:
@@ -161,7 +167,7 @@ def at(offset: int, hour: int):
 
 def _spend(s, ExpenseIn, award, treasurer, n_lines, amount, rng):
     budget = int(amount * 0.92)
-    per_line = max(budget // max(n_lines, 1), 10_000)
+    per_line = max(budget // max(n_lines, 1), 5_000)
     start = award.programme.activity_start
     # Spread over the activity period so far: from its first day to yesterday (never the future).
     span = max((today_kst() - start).days - 1, 1)

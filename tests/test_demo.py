@@ -151,3 +151,30 @@ def test_on_the_day_it_is_built_every_role_can_take_its_step(runner):
     line = settlement.expenses(submitted.award)[0]
     settlement.review_line(line, decision="recognised", reason="", user=finance)
     db.session.rollback()
+def test_demo_awards_follow_the_programmes_own_rules(runner):
+    """The 2026 demo's awards: the amount the group's household tier allows, conditions written
+    from the programme's rules (not a text that says otherwise), and every spending line passes
+    the rule checks those conditions describe; the 60-line settlement is there."""
+    from blueprints.applications.checks import grant_limit
+    from blueprints.awards.conditions import conditions_from_rules
+    from blueprints.awards.models import Award
+    from blueprints.settlement.models import Expense
+    from demo.settlements import TITLE
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    programme = db.session.scalar(select(Programme).where(Programme.title == TITLE))
+    awards = db.session.scalars(select(Award).where(Award.programme_id == programme.id)).all()
+    assert len(awards) == 12
+    expected = conditions_from_rules(programme.rules, activity_start=programme.activity_start,
+                                     activity_end=programme.activity_end)
+    assert "계좌이체로 결제합니다" in expected and "간식비는 지원금의 25%" in expected
+    for award in awards:
+        group = award.application.group
+        assert award.conditions == expected
+        assert award.amount_won == grant_limit(programme.rules, len(group.members), programme.max_per_group_won)
+        assert award.amount_won >= sum(e.amount_won for e in db.session.scalars(
+            select(Expense).where(Expense.award_id == award.id)))
+    lines = db.session.scalars(select(Expense).join(Award, Award.id == Expense.award_id)
+                               .where(Award.programme_id == programme.id)).all()
+    assert lines and all(e.hard_count == 0 for e in lines)
+    assert max(db.session.scalar(select(func.count(Expense.id)).where(Expense.award_id == a.id)) for a in awards) == 60

@@ -49,6 +49,15 @@ class EmptyForm(FlaskForm):
     """For button-only POSTs: carries the CSRF token and nothing else."""
 
 
+def is_confirmed() -> bool:
+    """An action that cannot be undone (a submission, an approval) runs only when its POST
+    carries ``confirm=1``: the first POST answers with the confirmation (the consequences and
+    the numbers, templates/_macros/confirm.html) whose button sends it again with that flag."""
+    from flask import request
+
+    return request.form.get("confirm") == "1"
+
+
 MOBILE_RE = re.compile(r"^01[016789]\d{7,8}$")
 
 

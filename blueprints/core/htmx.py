@@ -100,3 +100,22 @@ def set_htmx_headers(response, *, trigger=None, retarget=None, reswap=None, redi
         response.headers["HX-Redirect"] = redirect
     response.vary.add("HX-Request")
     return response
+
+
+def page_redirect(url: str, code: int = 303):
+    """The step is over; the whole page goes to ``url``: a 303 for a normal or boosted
+    request, HX-Redirect for an element's own request (htmx would otherwise swap the next
+    page into that element, e.g. a confirmation's place under its button)."""
+    from flask import redirect
+
+    if is_inline():
+        return set_htmx_headers(make_response("", 204), redirect=url)
+    return redirect(url, code)
+
+
+def as_whole_page(response):
+    """A full page answering an element's request (a form with errors where a fragment was
+    asked for): swapped as the page's body, as a boosted request would be."""
+    if is_inline():
+        set_htmx_headers(response, retarget="body", reswap="innerHTML")
+    return response

@@ -75,6 +75,7 @@ from datetime import date, datetime
 
 from .models import ProgrammeState
 from blueprints.core.forms import MAX_WON, format_percent, parse_won  # noqa: F401  (R.format_percent)
+from blueprints.core.korean import with_particle
 from blueprints.core.forms import parse_percent as _parse_percent
 
 PAYMENT_METHODS = {
@@ -290,7 +291,7 @@ def category_problem(rules: dict, code: str) -> tuple[str, str] | None:
     if found is None:
         return "unknown_category", "이 사업에 없는 비목입니다."
     if not found.get("allowed", True):
-        return "category_not_allowed", f"{found['label']}는 이 사업에서 지원하지 않는 비목입니다."
+        return "category_not_allowed", f"{with_particle(found['label'], '은/는')} 이 사업에서 지원하지 않는 비목입니다."
     return None
 
 

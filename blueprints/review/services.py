@@ -223,6 +223,25 @@ def check_for(item: ReviewAssignment, scores: dict, comments: dict, *, final: bo
                           below_pct=settings.comment_below_pct, final=final)
 
 
+def submission_summary(item: ReviewAssignment, check: S.ScoreCheck, *, user) -> dict:
+    """What the reviewer reads before 심사 제출: each score and the total it submits, and that
+    it cannot change them afterwards."""
+    criteria = rubric(item.application.programme)
+    facts = [(c["label"], f"{check.values.get(c['code'])}점 / {c['max']}점") for c in criteria]
+    facts.append(("총점", f"{check.total}점 / {sum(c['max'] for c in criteria)}점"))
+    done, total = progress(user)
+    warnings = []
+    empty = [c["label"] for c in criteria if not (check.comments.get(c["code"]) or "").strip()]
+    if empty:
+        warnings.append(f"의견을 적지 않은 항목이 {len(empty)}개 있습니다: " + ", ".join(empty))
+    consequences = ["점수와 의견을 더 고칠 수 없습니다. 고쳐야 하면 사업담당이 심사를 다시 열어야 합니다.",
+                    f"제출하면 배정된 {total}건 가운데 {done + 1}건을 제출한 것이 됩니다."]
+    return dict(facts=facts, warnings=warnings, consequences=consequences, blockers=[],
+                hidden=[*((f"score-{c['code']}", "" if check.values.get(c["code"]) is None else check.values[c["code"]])
+                          for c in criteria),
+                        *((f"comment-{c['code']}", check.comments.get(c["code"], "")) for c in criteria)])
+
+
 def save_scores(item: ReviewAssignment, check: S.ScoreCheck, *, user, submit: bool = False) -> None:
     """Save the reviewer's scores as a draft, or submit them (then they are locked)."""
     # Lock the row (a second tab submitting at once waits here, on SQLite too), then read it

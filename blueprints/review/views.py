@@ -4,8 +4,8 @@ from flask import abort, flash, g, redirect, request, url_for
 
 from blueprints.applications.models import Application, ApplicationState
 from blueprints.core.auth import authorize, login_required, permission_required, register_permission
-from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_inline, render, set_htmx_headers
+from blueprints.core.forms import EmptyForm, is_confirmed
+from blueprints.core.htmx import as_whole_page, is_inline, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
 
 from . import bp, queries, services
@@ -73,20 +73,28 @@ def score(assignment_id):
     if item.status == AssignmentState.submitted:
         # A second tab or a double click after the submit: the same answer as when it waited
         # on the row lock in save_scores (the page, read-only, with the reason), not a 403.
-        return _page(item, status=422, message=services.LOCKED)
+        return as_whole_page(_page(item, status=422, message=services.LOCKED))
     authorize("score", item)
     if not EmptyForm().validate_on_submit():
         abort(400)
     submit = request.form.get("action") == "submit"
     scores, comments = _score_input()
     check = services.check_for(item, scores, comments, final=submit)
-    if not check.ok:
-        return _page(item, check=check, status=422,
-                     message="입력 내용을 확인해 주세요. 표시된 항목을 고치면 됩니다.")
+    if not check.ok:   # the page with the messages (also when the confirmation was asked for inline)
+        return as_whole_page(_page(item, check=check, status=422,
+                                   message="입력 내용을 확인해 주세요. 표시된 항목을 고치면 됩니다."))
+    if submit and not is_confirmed():
+        # First the scores and the total it submits for good (a page, or for htmx the section
+        # under the buttons); the confirmation's button sends the same scores with confirm=1.
+        settings = queries.settings_for(item.application.programme)
+        return render("review/confirm_submit.html", fragments={"submit-confirm": "confirm"}, item=item,
+                      programme=item.application.programme, blind=settings.blind,
+                      summary=services.submission_summary(item, check, user=g.user),
+                      back=url_for("review.score", assignment_id=item.id))
     try:
         services.save_scores(item, check, user=g.user, submit=submit)
     except services.ReviewError as exc:
-        return _page(item, check=check, status=422, message=str(exc))
+        return as_whole_page(_page(item, check=check, status=422, message=str(exc)))
     commit()
     if submit:
         flash(f"심사를 제출했습니다(총점 {check.total}점). 제출한 뒤에는 고칠 수 없습니다.", "success")

@@ -149,7 +149,8 @@ def _check_payment(e, cat, rules, add, amount):
             else:
                 add("warn", "현금 결제 예외로 표시됩니다. 정산 때 사유를 확인합니다.", "cash_exception")
         else:
-            add("hard", "현금 결제는 인정되지 않습니다. 클린카드·체크카드·제로페이·계좌이체로 결제해 주세요.", "cash")
+            methods = "·".join(METHOD_LABELS.get(m, m) for m in accepted)
+            add("hard", f"현금 결제는 인정되지 않습니다. {with_particle(methods, '으로/로')} 결제해 주세요.", "cash")
         return
     if e.method not in accepted:
         add("hard", f"{with_particle(METHOD_LABELS.get(e.method, e.method), '은/는')} 이 사업에서 인정하지 않는 결제수단입니다.", "method")
@@ -177,7 +178,7 @@ def _check_caps(e, cat, ledger, add, amount):
     planned = ledger.planned.get(code, 0)
     share_max = caps.get("share_of_total_max")
     if share_max is not None and spent_after > share_max * ledger.award_won + 1e-6:
-        add("hard", f"{label}는 교부액의 {share_max:.0%}({int(share_max * ledger.award_won):,}원)까지입니다. "
+        add("hard", f"{with_particle(label, '은/는')} 교부액의 {share_max:.0%}({int(share_max * ledger.award_won):,}원)까지입니다. "
                     f"이 지출을 더하면 {spent_after:,}원입니다.", "share_cap")
     if planned == 0:
         add("warn", f"예산계획에 없던 비목({label})입니다. 변경 승인이 필요할 수 있습니다.", "unplanned")
@@ -186,26 +187,26 @@ def _check_caps(e, cat, ledger, add, amount):
     per_participant = caps.get("per_participant_per_session_won")
     if per_participant is not None:
         if not e.participants:
-            add("hard", f"{label}는 참석 인원을 적어야 합니다(1인 1회 {per_participant:,}원 이내).", "no_participants")
+            add("hard", f"{with_particle(label, '은/는')} 참석 인원을 적어야 합니다(1인 1회 {per_participant:,}원 이내).", "no_participants")
         elif amount > per_participant * e.participants:
-            add("hard", f"{label}는 1인 1회 {per_participant:,}원까지입니다. {e.participants}명이면 "
+            add("hard", f"{with_particle(label, '은/는')} 1인 1회 {per_participant:,}원까지입니다. {e.participants}명이면 "
                         f"{per_participant * e.participants:,}원 이내여야 합니다.", "per_participant_cap")
     per_hour, per_day = caps.get("per_hour_won"), caps.get("per_day_won")
     if per_hour is not None or per_day is not None:
         if not e.hours:
-            add("hard", f"{label}는 강의 시간을 적어 주세요.", "no_hours")
+            add("hard", f"{with_particle(label, '은/는')} 강의 시간을 적어 주세요.", "no_hours")
         elif per_hour is not None and amount > per_hour * e.hours:
-            add("hard", f"{label}는 시간당 {per_hour:,}원까지입니다. {e.hours}시간이면 {per_hour * e.hours:,}원 이내여야 "
+            add("hard", f"{with_particle(label, '은/는')} 시간당 {per_hour:,}원까지입니다. {e.hours}시간이면 {per_hour * e.hours:,}원 이내여야 "
                         "합니다.", "per_hour_cap")
         if per_day is not None and e.spent_on is not None:
             day_total = ledger.instructor_by_day.get(e.spent_on, 0) + amount
             if day_total > per_day:
-                add("hard", f"{label}는 하루 {per_day:,}원까지입니다. 이 날 합계 {day_total:,}원입니다.", "per_day_cap")
+                add("hard", f"{with_particle(label, '은/는')} 하루 {per_day:,}원까지입니다. 이 날 합계 {day_total:,}원입니다.", "per_day_cap")
         payee = _squash(e.vendor)
         if payee and any(_squash(name) and _squash(name) in payee for name in ledger.member_names):
-            add("hard", f"{label}는 모임 구성원(대표·회계 포함)에게 지급할 수 없습니다.", "paid_to_member")
+            add("hard", f"{with_particle(label, '은/는')} 모임 구성원(대표·회계 포함)에게 지급할 수 없습니다.", "paid_to_member")
         if amount > WITHHOLDING_FREE_MAX_WON:
-            add("warn", f"{label}를 한 번에 {WITHHOLDING_FREE_MAX_WON:,}원 넘게 지급하면 기타소득세 8.8%를 "
+            add("warn", f"{with_particle(label, '을/를')} 한 번에 {WITHHOLDING_FREE_MAX_WON:,}원 넘게 지급하면 기타소득세 8.8%를 "
                         "원천징수해야 합니다.", "withholding")
 
 

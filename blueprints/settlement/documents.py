@@ -95,7 +95,7 @@ def context(settlement) -> dict:
                   for p in (disb.payments if disb else [])],
         settlement=dict(id=settlement.id, status=settlement.status_label, submission=settlement.submission_count,
                         submitted_at=settlement.submitted_at.isoformat() if settlement.submitted_at else None,
-                        is_late=settlement.is_late, report_text=settlement.report_text,
+                        is_late=settlement.is_late, report_text=services.report_text(settlement),
                         approved_at=settlement.approved_at.isoformat() if settlement.approved_at else None,
                         approved_by=settlement.approved_by.name if settlement.approved_by else ""),
         figures=dict(paid=f.paid_won, interest=f.interest_won, spent=f.spent_won, recognised=f.recognised_won,

@@ -79,6 +79,8 @@ class SettlementForm(BaseForm):
     report_text = TextAreaField("사업실적(결과보고)", validators=[Optional(), Length(max=10000)])
     interest_won = MoneyField("통장 발생이자(원)", maximum=MAX_LINE_WON, description="보조금 통장에 붙은 이자. 없으면 0")
     interest_file = FileField("이자 증빙(통장 거래내역)")
+    # The draft the page showed: the report saved unchanged stays a draft that follows the numbers.
+    report_draft = HiddenField(validators=[Optional(), Length(max=10000)])
 
 
 class ReviewLineForm(BaseForm):

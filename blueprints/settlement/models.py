@@ -233,6 +233,11 @@ class Settlement(TimestampMixin, db.Model):
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="RESTRICT"), unique=True, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=SettlementState.draft, index=True)
     report_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # False while the report is the draft made from the numbers (services.report_text drafts
+    # it again at every reading); True once the group wrote its own, then report_basis holds
+    # the numbers it was written against (the page says which changed since).
+    report_edited: Mapped[bool] = mapped_column(nullable=False, default=False)
+    report_basis: Mapped[dict | None] = mapped_column(JSON)
     interest_won: Mapped[int] = mapped_column(Money, nullable=False, default=0)
     interest_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id", ondelete="RESTRICT"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

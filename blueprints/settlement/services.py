@@ -22,6 +22,7 @@ from .checks import ExpenseIn, Ledger
 from .models import (ActivityPhoto, ActivitySession, AttachmentKind, DeletedExpense, Expense, ExpenseAttachment,
                      ExpenseReviewState, Refund, Settlement, SettlementState)
 from .refund import compute_refund, depositor_name, truncate_setting
+from blueprints.core.formatting import kdate, won
 from blueprints.core.korean import with_particle
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
@@ -173,6 +174,7 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
         raise ExpenseRejected(result)
     purge_deleted(award)
     creating = expense is None
+    had_receipt = not creating and expense.receipt_file_id is not None
     before = None if creating else {f: _plain(getattr(expense, f)) for f in EXPENSE_FIELDS}
     if creating:
         seq = (db.session.scalar(select(func.max(Expense.seq)).where(Expense.award_id == award.id)) or 0) + 1
@@ -182,7 +184,7 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
         setattr(expense, name, getattr(data, name))
     expense.participants = data.participants or 0
     if stored is not None:
-        expense.receipt_file_id = stored.id
+        expense.receipt = stored   # the relationship too, not only the id: a snapshot in this session reads it
     for f, kind in extra:
         expense.attachments.append(ExpenseAttachment(stored_file_id=f.id, kind=kind))
     for row in removing:
@@ -196,12 +198,13 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
     if review_before is not None:
         before["review"], after["review"] = review_before, expense.review_status
     if stored is not None and not creating:
-        after["receipt"] = "새 영수증"
+        after["receipt"] = "영수증 교체됨" if had_receipt else "영수증 추가됨"
     if extra or removing:
         after["attachments"] = ", ".join([f"{AttachmentKind.title_of(k)} 추가" for _f, k in extra]
                                          + [f"{r.kind_label} 삭제" for r in removing])
     audit.record("expense.created" if creating else "expense.updated", expense,
-                 summary=f"{expense.evidence_no} {expense.description} {expense.amount_won:,}원",
+                 summary=f"{expense.evidence_no} {expense.description} {expense.amount_won:,}원"
+                 + ((" (영수증 교체됨)" if had_receipt else " (영수증 추가됨)") if stored is not None and not creating else ""),
                  before=before, after=after)
     return expense
 
@@ -342,7 +345,7 @@ def save_session(award, *, held_on: date, title: str, place: str, content: str, 
     _bump(award)
     db.session.flush()
     audit.record("activity.recorded", row, object_type="activity_session",
-                 summary=f"활동실적 {held_on.isoformat()} {title}")
+                 summary=f"활동실적 {kdate(held_on)} {title}")
     return row
 
 
@@ -373,7 +376,7 @@ def update_session(row: ActivitySession, *, held_on: date, title: str, place: st
     after = {f: _plain(getattr(row, f)) for f in SESSION_FIELDS}
     changed = {f: after[f] for f in SESSION_FIELDS if before[f] != after[f]}
     audit.record("activity.updated", row, object_type="activity_session",
-                 summary=f"활동실적 {held_on.isoformat()} 수정" + (f", 사진 {len(removed)}장 삭제" if removed else ""),
+                 summary=f"활동실적 {kdate(held_on)} 수정" + (f", 사진 {len(removed)}장 삭제" if removed else ""),
                  before={f: before[f] for f in changed}, after=changed)
     return removed
 
@@ -390,7 +393,7 @@ def delete_session(row: ActivitySession, *, user) -> set[str]:
                               + "). 그 집행내역의 활동을 먼저 바꿔 주세요.")
     removed = _remove_photos(row, {p.id for p in row.photos})
     audit.record("activity.deleted", row, object_type="activity_session",
-                 summary=f"활동실적 {row.held_on.isoformat()} 삭제",
+                 summary=f"활동실적 {kdate(row.held_on)} 삭제",
                  before={"held_on": row.held_on.isoformat(), "households": row.households, "photos": len(removed)})
     _bump(award)
     db.session.delete(row)
@@ -425,7 +428,7 @@ def unsaved_settlement(award) -> Settlement:
     from sqlalchemy.orm.attributes import set_committed_value
 
     row = Settlement(award_id=award.id, status=SettlementState.draft, report_text=draft_report(award), interest_won=0,
-                     submission_count=0, is_late=False, staff_message="", content_version=1)
+                     submission_count=0, is_late=False, staff_message="", content_version=1, report_edited=False)
     set_committed_value(row, "award", award)   # no backref: the award's `settlement` stays None
     return row
 
@@ -435,27 +438,88 @@ def settlement_for(award, *, create: bool = False) -> Settlement | None:
     if row is None and create:
         row = lock(award)  # both officers opening the page for the first time at once
     if row is None and create:
-        row = Settlement(award_id=award.id, status=SettlementState.draft, report_text=draft_report(award))
+        row = Settlement(award_id=award.id, status=SettlementState.draft, report_text=draft_report(award),
+                         report_edited=False)
         db.session.add(row)
         db.session.flush()
         db.session.refresh(award)
     return row
 
 
+# The results report (결과보고) ----------------------------------------------------------------
+# Drafted from the sessions and the spending, and drafted again at every reading while the
+# group has not edited it, so it never says "40,000원을 집행" once 110,000원 is spent. Once
+# the group edits it, its text is kept, with the numbers it was written against
+# (report_basis), and the page says which of them changed since. Submitting freezes it.
+
+def report_basis(award) -> dict:
+    """The numbers the drafted report states."""
+    rows = sessions(award)
+    return {"spent": sum(e.amount_won for e in expenses(award)), "sessions": len(rows),
+            "households": sum(s.households for s in rows), "children": sum(s.children for s in rows)}
+
+
+# (key, label, unit) in the order the notice lists changes
+BASIS_LABELS = (("spent", "집행액", "원"), ("sessions", "활동 횟수", "회"), ("households", "참여 가구(연인원)", "가구"),
+                ("children", "참여 영유아(연인원)", "명"))
+
+
 def draft_report(award) -> str:
     """The results report, drafted from the sessions and the spending (the group edits it)."""
     rows = sessions(award)
-    spent = sum(e.amount_won for e in expenses(award))
+    basis = report_basis(award)
     lines = [f"{with_particle(award.application.group.name, '은/는')} 활동기간 동안 {len(rows)}회 활동했습니다."]
     if rows:
-        households = sum(s.households for s in rows)
-        children = sum(s.children for s in rows)
-        lines.append(f"연인원 {households}가구, 영유아 {children}명이 참여했습니다.")
+        lines.append(f"연인원 {basis['households']}가구, 영유아 {basis['children']}명이 참여했습니다.")
         for s in rows:
             lines.append(f"- {s.held_on.month}월 {s.held_on.day}일 {s.title}"
                          + (f" ({s.place})" if s.place else "") + (f": {s.outcome}" if s.outcome else ""))
-    lines.append(f"지원금 {award.amount_won:,}원 가운데 {spent:,}원을 집행했습니다.")
+    lines.append(f"지원금 {award.amount_won:,}원 가운데 {basis['spent']:,}원을 집행했습니다.")
     return "\n".join(lines)
+
+
+def report_text(settlement: Settlement) -> str:
+    """The results report as it stands now: while the settlement is open and the group has
+    not edited the report, the draft made from today's sessions and spending; otherwise the
+    text kept (the group's own, or the one frozen at submission). The page, the submission
+    and the PDF all read it here."""
+    if settlement.is_editable and not settlement.report_edited:
+        return draft_report(settlement.award)
+    return settlement.report_text
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+def report_changes(settlement: Settlement) -> list[str]:
+    """For an edited report: the numbers that changed since the group wrote it, as sentences
+    ("집행액이 40,000원에서 110,000원으로 바뀌었습니다.")."""
+    if not (settlement.is_editable and settlement.report_edited and settlement.report_basis):
+        return []
+    then, now = settlement.report_basis, report_basis(settlement.award)
+    out = []
+    for key, label, unit in BASIS_LABELS:
+        if key in then and then[key] != now[key]:
+            old, new = f"{then[key]:,}{unit}", f"{now[key]:,}{unit}"
+            out.append(f"{with_particle(label, '이/가')} {old}에서 {with_particle(new, '으로/로')} 바뀌었습니다.")
+    return out
+
+
+def redraft_report(settlement: Settlement, *, user) -> None:
+    """The group's "초안 다시 만들기": drop its edited text; the report follows the numbers again."""
+    lock(settlement.award)
+    if not settlement.is_editable:
+        raise SettlementError("제출한 정산은 고칠 수 없습니다.")
+    if not settlement.report_edited:
+        return  # already the draft (a second tap): nothing to do
+    before = {"report_chars": len(settlement.report_text), "report_edited": True}
+    settlement.report_text = draft_report(settlement.award)
+    settlement.report_edited, settlement.report_basis = False, None
+    settlement.content_version += 1
+    db.session.flush()
+    audit.record("settlement.report_redrafted", settlement, summary="결과보고 초안 다시 만들기", before=before,
+                 after={"report_chars": len(settlement.report_text), "report_edited": False})
 
 
 def figures(settlement: Settlement, rows: list[Expense] | None = None):
@@ -494,7 +558,12 @@ def totals_by_category(settlement: Settlement, rows: list[Expense] | None = None
     return rows
 
 
-def save_settlement(settlement: Settlement, *, report_text: str, interest_won: int, interest_file=None, user) -> None:
+def save_settlement(settlement: Settlement, *, report_text: str, interest_won: int, interest_file=None, user,
+                    shown_draft: str | None = None) -> None:
+    """Save the report and the interest. A report equal to the draft (the one made now, or
+    ``shown_draft``: the one the page showed when the group started typing) stays a draft that
+    follows the numbers; any other text is the group's own and is kept, with the numbers it
+    was written against."""
     lock(settlement.award)
     if not settlement.is_editable:
         raise SettlementError("제출한 정산은 고칠 수 없습니다.")
@@ -502,7 +571,13 @@ def save_settlement(settlement: Settlement, *, report_text: str, interest_won: i
         stored = store_upload(interest_file, max_bytes=RECEIPT_MAX_BYTES, user=user)
         settlement.interest_file_id = stored.id
     before = {"interest_won": settlement.interest_won, "report_chars": len(settlement.report_text)}
-    settlement.report_text = report_text
+    draft = draft_report(settlement.award)
+    if _same_text(report_text, draft) or (shown_draft and _same_text(report_text, shown_draft)):
+        settlement.report_text, settlement.report_edited, settlement.report_basis = draft, False, None
+    elif not (settlement.report_edited and _same_text(report_text, settlement.report_text)):
+        # newly written or changed again: the numbers it now answers to are today's
+        settlement.report_text, settlement.report_edited = report_text, True
+        settlement.report_basis = report_basis(settlement.award)
     settlement.interest_won = interest_won
     settlement.content_version += 1
     db.session.flush()
@@ -519,16 +594,19 @@ def snapshot(settlement: Settlement) -> dict:
         "expenses": {str(e.id): {"seq": e.seq, "spent_on": e.spent_on.isoformat(), "category": e.category,
                                  "vendor": e.vendor, "biz_no": e.biz_no, "description": e.description,
                                  "amount_won": e.amount_won, "method": e.method,
+                                 # compared to tell a replaced receipt; never shown (the diff says
+                                 # "영수증 교체됨" with thumbnails of receipt_file before and after)
                                  "receipt": e.receipt.sha256[:12] if e.receipt else None,
                                  "attachments": ", ".join(a.kind_label for a in e.attachments) or None,
+                                 "receipt_file": e.receipt_file_id,
+                                 "receipt_image": bool(e.receipt and e.receipt.is_image),
                                  "review": e.review_status}
                      for e in expenses(award)},
     }
 
 
 FIELD_LABELS = {"spent_on": "사용일", "category": "비목", "vendor": "사용처", "biz_no": "사업자등록번호",
-                "description": "내용", "amount_won": "금액", "method": "결제수단", "receipt": "영수증",
-                "attachments": "다른 증빙"}
+                "description": "내용", "amount_won": "금액", "method": "결제수단", "attachments": "다른 증빙"}
 
 
 def _won(value):
@@ -557,11 +635,36 @@ def diff(previous: dict | None, current: dict | None) -> list[dict]:
         else:
             changes = [(FIELD_LABELS[f], *((_won(a.get(f)), _won(b.get(f))) if f == "amount_won" else (a.get(f), b.get(f))))
                        for f in FIELD_LABELS if a.get(f) != b.get(f)]
-            if changes and _judged(a) and b.get("review") == ExpenseReviewState.pending:
+            receipt = _receipt_change(a, b)
+            if (changes or receipt) and _judged(a) and b.get("review") == ExpenseReviewState.pending:
                 changes.append(("검토", _judged(a), "다시 검토"))
-            if changes:
-                out.append(dict(kind="changed", seq=b["seq"], label=b["description"], changes=changes))
+            if changes or receipt:
+                out.append(dict(kind="changed", seq=b["seq"], label=b["description"], changes=changes, receipt=receipt))
     return out
+
+
+def _receipt_change(a: dict, b: dict) -> dict | None:
+    """A replaced (or first added, or removed) receipt between two snapshots of a line, shown
+    as "영수증 교체됨" with both pictures: the stored files' ids (for the thumbnails; None for
+    a PDF or no receipt), never their content hashes."""
+    if a.get("receipt") == b.get("receipt"):
+        return None
+    def thumb(line):
+        return line.get("receipt_file") if line.get("receipt_image") else None
+    label = "영수증 교체됨" if a.get("receipt") and b.get("receipt") else ("영수증 추가됨" if b.get("receipt") else "영수증 삭제됨")
+    return dict(label=label, before=thumb(a), after=thumb(b))
+
+
+def snapshot_receipt(settlement: Settlement, file_id: int):
+    """The stored receipt ``file_id`` if one of the settlement's two last submissions holds it
+    (the diff's before/after thumbnails), else None."""
+    from blueprints.core.files import StoredFile
+
+    for shot in (settlement.snapshot, settlement.previous_snapshot):
+        for line in ((shot or {}).get("expenses") or {}).values():
+            if line.get("receipt_file") == file_id:
+                return db.session.get(StoredFile, file_id)
+    return None
 
 
 def _judged(line: dict) -> str | None:
@@ -599,9 +702,108 @@ def submission_blockers(settlement: Settlement) -> list[str]:
         problems.append("규정 위반으로 표시된 집행내역이 있습니다.")
     if settlement.interest_won > 0 and settlement.interest_file_id is None:
         problems.append("발생이자의 증빙(통장 거래내역)을 올려 주세요.")
-    if not settlement.report_text.strip():
+    if not report_text(settlement).strip():
         problems.append("사업실적(결과보고)을 적어 주세요.")
     return problems
+
+
+def returned_lines(award) -> list[Expense]:
+    """The lines finance staff sent back for a fix (보완 요청) and not yet fixed, in ledger order."""
+    return db.session.scalars(select(Expense).where(Expense.award_id == award.id,
+                                                    Expense.review_status == ExpenseReviewState.needs_fix)
+                              .order_by(Expense.spent_on, Expense.seq)).all()
+
+
+def fixes_asked(user) -> list[dict]:
+    """The signed-in officer's settlements that finance staff returned for fixes, each with
+    its returned lines (the dashboard's "보완 요청 N건" and, once all are fixed, "이제 다시
+    제출하세요"). Two queries whatever the number of groups."""
+    from blueprints.applications.models import Application
+    from blueprints.awards.models import Award
+    from blueprints.groups.models import GroupMember
+
+    rows = db.session.execute(
+        select(Settlement, Award).join(Award, Award.id == Settlement.award_id)
+        .join(Application, Application.id == Award.application_id)
+        .join(GroupMember, GroupMember.group_id == Application.group_id)
+        .where(GroupMember.user_id == user.id, GroupMember.role.in_(("leader", "treasurer")),
+               Settlement.status == SettlementState.needs_changes)
+        .order_by(Settlement.id)).all()
+    if not rows:
+        return []
+    lines: dict[int, list[Expense]] = {}
+    for e in db.session.scalars(select(Expense).where(Expense.award_id.in_([a.id for _, a in rows]),
+                                                      Expense.review_status == ExpenseReviewState.needs_fix)
+                                .order_by(Expense.spent_on, Expense.seq)):
+        lines.setdefault(e.award_id, []).append(e)
+    return [dict(settlement=st, award=award, returned=lines.get(award.id, [])) for st, award in rows]
+
+
+def after_fix(award) -> tuple[str, str | None] | None:
+    """Where the group goes after saving a line while its settlement waits for fixes: the
+    next returned line, or — the last one fixed — the settlement, to submit it again.
+    Returns (message, next expense id or None), or None when no fix is asked."""
+    settlement = getattr(award, "settlement", None)
+    if settlement is None or settlement.status != SettlementState.needs_changes:
+        return None
+    left = returned_lines(award)
+    if left:
+        return f"보완 요청이 {len(left)}건 남았습니다. 다음 줄({left[0].evidence_no})을 고쳐 주세요.", left[0].id
+    return "보완할 줄을 모두 고쳤습니다. 이제 다시 제출하세요.", None
+
+
+def submission_summary(settlement: Settlement, *, today: date | None = None) -> dict:
+    """What the group reads before 정산서 제출: the numbers it submits, what it means and what
+    it cannot change afterwards (the confirmation, core.forms.is_confirmed)."""
+    award = settlement.award
+    programme = award.programme
+    today = today or today_kst()
+    rows = expenses(award)
+    f = figures(settlement, rows)
+    rate = int(100 * f.spent_won / award.amount_won) if award.amount_won else 0
+    left = award.amount_won - f.spent_won
+    warnings = []
+    if today < programme.activity_end:
+        warnings.append(f"활동기간이 아직 남았고({kdate(programme.activity_end)}까지 "
+                        f"{(programme.activity_end - today).days}일) 집행률 {rate}%입니다.")
+    elif left > 0:
+        warnings.append(f"집행률 {rate}%입니다. 쓰지 않은 {left:,}원은 반환합니다.")
+    if today > programme.settlement_due:
+        warnings.append(f"제출 기한({kdate(programme.settlement_due)})이 지나 ‘기한 경과’로 표시됩니다.")
+    if settlement.is_editable and not settlement.report_edited:
+        warnings.append("결과보고는 자동으로 만든 초안 그대로입니다. 지금 숫자로 고정되어 제출됩니다.")
+    facts = [("교부결정액", won(award.amount_won)), ("교부받은 금액", won(f.paid_won)),
+             ("집행액", f"{won(f.spent_won)} ({len(rows)}건, 집행률 {rate}%)"), ("잔액", won(left)),
+             ("발생이자", won(f.interest_won)), ("반환 예정액", won(f.refund_won))]
+    if settlement.submission_count:
+        fixed = [e for e in rows if e.review_status == ExpenseReviewState.pending]
+        facts.insert(0, ("제출", f"{settlement.submission_count + 1}차 제출 (다시 검토받을 줄 {len(fixed)}건)"))
+    consequences = ["회계담당이 검토를 마칠 때까지 집행내역·활동실적·결과보고·이자를 고칠 수 없습니다.",
+                    "회계담당이 보완을 요청하면 그때 다시 고칠 수 있습니다.",
+                    "반환액은 회계담당이 승인할 때 확정됩니다."]
+    return dict(facts=facts, warnings=warnings, consequences=consequences, rate=rate, figures=f,
+                blockers=submission_blockers(settlement) if settlement.is_editable else [])
+
+
+def approval_summary(settlement: Settlement) -> dict:
+    """What finance staff read before 정산 승인: the counts and sums they fix for good."""
+    rows = expenses(settlement.award)
+    f = figures(settlement, rows)
+    ok = [e for e in rows if e.review_status == ExpenseReviewState.recognised]
+    not_ok = [e for e in rows if e.review_status == ExpenseReviewState.not_recognised]
+    undecided = [e for e in rows if e.review_status in {ExpenseReviewState.pending, ExpenseReviewState.needs_fix}]
+    facts = [("집행액", f"{won(f.spent_won)} ({len(rows)}건)"),
+             ("인정", f"{len(ok)}건 {won(sum(e.amount_won for e in ok))}"),
+             ("불인정", f"{len(not_ok)}건 {won(sum(e.amount_won for e in not_ok))}"),
+             ("교부받은 금액", won(f.paid_won)), ("발생이자", won(f.interest_won)),
+             ("인정액", won(f.recognised_won)), ("반환액", won(f.refund_won))]
+    consequences = [f"인정액 {won(f.recognised_won)}과 반환액 {won(f.refund_won)}이 확정되고, 되돌릴 수 없습니다.",
+                    "모임은 집행내역과 결과보고를 더 고칠 수 없습니다."]
+    consequences.append("반환할 돈이 없어 정산이 바로 종결됩니다." if f.refund_won == 0 else
+                        f"모임이 {won(f.refund_won)}을 반환하면 입금 확인을 기록해 종결합니다.")
+    blockers = ([f"검토하지 않았거나 보완 중인 줄이 {len(undecided)}건 있습니다: "
+                 + ", ".join(e.evidence_no for e in undecided[:5])] if undecided else [])
+    return dict(facts=facts, warnings=[], consequences=consequences, figures=f, blockers=blockers)
 
 
 def submit(settlement: Settlement, *, user) -> None:
@@ -613,6 +815,7 @@ def submit(settlement: Settlement, *, user) -> None:
         raise SettlementError(" ".join(problems))
     award = settlement.award
     now = utcnow()
+    settlement.report_text = report_text(settlement)  # the draft is frozen as it reads now
     settlement.submission_count += 1
     settlement.submitted_at = now
     settlement.is_late = settlement.is_late or today_kst() > award.programme.settlement_due
@@ -661,10 +864,23 @@ def return_for_changes(settlement: Settlement, *, message: str, user) -> None:
     audit.record("settlement.returned", settlement, summary=f"보완 요청 ({len(needs)}건)" +
                  (f": {message.strip()}" if message.strip() else ""))
     group = settlement.award.application.group
+    body = (f"{group.name}의 정산서에 보완 요청 {len(needs)}건이 있습니다.\n" if needs else
+            f"{group.name}의 정산서에 보완 요청이 있습니다.\n")
+    if message.strip():
+        body += f"회계담당의 요청: {message.strip()}\n"
+    if has_request_context():
+        from flask import url_for
+
+        if needs:
+            first = sorted(needs, key=lambda e: (e.spent_on, e.seq))[0]
+            body += ("\n보완할 첫 줄(" + first.evidence_no + ") 바로 고치기:\n"
+                     + url_for("settlement.edit_expense", expense_id=first.id, _external=True) + "\n")
+        body += ("\n보완 요청 전체 보기와 다시 제출:\n"
+                 + url_for("settlement.settlement", award_id=settlement.award_id, _external=True) + "#returned\n")
+    body += "\n모두 고친 뒤 정산서를 다시 제출해 주세요."
     for officer in (group.leader, group.treasurer):
         if officer is not None and officer.user is not None:
-            queue_email(officer.user.email, f"[정산 보완 요청] {group.name}",
-                        f"정산서 {len(needs)}건에 보완 요청이 있습니다. 시스템에서 확인해 주세요.\n{message}")
+            queue_email(officer.user.email, f"[정산 보완 요청] {group.name} {len(needs)}건", body)
 
 
 def approve(settlement: Settlement, *, user) -> None:
@@ -727,8 +943,13 @@ def _notify_finance(settlement, subject):
     from blueprints.accounts.models import User, UserRole
 
     emails = db.session.scalars(select(User.email).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == "finance")).all()
+    body = "정산서가 제출되었습니다. 검토해 주세요."
+    if has_request_context():
+        from flask import url_for
+
+        body += "\n" + url_for("settlement.review", settlement_id=settlement.id, _external=True)
     for email in emails:
-        queue_email(email, subject, "정산서가 제출되었습니다. 시스템에서 검토해 주세요.")
+        queue_email(email, subject, body)
 
 
 def send_due_reminders(today: date | None = None, days_before: int = 7) -> int:

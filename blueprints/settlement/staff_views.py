@@ -10,8 +10,8 @@ from blueprints.core.auth import authorize, can, permission_required, register_p
 from blueprints.core.exports import FORMATS, send_table
 from blueprints.core.files import StoredFile
 from blueprints.core.formatting import kdate, won
-from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_inline, render, set_htmx_headers
+from blueprints.core.forms import EmptyForm, is_confirmed
+from blueprints.core.htmx import is_inline, page_redirect, render, set_htmx_headers
 from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import commit, get_or_404
 from extensions import db
@@ -179,8 +179,15 @@ def approve(settlement_id):
     if settlement.status in {SettlementState.approved, SettlementState.closed}:
         # A double click, a second tab or a colleague a moment earlier: already done, same page.
         flash("이미 승인된 정산입니다.", "info")
-        return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
+        return page_redirect(url_for("settlement.review", settlement_id=settlement.id))
     authorize("approve", settlement)
+    if not is_confirmed():
+        # First the numbers it fixes for good (a page, or for htmx the section under the button).
+        summary = services.approval_summary(settlement)
+        return render("settlement/confirm_approve.html", fragments={"approve-confirm": "confirm"},
+                      settlement=settlement, award=settlement.award, summary=summary,
+                      back=url_for("settlement.review", settlement_id=settlement.id),
+                      status=422 if summary["blockers"] else 200)
     try:
         services.approve(settlement, user=g.user)
     except services.SettlementError as exc:
@@ -189,10 +196,10 @@ def approve(settlement_id):
             flash("이미 승인된 정산입니다.", "info")
         else:
             flash(str(exc), "error")
-        return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
+        return page_redirect(url_for("settlement.review", settlement_id=settlement.id))
     commit()
     flash(f"정산을 승인했습니다. 인정액 {settlement.recognised_won:,}원, 반환액 {settlement.refund_due_won:,}원.", "success")
-    return redirect(url_for("settlement.review", settlement_id=settlement.id), 303)
+    return page_redirect(url_for("settlement.review", settlement_id=settlement.id))
 
 
 @bp.route("/review/<int:settlement_id>/refund", methods=["POST"])

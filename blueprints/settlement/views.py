@@ -8,8 +8,9 @@ from flask import abort, current_app, flash, g, make_response, redirect, request
 from blueprints.core.auth import authorize
 from blueprints.core.files import (UploadError, pending_file, pending_token, remove_unreferenced, send_stored_file,
                                    send_thumbnail, store_upload)
-from blueprints.core.forms import EmptyForm
-from blueprints.core.htmx import is_inline, render, render_flash_oob, requested_fragment, set_htmx_headers
+from blueprints.core.forms import EmptyForm, is_confirmed
+from blueprints.core.htmx import (is_inline, page_redirect, render, render_flash_oob, requested_fragment,
+                                  set_htmx_headers)
 from blueprints.core.pdf import pdf_response
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.timeutil import today_kst
@@ -19,13 +20,25 @@ from extensions import db
 from . import bp, services
 from .checks import ExpenseIn
 from .forms import ExpenseForm, SessionForm, SettlementForm
-from .models import ActivityPhoto, ActivitySession, AttachmentKind, Expense, ExpenseAttachment
+from .models import (ActivityPhoto, ActivitySession, AttachmentKind, Expense, ExpenseAttachment, ExpenseReviewState,
+                     SettlementState)
 
 
 @bp.app_template_filter("isodate")
 def isodate(text):
     """'2027-04-15' (kept in snapshots and PDF data) -> 2027. 4. 15."""
     return kdate(date.fromisoformat(text)) if text else "-"
+
+
+@bp.app_context_processor
+def inject_settlement_tasks():
+    """`settlement_fixes()` for the dashboard (home/_settlement_tasks.html): the signed-in
+    officer's settlements returned for fixes, with their returned lines."""
+    def settlement_fixes():
+        user = g.get("user")
+        return services.fixes_asked(user) if user is not None else []
+
+    return {"settlement_fixes": settlement_fixes}
 
 
 def load_award(award_id: int, action: str = "view"):
@@ -228,6 +241,14 @@ def _save(award, form, expense):
         else:
             commit()
             flash(f"{saved.evidence_no} {saved.description} {saved.amount_won:,}원을 기록했습니다.", "success")
+            fixing = services.after_fix(award) if expense is not None else None
+            if fixing is not None:  # a fix asked for: on to the next returned line, or to submitting again
+                message, next_id = fixing
+                if next_id:   # (the last one: the settlement page's notice says to submit again)
+                    flash(message, "info")
+                to = (url_for("settlement.edit_expense", expense_id=next_id) + "#form-h" if next_id
+                      else url_for("settlement.settlement", award_id=award.id) + "#returned")
+                return page_redirect(to)
             if is_inline():
                 return _ledger_changed(award, replace_url=expense is not None)
             response = redirect(url_for("settlement.expenses", award_id=award.id) + "#balance", 303)
@@ -484,13 +505,18 @@ def settlement(award_id):
         # GET never writes: the page shows a draft; saving makes the row.
         row = services.unsaved_settlement(award) if request.method == "GET" else services.settlement_for(award, create=True)
     form = SettlementForm(obj=row) if request.method == "GET" else SettlementForm()
+    draft = services.report_text(row)
+    if request.method == "GET":
+        form.report_text.data = draft
+        form.report_draft.data = draft if not row.report_edited else ""
     status = 200
     if request.method == "POST":
         authorize("edit", row)
         if form.validate_on_submit():
             try:
                 services.save_settlement(row, report_text=form.report_text.data or "", interest_won=form.interest_won.data or 0,
-                                         interest_file=request.files.get("interest_file"), user=g.user)
+                                         interest_file=request.files.get("interest_file"), user=g.user,
+                                         shown_draft=form.report_draft.data or None)
             except (UploadError, services.SettlementError) as exc:
                 db.session.rollback()
                 form.interest_file.errors = [str(exc)]
@@ -499,10 +525,36 @@ def settlement(award_id):
                 flash("정산서를 저장했습니다.", "success")
                 return redirect(url_for("settlement.settlement", award_id=award.id), 303)
         status = 422
-    return render("settlement/settlement.html", award=award, settlement=row, form=form,
-                  figures=services.figures(row), categories=services.totals_by_category(row),
-                  rows=services.expenses(award), blockers=services.submission_blockers(row) if row.is_editable else [],
+    return _settlement_page(award, row, form=form, status=status)
+
+
+def _settlement_page(award, row, *, form=None, status=200):
+    rows = services.expenses(award)
+    returned = [e for e in rows if e.review_status == ExpenseReviewState.needs_fix]
+    return render("settlement/settlement.html", award=award, settlement=row, form=form or SettlementForm(obj=row),
+                  figures=services.figures(row, rows), categories=services.totals_by_category(row, rows),
+                  rows=rows, returned=returned, blockers=services.submission_blockers(row) if row.is_editable else [],
+                  report=services.report_text(row), report_changes=services.report_changes(row),
                   depositor=services.expected_depositor(row), status=status)
+
+
+@bp.route("/<int:settlement_id>/report/redraft", methods=["POST"])
+def redraft_report(settlement_id):
+    """초안 다시 만들기: the group's edited report gives way to the draft from today's numbers."""
+    from .models import Settlement
+
+    row = authorize("edit", get_or_404(Settlement, settlement_id))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.redraft_report(row, user=g.user)
+    except services.SettlementError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        commit()
+        flash("결과보고 초안을 지금 숫자로 다시 만들었습니다.", "success")
+    return redirect(url_for("settlement.settlement", award_id=row.award_id) + "#report-h", 303)
 
 
 @bp.route("/<int:settlement_id>/interest-evidence")
@@ -517,19 +569,51 @@ def interest_evidence(settlement_id):
 
 @bp.route("/<int:settlement_id>/submit", methods=["POST"])
 def submit(settlement_id):
+    """정산서 제출, in two steps: the first POST answers with the confirmation (the numbers,
+    what cannot be changed afterwards: a page, or for htmx the section under the button);
+    only the POST carrying confirm=1 submits. A second confirmed POST (a double tap, another
+    tab) finds it submitted and says so."""
     from .models import Settlement
 
-    row = authorize("submit", get_or_404(Settlement, settlement_id))
+    row = authorize("view", get_or_404(Settlement, settlement_id))
+    if not row.award.application.group.is_officer(g.user):
+        abort(403)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    back = url_for("settlement.settlement", award_id=row.award_id)
+    if row.status == SettlementState.submitted:
+        flash("이미 제출한 정산입니다. 회계담당이 검토합니다.", "info")
+        return page_redirect(back)
+    authorize("submit", row)
+    if not is_confirmed():
+        summary = services.submission_summary(row)
+        return render("settlement/confirm_submit.html", fragments={"submit-confirm": "confirm", "resubmit-confirm": "confirm"}, award=row.award,
+                      settlement=row, summary=summary, back=back, status=422 if summary["blockers"] else 200)
     try:
         services.submit(row, user=g.user)
     except services.SettlementError as exc:
-        flash(str(exc), "error")
+        db.session.rollback()
+        if row.status == SettlementState.submitted:  # submitted by the other officer while this waited
+            flash("이미 제출한 정산입니다. 회계담당이 검토합니다.", "info")
+        else:
+            flash(str(exc), "error")
     else:
         commit()
         flash("정산서를 제출했습니다. 회계담당이 검토합니다.", "success")
-    return redirect(url_for("settlement.settlement", award_id=row.award_id), 303)
+    return page_redirect(back)
+
+
+@bp.route("/<int:settlement_id>/submitted-receipts/<int:file_id>/thumbnail")
+def submitted_receipt_thumbnail(settlement_id, file_id):
+    """A receipt as it was in one of the last two submissions: the "영수증 교체됨" before/after
+    pictures in the changes finance staff see. Only files those submissions hold."""
+    from .models import Settlement
+
+    row = authorize("view", get_or_404(Settlement, settlement_id))
+    stored = services.snapshot_receipt(row, file_id)
+    if stored is None:
+        abort(404)
+    return send_thumbnail(stored)
 
 
 @bp.route("/<int:settlement_id>/pdf")

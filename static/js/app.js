@@ -160,3 +160,10 @@ document.addEventListener("click", function (event) {
     if (status) { status.textContent = "복사하지 못했습니다. 번호를 길게 눌러 직접 복사해 주세요."; }
   });
 });
+
+// A confirmation swapped in under its button (정산서 제출, 정산 승인, 심사 제출): read it first.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (!event.detail.target) { return; }
+  var heading = event.detail.target.querySelector("[data-focus-on-swap]");
+  if (heading) { heading.focus(); heading.scrollIntoView({block: "start"}); }
+});

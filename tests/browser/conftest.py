@@ -195,3 +195,20 @@ def assert_accessible(page):
     serious = [v for v in violations if "(serious)" in v or "(critical)" in v]
     assert not serious, "axe: " + "\n".join(serious)
     return violations
+
+
+def all_axe_violations(page):
+    """Every axe violation of any impact (minor to critical) on the page, without the CSP
+    console noise axe's own injected styles make: the check for "0 violations of any impact"."""
+    before = len(page.js_errors)
+    violations = axe_violations(page, impacts=("minor", "moderate", "serious", "critical"))
+    page.wait_for_timeout(50)
+    del page.js_errors[before:]
+    return violations
+
+
+def tap_target_ok(locator, minimum=44):
+    """The element is at least ``minimum`` CSS px high and wide (a primary action on a phone)."""
+    box = locator.bounding_box()
+    assert box is not None and box["height"] >= minimum and box["width"] >= minimum, box
+    return box

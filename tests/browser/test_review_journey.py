@@ -10,7 +10,7 @@ from blueprints.review import services
 from blueprints.review.models import SelectionEntry
 from extensions import db
 from tests.applications.conftest import complete_application, leader_group, open_programme  # noqa: F401
-from tests.browser.conftest import login
+from tests.browser.conftest import all_axe_violations, login
 from tests.review.conftest import close_window
 
 
@@ -59,6 +59,13 @@ def test_reviewer_scores_live_and_staff_publish(laptop_page, live_url, shot, mak
     assert page.input_value("#score-plan") == "27"  # typed values kept
     page.fill("#comment-sustainability", "지역 연계 계획이 구체적이지 않습니다.")
     page.click("button[value=submit]")
+    confirm = page.locator("#submit-confirm")        # the scores and the total, before they are final
+    expect(confirm).to_contain_text("83점 / 100점")
+    expect(confirm).to_contain_text("더 고칠 수 없습니다")
+    expect(confirm.get_by_role("heading", name="이 점수로 심사를 제출할까요?")).to_be_focused()
+    assert all_axe_violations(page) == []
+    shot(page, "01b-submit-confirmation")
+    confirm.get_by_role("button", name="제출", exact=True).click()
     page.wait_for_url(f"{live_url}/review/mine")
     expect(page.locator("#review-progress")).to_have_text("제출 1 / 배정 1건")
     shot(page, "02-submitted")

@@ -12,7 +12,7 @@ from blueprints.core.models import utcnow
 from blueprints.disbursement import services as disbursement
 from extensions import db
 from tests.applications.conftest import complete_application, leader_group, open_programme  # noqa: F401
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import all_axe_violations, assert_accessible, login, tap_target_ok
 
 PAST = dict(activity_start=date(2026, 4, 1), activity_end=date(2026, 10, 31), settlement_due=date(2026, 11, 30))
 
@@ -68,9 +68,24 @@ def test_treasurer_records_expense_and_finance_approves(phone_page, laptop_page,
 
     page.goto(f"{live_url}/settlement/awards/{award.id}")
     page.click("section[aria-labelledby=report-h] button:has-text('저장')")   # the first save makes the settlement
+    expect(page.locator("#flash-region")).to_contain_text("정산서를 저장했습니다")
     page.click("button:has-text('정산서 제출')")
+    # The confirmation, under the button: the numbers and what cannot be changed afterwards.
+    confirm = page.locator("#submit-confirm")
+    expect(confirm.get_by_role("heading", name="정산서를 제출할까요?")).to_be_focused()
+    expect(confirm).to_contain_text("집행액50,000원 (1건, 집행률 6%)".replace("집행액", ""))
+    for text in ("잔액", "750,000원", "반환 예정액", "고칠 수 없습니다"):
+        expect(confirm).to_contain_text(text)
+    db.session.expire_all()
+    assert db.session.get(Award, award.id).settlement.status == "draft"      # asking changed nothing
+    assert all_axe_violations(page) == []
+    button = confirm.get_by_role("button", name="제출", exact=True)
+    tap_target_ok(button)                                                  # a phone-sized tap target
+    shot(page, "03-phone-submit-confirmation")
+    button.click()
     expect(page.locator("h1")).to_contain_text("제출")
-    shot(page, "03-phone-settlement-submitted")
+    expect(page.locator("#flash-region")).to_contain_text("정산서를 제출했습니다")
+    shot(page, "03b-phone-settlement-submitted")
 
     laptop = laptop_page
     login(laptop, live_url, finance.email)
@@ -86,6 +101,10 @@ def test_treasurer_records_expense_and_finance_approves(phone_page, laptop_page,
     assert_accessible(laptop)
     shot(laptop, "04-laptop-review")
     laptop.click("button:has-text('정산 승인')")
+    approve = laptop.locator("#approve-confirm")
+    expect(approve).to_contain_text("인정1건 50,000원".replace("인정", ""))
+    expect(approve).to_contain_text("되돌릴 수 없습니다")
+    approve.get_by_role("button", name="승인", exact=True).click()
     expect(laptop.locator("h1")).to_contain_text("승인")
     expect(laptop.locator(".review-side")).to_contain_text("750,000원")   # refund: 800,000 − 50,000
     with laptop.expect_download() as info:

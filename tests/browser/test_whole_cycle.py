@@ -300,6 +300,11 @@ def score(j, page, n, programme):
         expect(page.locator("#score-total")).to_contain_text(f"총점 {sum(SCORES[n].values())}점")
     j.see(page, f"reviewer{n + 1}-scored", "review-score")
     page.get_by_role("button", name="심사 제출").click()
+    confirm = page.locator(".confirm-box")          # the total it submits for good, then 제출
+    expect(confirm).to_contain_text(f"총점{sum(SCORES[n].values())}점".replace("총점", ""))
+    if n == 0:
+        j.see(page, "reviewer1-confirm", "review-confirm")
+    confirm.get_by_role("button", name="제출", exact=True).click()
     page.wait_for_url(f"{j.url}/review/mine")
     expect(page.locator("#review-progress")).to_have_text("제출 1 / 배정 1건")
     j.see(page, f"reviewer{n + 1}-submitted", "review-mine")
@@ -413,7 +418,11 @@ def record_expenses_and_submit(j, page):
     expect(page.get_by_role("button", name="정산서 제출")).to_be_enabled()
     j.see(page, "treasurer-settlement", "settlement")
     page.get_by_role("button", name="정산서 제출").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("제출")
+    confirm = page.locator(".confirm-box")          # the numbers first, then 제출
+    expect(confirm).to_contain_text("340,000원 (3건, 집행률 94%)")
+    j.see(page, "treasurer-submit-confirm", "settlement-confirm")
+    confirm.get_by_role("button", name="제출", exact=True).click()
+    expect(page.locator("#flash-region")).to_contain_text("정산서를 제출했습니다")
     j.see(page, "treasurer-submitted")
 
 
@@ -458,10 +467,14 @@ def treasurer_fixes(j, page):
     page.get_by_label("내용·품목").fill("만들기 재료(색종이·풀)")
     j.see(page, "treasurer-fixing-line", "expense-edit")
     page.locator("form").filter(has=page.get_by_label("사용일")).get_by_role("button", name="저장").click()
-    expect(page.locator(".expense-list")).to_contain_text("만들기 재료(색종이·풀)")
-    page.get_by_role("link", name="정산", exact=True).first.click()
-    page.get_by_role("button", name="정산서 다시 제출").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("제출")
+    notice = page.locator("#returned")               # the last fix: submit again, right here
+    expect(notice).to_contain_text("이제 다시 제출하세요")
+    j.see(page, "treasurer-fixed-all", "settlement")
+    notice.get_by_role("button", name="정산서 다시 제출").click()
+    confirm = page.locator(".confirm-box")
+    expect(confirm).to_contain_text("2차 제출 (다시 검토받을 줄 1건)")
+    confirm.get_by_role("button", name="제출", exact=True).click()
+    expect(page.locator("#flash-region")).to_contain_text("정산서를 제출했습니다")
     expect(page.locator("main")).to_contain_text("(2차)")
     j.see(page, "treasurer-resubmitted")
 
@@ -473,6 +486,10 @@ def finance_approve_and_download(j, page, tmp_path):
     decide(page, "증빙-002", "인정")
     j.see(page, "finance-second-review")
     page.get_by_role("button", name="정산 승인").click()
+    confirm = page.locator(".confirm-box")          # the sums it fixes for good, then 승인
+    expect(confirm).to_contain_text("반환액15,000원".replace("반환액", ""))
+    j.see(page, "finance-approve-confirm", "approve-confirm")
+    confirm.get_by_role("button", name="승인", exact=True).click()
     expect(page.locator("#flash-region")).to_contain_text("정산을 승인했습니다. 인정액 345,000원, 반환액 15,000원.")
     j.see(page, "finance-approved")
     with page.expect_download() as download:

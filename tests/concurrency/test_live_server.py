@@ -75,6 +75,7 @@ def _score_form(rubric, minus, action):
     data = {f"score-{c['code']}": str(int(c["max"]) - minus) for c in rubric}
     data.update({f"comment-{c['code']}": f"의견 {minus}" for c in rubric})
     data["action"] = action
+    data["confirm"] = "1"  # a submission is sent from its confirmation
     return data
 
 
@@ -212,7 +213,7 @@ def test_finance_approving_one_settlement_twice_at_once_approves_once(paid_award
     tabs = [p.tab() for p in people for _ in range(3)]
     before = row_counts()
 
-    answers = fire([lambda t=t: t.post(f"/settlement/review/{settlement.id}/approve") for t in tabs])
+    answers = fire([lambda t=t: t.post(f"/settlement/review/{settlement.id}/approve", {"confirm": "1"}) for t in tabs])
 
     # Everyone lands back on the review page (approved, or told it already was).
     assert {a.status for a in answers} == {303}, [(a.status, a.body[:200]) for a in answers]
@@ -236,7 +237,7 @@ def test_approval_racing_a_line_sent_back_ends_in_one_consistent_state(paid_awar
 
     calls = []
     for _, st in made:
-        calls.append(lambda st=st: approver.tab().post(f"/settlement/review/{st.id}/approve"))
+        calls.append(lambda st=st: approver.tab().post(f"/settlement/review/{st.id}/approve", {"confirm": "1"}))
         calls.append(lambda st=st: reviewer.tab().post(f"/settlement/review/{st.id}/lines/{lines[st.id].id}",
                                                        {"decision": "needs_fix", "reason": "품목이 보이는 영수증"}))
     answers = fire(calls)
@@ -333,7 +334,7 @@ def test_an_expense_saved_while_the_settlement_is_submitted_is_in_it_or_refused(
     before = row_counts()
 
     answers = fire([
-        lambda: submitter.post(f"/settlement/{settlement.id}/submit"),
+        lambda: submitter.post(f"/settlement/{settlement.id}/submit", {"confirm": "1"}),
         lambda: spender.post(f"/settlement/awards/{award.id}/expenses", {**EXPENSE, "description": "늦은 영수증"},
                              {"receipt": ("late.jpg", jpeg_bytes(color=(9, 9, 9)))}),
     ])

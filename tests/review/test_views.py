@@ -114,13 +114,19 @@ def test_draft_then_submit_then_locked(client, auth, two_reviewers):
     assert response.status_code == 303
     item = db.session.get(ReviewAssignment, a1.id)
     assert item.status == "assigned" and item.total == 12
-    response = client.post_form(f"/review/assignment/{a1.id}", {**_form(programme, 81), "action": "submit"})
+    asked = client.post_form(f"/review/assignment/{a1.id}", {**_form(programme, 81), "action": "submit"})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "이 점수로 심사를 제출할까요?" in page and "총점</dt><dd>81점 / 100점" in page
+    assert 'name="confirm" value="1"' in page and "더 고칠 수 없습니다" in page
+    item = db.session.get(ReviewAssignment, a1.id)
+    assert item.status == "assigned" and item.total == 12          # asking changed nothing
+    response = client.post_form(f"/review/assignment/{a1.id}", {**_form(programme, 81), "action": "submit", "confirm": "1"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/review/mine")
     item = db.session.get(ReviewAssignment, a1.id)
     assert item.status == "submitted" and item.total == 81
     page = client.get(f"/review/assignment/{a1.id}").get_data(as_text=True)
     assert "고칠 수 없습니다" in page and "심사 제출</button>" not in page
-    again = client.post_form(f"/review/assignment/{a1.id}", {**_form(programme, 10), "action": "submit"})
+    again = client.post_form(f"/review/assignment/{a1.id}", {**_form(programme, 10), "action": "submit", "confirm": "1"})
     assert again.status_code == 422 and "제출한 심사는 고칠 수 없습니다" in again.get_data(as_text=True)
     assert db.session.get(ReviewAssignment, a1.id).total == 81
     assert "제출 <strong>1</strong> / 배정 1건" in client.get("/dashboard").get_data(as_text=True)
@@ -138,7 +144,7 @@ def test_queue_shows_each_assignments_own_total(client, auth, two_reviewers, mak
     by_app = {app.id: next(r for r in rows if f"신청서 #{app.id}<" in r) for app in apps}
     assert "<td>21</td>" in by_app[apps[0].id]
     assert "<td>-</td>" in by_app[apps[1].id]
-    client.post_form(f"/review/assignment/{extra.id}", {**_form(programme, 77), "action": "submit"})
+    client.post_form(f"/review/assignment/{extra.id}", {**_form(programme, 77), "action": "submit", "confirm": "1"})
     rows = re.findall(r"<tr>(.*?)</tr>", client.get("/review/mine").get_data(as_text=True), re.S)
     assert "<td>77</td>" in next(r for r in rows if f"신청서 #{apps[1].id}<" in r)
     assert "<td>21</td>" in next(r for r in rows if f"신청서 #{apps[0].id}<" in r)

@@ -64,6 +64,9 @@ SETTLEMENT_ROUTES = {
                                               _expect(403, applicant_a=200, staff=200, finance=200, admin=200)),
     ("settlement.submit", "POST"): ("/settlement/{settlement_a}/submit", {}, OFFICER),
     ("settlement.pdf", "GET"): ("/settlement/{settlement_a}/pdf", None, READERS),
+    ("settlement.redraft_report", "POST"): ("/settlement/{settlement_a}/report/redraft", {}, OFFICER),
+    ("settlement.submitted_receipt_thumbnail", "GET"): ("/settlement/{settlement_s}/submitted-receipts/{receipt_s}/thumbnail",
+                                                        None, _expect(403, applicant_a=200, staff=200, finance=200, admin=200)),
     ("settlement.review", "GET"): ("/settlement/review/{settlement_s}", None, FINANCE_STAFF),
     ("settlement.review_line", "POST"): ("/settlement/review/{settlement_s}/lines/{expense_s}", {"decision": "x"}, FINANCE),
     ("settlement.return_settlement", "POST"): ("/settlement/review/{settlement_s}/return", {"message": ""}, FINANCE),
@@ -149,4 +152,5 @@ def _build(users, group_a, make_programme) -> dict:
     return dict(award_a=award_a.id, expense_a=expense_a.id, attachment_a=expense_a.attachments[0].id,
                 deleted_a=deleted.id, pending_a=pending, photo_a=session_a.photos[0].id, session_a=session_a.id,
                 settlement_a=settlement_a.id, settlement_s=settlement_s.id, expense_s=expense_s.id,
+                receipt_s=expense_s.receipt_file_id,
                 money_programme=programme.id, job=job.id)

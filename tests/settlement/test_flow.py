@@ -118,7 +118,10 @@ def test_fix_and_resubmit_cycle_with_diff_then_approval_and_refund(paid_award, f
                 data={"decision": "needs_fix", "reason": "품목이 보이는 영수증을 올려 주세요"})
     client.post_form(f"/settlement/review/{settlement.id}/lines/{third.id}",
                      {"decision": "not_recognised", "reason": "개인 용품"})
-    assert client.post_form(f"/settlement/review/{settlement.id}/approve").status_code == 303
+    asked = client.post_form(f"/settlement/review/{settlement.id}/approve")    # the confirmation says why not
+    assert asked.status_code == 422 and "보완 중인 줄이 1건" in asked.get_data(as_text=True)
+    assert "confirm" in asked.get_data(as_text=True) and ">승인</button>" not in asked.get_data(as_text=True)
+    assert client.post_form(f"/settlement/review/{settlement.id}/approve", {"confirm": "1"}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Settlement, settlement.id).status == "submitted"     # a line still needs a fix
     assert client.post_form(f"/settlement/review/{settlement.id}/return", {"message": "1건 보완"}).status_code == 303
@@ -130,14 +133,15 @@ def test_fix_and_resubmit_cycle_with_diff_then_approval_and_refund(paid_award, f
     edit = dict(FORM, description="재료 1 (품목: 색종이)", amount_won="90,000")
     r = client.post_form(f"/settlement/expenses/{second.id}/edit", edit, content_type="multipart/form-data")
     assert r.status_code == 303
-    assert client.post_form(f"/settlement/{settlement.id}/submit").status_code == 303
+    assert client.post_form(f"/settlement/{settlement.id}/submit", {"confirm": "1"}).status_code == 303
     auth.logout()
 
     auth.login(finance.email)
     review = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
-    assert "바뀐 내용 1건" in review and "금액 <del>100,000원</del> → <ins>90,000원</ins>" in review
+    # the line, and the report drafted from the numbers, which followed them (290,000원 spent now)
+    assert "바뀐 내용 2건" in review and "사업실적(결과보고)" in review and "금액 <del>100,000원</del> → <ins>90,000원</ins>" in review
     client.post_form(f"/settlement/review/{settlement.id}/lines/{second.id}", {"decision": "recognised"})
-    assert client.post_form(f"/settlement/review/{settlement.id}/approve").status_code == 303
+    assert client.post_form(f"/settlement/review/{settlement.id}/approve", {"confirm": "1"}).status_code == 303
     db.session.expire_all()
     row = db.session.get(Settlement, settlement.id)
     # paid 800,000 + interest 1,234 − recognised (100,000 + 90,000) = 611,234
