@@ -28,7 +28,7 @@ AFFILIATION_MSG = "모임이 주로 활동하는 곳을 선택해 주세요."
 def known_choice(message):
     """A radio or select answer must be one of its choices (WTForms' own check speaks English)."""
     def check(form, field):
-        if field.data not in {value for value, _label in field.choices}:
+        if not field.data or field.data not in {value for value, _label in field.choices}:
             raise ValidationError(message)
     return check
 
