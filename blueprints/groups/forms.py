@@ -30,6 +30,7 @@ def known_choice(message):
     def check(form, field):
         if not field.data or field.data not in {value for value, _label in field.choices}:
             raise ValidationError(message)
+    check.field_flags = {"required": True}  # the label's * like DataRequired's
     return check
 
 

@@ -307,13 +307,18 @@ def load_draft(user: User) -> RegistrationDraft | None:
     return draft
 
 
-def save_draft(user: User, step: int, data: dict) -> RegistrationDraft:
+def save_draft(user: User, step: int, data: dict, *, same_step_only: bool = False) -> RegistrationDraft | None:
     """Keep what the wizard holds after a step (no audit: nothing is registered yet). Drafts
-    of anyone left untouched for DRAFT_TTL go at the same time."""
+    of anyone left untouched for DRAFT_TTL go at the same time.
+
+    ``same_step_only`` (the live check, which can arrive after the step it was sent from was
+    left): keep the answers only if the draft is still on that step; else change nothing."""
     now = utcnow()
+    draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
+    if same_step_only and draft is not None and draft.step != step:
+        return None
     db.session.execute(delete(RegistrationDraft).where(RegistrationDraft.updated_at < now - DRAFT_TTL,
                                                        RegistrationDraft.user_id != user.id))
-    draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
     if draft is None:
         draft = RegistrationDraft(user_id=user.id)
         db.session.add(draft)

@@ -60,11 +60,11 @@ def _form_data(form: GroupRegistrationForm) -> dict:
     return data
 
 
-def _keep_draft(form: GroupRegistrationForm, step: int) -> None:
+def _keep_draft(form: GroupRegistrationForm, step: int, same_step_only: bool = False) -> None:
     """Keep what is typed and the step shown, so leaving the wizard loses nothing. A double
     click racing for the account's one draft keeps the other request's (the same answers)."""
     try:
-        services.save_draft(g.user, step, _form_data(form))
+        services.save_draft(g.user, step, _form_data(form), same_step_only=same_step_only)
         commit()
     except IntegrityError:
         db.session.rollback()
@@ -221,7 +221,7 @@ def register_check():
     """The live eligibility panel: judges what is typed so far and keeps it as the draft
     (a parent who leaves mid-step finds what they typed), registers nothing."""
     form = GroupRegistrationForm()  # CSRFProtect has checked the token (every POST)
-    _keep_draft(form, form.current_step)
+    _keep_draft(form, form.current_step, same_step_only=True)
     return _render_wizard(form, form.current_step)
 
 

@@ -448,3 +448,12 @@ def test_the_group_page_has_unique_ids_and_a_label_for_every_control(client, aut
     response = client.post_form(f"/groups/{group.id}/invite", {"member_id": "", "email": "x"})
     duplicates, unlabelled, _ = unlabelled_and_duplicates(response.get_data(as_text=True))
     assert (duplicates, unlabelled) == ([], [])
+
+
+def test_a_live_check_sent_from_a_step_already_left_does_not_move_the_draft_back(client, auth, parent):
+    """The panel's check is delayed; "다음" can overtake it. Arriving late, it changes nothing."""
+    auth.login("parent@example.kr")
+    client.post_form(f"{URL}/next", registration_data(step=1))
+    client.htmx("POST", f"{URL}/check", target="eligibility-panel", data=registration_data(step=1, name="옛 이름"))
+    draft = draft_of(parent)
+    assert draft.step == 2 and draft.data["name"] == "햇살품앗이"
