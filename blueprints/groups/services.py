@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, url_for
@@ -30,8 +31,8 @@ from blueprints.core.timeutil import to_kst
 from blueprints.programmes.models import Programme
 from extensions import db
 
-from .eligibility import Candidate, Household, evaluate, parse_birth_ym, format_ym, rules_from_programme
-from .eligibility import RESIDENCE_CHOICES
+from .eligibility import (RESIDENCE_CHOICES, Candidate, Household, evaluate, format_ym, parse_birth_ym,
+                          rules_from_programme)
 from .models import (MEMBER_ROLE_LABELS, STAFF_ROLES, Child, Group, GroupAffiliation, GroupMember, GroupState,
                      MemberInvitation, PhoneCheck, RegistrationDraft)
 
@@ -297,6 +298,7 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
 # The registration wizard's draft ------------------------------------------------------------
 
 DRAFT_TTL = timedelta(days=7)
+DRAFT_MAX_CHARS = 100_000  # 30 households typed in full are ~15,000; more is not a person typing
 
 
 def load_draft(user: User) -> RegistrationDraft | None:
@@ -314,6 +316,8 @@ def save_draft(user: User, step: int, data: dict, *, same_step_only: bool = Fals
     ``same_step_only`` (the live check, which can arrive after the step it was sent from was
     left): keep the answers only if the draft is still on that step; else change nothing."""
     now = utcnow()
+    if len(json.dumps(data, ensure_ascii=False, default=str)) > DRAFT_MAX_CHARS:
+        return None
     draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
     if same_step_only and draft is not None and draft.step != step:
         return None

@@ -17,7 +17,7 @@ from . import bp, services
 from .eligibility import Candidate, Household, candidate_from_group
 from .forms import (MAX_HOUSEHOLDS, STEPS, AffiliationForm, GroupRegistrationForm, GroupSearchForm, HandoverForm,
                     MemberInviteForm, ResidenceForm)
-from .models import Group, GroupAffiliation, GroupMember, GroupState, MemberInvitation
+from .models import Group, GroupMember, GroupState, MemberInvitation
 from blueprints.core.korean import with_particle
 
 register_permission("register_group", "applicant")

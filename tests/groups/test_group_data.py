@@ -381,7 +381,6 @@ def test_inviting_a_household_opens_the_form_filled_with_what_the_group_knows(cl
 
 
 def test_the_invited_parents_account_setup_opens_with_the_groups_name_and_phone(client, auth, group):
-    from blueprints.accounts.models import AuthToken
     from blueprints.core.mail import OutboxMessage
 
     household = group.members[4]
@@ -458,3 +457,11 @@ def test_a_live_check_sent_from_a_step_already_left_does_not_move_the_draft_back
     client.htmx("POST", f"{URL}/check", target="eligibility-panel", data=registration_data(step=1, name="옛 이름"))
     draft = draft_of(parent)
     assert draft.step == 2 and draft.data["name"] == "햇살품앗이"
+
+
+def test_an_oversized_post_is_answered_but_not_kept_as_a_draft(client, auth, parent):
+    auth.login("parent@example.kr")
+    data = registration_data(step=1)
+    data["description"] = "가" * 120_000
+    assert client.post_form(f"{URL}/next", data).status_code == 422  # 2,000자 이하
+    assert draft_of(parent) is None
