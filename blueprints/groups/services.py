@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, url_for
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -47,6 +47,7 @@ class GroupError(Exception):
 # the year being the Seoul calendar year of the registration, n running within that year.
 
 REG_NO_ATTEMPTS = 5
+REG_NO_LOCK = 0x47520000  # advisory-lock key space of registration numbers ("GR"), plus the year
 
 
 def reg_no_year(when: datetime | None = None) -> int:
@@ -66,8 +67,12 @@ def next_reg_no(year: int) -> str:
 def insert_with_reg_no(group: Group, *, when: datetime | None = None) -> Group:
     """Add the group with the next registration number of its year. Two registrations at the
     same moment read the same last number: the unique constraint refuses the second insert,
-    which is undone alone (a savepoint) and takes the number after, so neither request fails."""
+    which is undone alone (a savepoint) and takes the number after, so neither request fails.
+    On PostgreSQL the numbering of a year is also taken in turns (a transaction-scoped advisory
+    lock, held to the commit): retries alone let the last of many racers run out of attempts."""
     year = reg_no_year(when or group.created_at)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REG_NO_LOCK + year})
     for attempt in range(REG_NO_ATTEMPTS):
         group.reg_no = next_reg_no(year)
         try:
