@@ -34,6 +34,9 @@ DEMO_GROUPS = [
     ("토닥토닥", "양천구", "목동"), ("놀이하는 가족", "동작구", "사당동"),
     ("작은도서관 친구들", "강서구", "화곡동"), ("별빛 품앗이", "중랑구", "면목동"),
 ]
+# Where each demo group meets (the centre's counts by 센터/나눔터/기타 read it), in DEMO_GROUPS order.
+DEMO_AFFILIATIONS = ["sharing", "centre", "sharing", "centre", "other", "sharing",
+                     "centre", "sharing", "other", "centre", "sharing", "centre"]
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
 GIVEN = ["민지", "서연", "지훈", "수빈", "하은", "도윤", "예린", "준호", "유진", "현우", "소희", "태윤"]
 
@@ -78,8 +81,9 @@ def demo():
                                    "데모 계정은 공개된 비밀번호를 쓰므로 개발·시연 서버에서만 실행하세요.")
     from blueprints.core import audit
     from blueprints.core.models import utcnow
+    from data.districts import SEOUL_DISTRICTS
     from blueprints.groups.models import Child, Group, GroupMember
-    from blueprints.groups.services import next_reg_no
+    from blueprints.groups.services import insert_with_reg_no
     from blueprints.programmes.defaults import programme_fields_from_defaults
     from blueprints.programmes.models import Programme
 
@@ -108,10 +112,12 @@ def demo():
         if db.session.scalar(select(Group).where(Group.name == name)) is not None:
             continue
         now = utcnow()
-        group = Group(reg_no=next_reg_no(programme.year), name=name, district=district, dong=dong,
+        group = Group(name=name, district=district, dong=dong, affiliation=DEMO_AFFILIATIONS[index],
                       meeting_place=f"{dong} 공동육아방", activity_type="놀이·체험",
                       description=f"{dong}에 사는 영유아 가정이 매달 함께 놀고 배우는 모임입니다.",
-                      consent_collection_at=now, consent_provision_at=now, consent_photos_at=now)
+                      consent_collection_at=now, consent_provision_at=now, consent_photos_at=now,
+                      # Two in three agreed that their name may appear on the public results page.
+                      consent_publish_name_at=now if index % 3 != 2 else None)
         households = rng.randint(5, 10)
         for h in range(households):
             if index == 0 and h == 0:
@@ -133,15 +139,17 @@ def demo():
                 role = "treasurer" if h == 1 else "member"
                 member = GroupMember(parent_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
                                      phone=f"010{rng.randint(10000000, 99999999)}", role=role)
-            member.resident_district = district
+            # Most households live in the group's 자치구, every fourth next door (still in Seoul:
+            # the default rule asks that all live in Seoul).
+            member.resident_district = district if h % 4 != 3 else SEOUL_DISTRICTS[
+                (SEOUL_DISTRICTS.index(district) + 1) % len(SEOUL_DISTRICTS)]
             member.consent_at = now  # the 대표 confirmed each household agreed
             for _ in range(rng.randint(1, 2)):
                 year = rng.randint(2021, 2026)
                 month = rng.randint(1, 9 if year == 2026 else 12)  # no child born in the future
                 member.children.append(Child(birth_ym=f"{year}-{month:02d}"))
             group.members.append(member)
-        db.session.add(group)
-        db.session.flush()
+        insert_with_reg_no(group)  # the same numbering as a registration through the wizard
         audit.record("group.registered", group, actor=users["applicant@demo.kr"] if index == 0 else None,
                      summary=f"데모: {name} 등록")
     db.session.flush()

@@ -83,10 +83,11 @@ def make_group(app):
     from blueprints.core.models import utcnow
 
     def make(*, leader=None, treasurer=None, name=None, district="마포구", dong="망원동", households=5,
-             birth_ym="2024-05", year=2027):
+             birth_ym="2024-05", year=2027, affiliation="other"):
         n = next(_seq)
         now = utcnow()
         group = Group(reg_no=next_reg_no(year), name=name or f"모임{n}", district=district, dong=dong,
+                      affiliation=affiliation,
                       meeting_place="공동육아방", activity_type="놀이", description="함께 놀아요",
                       consent_collection_at=now, consent_provision_at=now)
         for h in range(households):

@@ -178,3 +178,26 @@ def test_demo_awards_follow_the_programmes_own_rules(runner):
                                .where(Award.programme_id == programme.id)).all()
     assert lines and all(e.hard_count == 0 for e in lines)
     assert max(db.session.scalar(select(func.count(Expense.id)).where(Expense.award_id == a.id)) for a in awards) == 60
+def test_demo_groups_have_affiliations_districts_and_the_registration_numbering(runner):
+    """The centre's view counts 센터/나눔터/기타 and the residency rule reads households'
+    districts: the demo has both; its numbers follow the wizard's rule (the Seoul year of
+    registration, not the programme's year)."""
+    from blueprints.core.timeutil import today_kst
+    from blueprints.groups.eligibility import RESIDENCE_CHOICES, evaluate, candidate_from_group, rules_from_programme
+    from blueprints.groups.models import GroupMember
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    groups = db.session.scalars(select(Group).order_by(Group.id)).all()
+    assert {g.affiliation for g in groups} == {"centre", "sharing", "other"}
+    districts = db.session.scalars(select(GroupMember.resident_district)).all()
+    assert districts and all(d in RESIDENCE_CHOICES for d in districts)
+    assert any(g.consent_publish_name_at for g in groups) and not all(g.consent_publish_name_at for g in groups)
+    year = today_kst().year
+    demo_groups = [g for g in groups if g.reg_no.startswith(f"G-{year}-")]
+    assert len(demo_groups) >= 12
+    numbers = sorted(int(g.reg_no.rsplit("-", 1)[1]) for g in demo_groups)
+    assert numbers == list(range(1, len(numbers) + 1))
+    # The open programme's residency rule holds for every demo group (their applications submit).
+    programme = next(p for p in db.session.scalars(select(Programme)) if p.is_open())
+    rules = rules_from_programme(programme)
+    assert all(evaluate(candidate_from_group(g), rules).check("residency").ok for g in demo_groups)

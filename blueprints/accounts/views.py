@@ -9,6 +9,7 @@ from blueprints.core.auth import ROLE_LABELS, authorize, login_required, permiss
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.security import same_site_path
 from blueprints.core.forms import EmptyForm
+from blueprints.core.formatting import format_phone
 from blueprints.core.htmx import is_inline, render
 from extensions import db
 
@@ -253,7 +254,9 @@ def accept_invite(token):
     row = services.find_valid_token(token, "invite")
     if row is None:
         return render("accounts/token_invalid.html", status=410)
-    form = AcceptInviteForm(name=row.user.name) if request.method == "GET" else AcceptInviteForm()
+    # Opened with what the inviter entered (a group's household: its name and phone).
+    form = (AcceptInviteForm(name=row.user.name, phone=format_phone(row.user.phone))
+            if request.method == "GET" else AcceptInviteForm())
     if form.validate_on_submit():
         user = services.accept_invite(row, name=form.name.data, phone=form.phone.data, password=form.password.data)
         commit()

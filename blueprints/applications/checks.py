@@ -230,3 +230,18 @@ def check_statements(*, purpose: str, need: str, other_funding: bool | None, oth
         result.issues.append(Issue("warn", "같은 활동에 다른 공공 지원을 함께 받을 수 없습니다. 심사에서 확인합니다.",
                                    None, "declared_other_funding"))
     return result
+
+
+def check_residency(residency) -> CheckResult:
+    """The programme's "거주 가구 최소 비율", a hard rule at submission. ``residency`` is the
+    group's verdict (``groups.eligibility.residency``: the same function the live panel shows),
+    so the figures the parent saw are the figures that block."""
+    result = CheckResult()
+    if residency is None or residency.ok:
+        return result
+    message = residency.message
+    if residency.unknown:
+        message += (" 거주 자치구가 없는 가구는 거주하지 않는 것으로 셉니다: " + ", ".join(residency.unknown)
+                    + ". 모임 화면의 '가구별 거주 자치구'에서 입력해 주세요.")
+    result.issues.append(Issue("hard", message, None, "residency"))
+    return result

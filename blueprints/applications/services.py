@@ -91,8 +91,11 @@ def full_check(application: Application) -> checks.CheckResult:
     verdict = eligibility.evaluate(eligibility.candidate_from_group(group),
                                    eligibility.rules_from_programme(application.programme))
     for check in verdict.missing:
+        if check.code == "residency":
+            continue  # its own check below, with the figures and the households to fix
         result.issues.append(checks.Issue("hard", f"모임 요건({check.title}): {check.message}", None,
                                           f"eligibility_{check.code}"))
+    result.extend(checks.check_residency(verdict.residency))
     if group.consent_provision_at is None:
         result.issues.append(checks.Issue("hard", "신청하려면 모임 정보의 자치구·시 제공에 동의해야 합니다. 모임 정보에서 동의해 주세요.",
                                           None, "provision_consent"))

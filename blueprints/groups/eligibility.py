@@ -10,13 +10,18 @@ is never told it qualifies when the real birthday could make a child too old.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 
 from data.districts import SEOUL_DISTRICTS
 
 SEOUL = "서울특별시"
+# A household living outside Seoul (경기·인천 …): the list offers it after the 25 자치구.
+OUTSIDE_SEOUL = "서울 밖"
+RESIDENCE_CHOICES = SEOUL_DISTRICTS + (OUTSIDE_SEOUL,)
 _YM_RE = re.compile(r"^\s*(\d{4})\s*[-./년]?\s*(\d{1,2})\s*[.월]?\s*$")
 
 
@@ -62,6 +67,7 @@ class Rules:
     min_age: int = 0
     max_age: int = 6
     scope: str = SEOUL
+    min_resident_share: float = 1.0
     distinct_officers: bool = True
     officer_roles: tuple[str, ...] = ("leader", "treasurer")
 
@@ -96,6 +102,7 @@ def rules_from_programme(programme) -> Rules:
         min_age=min_age,
         max_age=max_age,
         scope=str(residency.get("scope") or SEOUL),
+        min_resident_share=float(residency.get("min_resident_share", 1.0)),
         distinct_officers=bool(officers.get("distinct_persons", True)),
         officer_roles=tuple(role_codes[r] for r in required if r in role_codes),
     )
@@ -117,6 +124,7 @@ class Household:
     role: str = "member"
     birth_yms: tuple[str, ...] = ()
     email: str = ""
+    district: str = ""  # 거주 자치구 (RESIDENCE_CHOICES); "" when not recorded
 
     @property
     def label(self) -> str:
@@ -137,7 +145,8 @@ def candidate_from_group(group) -> Candidate:
         district=group.district,
         households=tuple(
             Household(parent_name=m.parent_name, phone=m.phone, role=m.role,
-                      birth_yms=tuple(c.birth_ym for c in m.children), email=m.email or "")
+                      birth_yms=tuple(c.birth_ym for c in m.children), email=m.email or "",
+                      district=m.resident_district or "")
             for m in group.members
         ),
         consent_provision=group.consent_provision_at is not None,
@@ -159,6 +168,7 @@ class Result:
     checks: list[Check]
     counted_households: int
     notes: list[str] = field(default_factory=list)
+    residency: "Residency | None" = None
 
     @property
     def ok(self) -> bool:
@@ -203,6 +213,83 @@ def _same_person(a: Household, b: Household) -> bool:
     if phone_a and phone_b:
         return phone_a == phone_b
     return bool(a.parent_name) and a.parent_name == b.parent_name
+
+
+# Residency -------------------------------------------------------------------------------
+
+def _percent(value: Fraction | float) -> str:
+    """0.5 -> '50', 0.125 -> '12.5' (the rule's minimum, as the programme page writes it)."""
+    return f"{round(float(value) * 100, 4):g}"
+
+
+@dataclass(frozen=True)
+class Residency:
+    """The programme's "거주 가구 최소 비율": of the group's households, the share whose 거주
+    자치구 lies in the programme's area (``Rules.scope``: 서울특별시 = the 25 자치구, or named
+    자치구). A household with no 거주 자치구 recorded counts as not resident and is named."""
+
+    scope: str
+    min_share: Fraction
+    total: int
+    resident: int
+    outside: tuple[str, ...] = ()   # labels of households living outside the area
+    unknown: tuple[str, ...] = ()   # labels of households with no 거주 자치구
+
+    @property
+    def share(self) -> Fraction:
+        return Fraction(self.resident, self.total) if self.total else Fraction(0)
+
+    @property
+    def ok(self) -> bool:
+        return self.total > 0 and self.share >= self.min_share
+
+    @property
+    def share_text(self) -> str:
+        """The share in whole per cent, rounded down so a short group never reads as meeting
+        the minimum ('69%', not '70%', for 69.6%); one decimal when that would hide a pass."""
+        whole = math.floor(self.share * 100)
+        if self.ok and whole < self.min_share * 100:
+            return f"{math.floor(self.share * 1000) / 10:g}"
+        return str(whole)
+
+    @property
+    def message(self) -> str:
+        minimum = _percent(self.min_share)
+        if not self.total:
+            return "아직 입력한 가구가 없습니다."
+        if len(self.unknown) == self.total:
+            return (f"거주 자치구를 입력해 주세요. 가구마다 사는 자치구를 알아야 {self.scope} 거주 가구 비율"
+                    f"(최소 {minimum}%)을 확인할 수 있습니다.")
+        figures = f"{self.scope} 거주 가구가 {self.total}가구 중 {self.resident}가구({self.share_text}%)로"
+        if self.ok:
+            return f"{figures}, 최소 {minimum}% 요건을 충족합니다."
+        return f"{figures}, 최소 {minimum}%에 못 미칩니다."
+
+    @property
+    def details(self) -> list[str]:
+        lines = []
+        if self.unknown and len(self.unknown) < self.total:
+            lines.append("거주 자치구를 입력해 주세요: " + ", ".join(self.unknown) + " 가구")
+        elif self.unknown:
+            lines.append("거주 자치구가 없는 가구: " + ", ".join(self.unknown))
+        if self.outside:
+            lines.append(f"{self.scope} 밖에 사는 가구: " + ", ".join(self.outside))
+        return lines
+
+
+def residency(households, rules: Rules) -> Residency:
+    area = set(districts_in_scope(rules.scope))
+    outside, unknown, resident = [], [], 0
+    for household in households:
+        if not household.district:
+            unknown.append(household.label)
+        elif household.district in area:
+            resident += 1
+        else:
+            outside.append(household.label)
+    minimum = Fraction(str(rules.min_resident_share)).limit_denominator(1_000_000)
+    return Residency(scope=rules.scope, min_share=minimum, total=len(households), resident=resident,
+                     outside=tuple(outside), unknown=tuple(unknown))
 
 
 def evaluate(candidate: Candidate, rules: Rules) -> Result:
@@ -262,9 +349,13 @@ def evaluate(candidate: Candidate, rules: Rules) -> Result:
     else:
         checks.append(Check("officers", "대표·회계", True, "대표와 회계가 서로 다른 사람으로 정해져 있습니다."))
 
+    # 6. Households living in the programme's area, at least the rule's share.
+    living = residency(households, rules)
+    checks.append(Check("residency", "거주 가구", living.ok, living.message, living.details))
+
     # Not an eligibility rule but needed to apply: the consent to provide data to the 자치구/시.
     notes = []
     if not candidate.consent_provision:
         notes.append("모임 등록은 할 수 있지만, 공모사업에 신청하려면 '자치구·서울시 제공' 동의가 필요합니다.")
 
-    return Result(rules=rules, checks=checks, counted_households=len(counted), notes=notes)
+    return Result(rules=rules, checks=checks, counted_households=len(counted), notes=notes, residency=living)

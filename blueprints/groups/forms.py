@@ -1,15 +1,15 @@
 """Forms of the group domain. Registration is one form walked through in four steps; the
 fields of the other steps travel as hidden inputs, so nothing is stored before consent and
 everything works without JavaScript."""
-from wtforms import (BooleanField, EmailField, FieldList, FormField, HiddenField, SearchField, SelectField,
-                     StringField, TextAreaField, ValidationError)
+from wtforms import (BooleanField, EmailField, FieldList, FormField, HiddenField, RadioField, SearchField,
+                     SelectField, StringField, TextAreaField, ValidationError)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from blueprints.core.forms import BaseForm, BaseSubForm, mobile_number
 from blueprints.core.timeutil import today_kst
 from data.districts import SEOUL_DISTRICTS
 
-from .eligibility import format_ym, parse_birth_ym
+from .eligibility import OUTSIDE_SEOUL, RESIDENCE_CHOICES, format_ym, parse_birth_ym
 from .models import GroupAffiliation, GroupState
 
 REQUIRED = "필수 입력 항목입니다."
@@ -19,6 +19,19 @@ STEPS = [(1, "기본 정보"), (2, "가구"), (3, "대표·회계"), (4, "동의
 MAX_HOUSEHOLDS = 30
 MAX_CHILDREN = 3
 ROLE_CHOICES = [("member", "구성원"), ("treasurer", "회계"), ("leader", "대표")]
+RESIDENCE_SELECT = [("", "거주 자치구를 선택해 주세요")] + [
+    (d, "서울 밖 (경기·인천 등 다른 시·도)" if d == OUTSIDE_SEOUL else d) for d in RESIDENCE_CHOICES]
+RESIDENCE_MSG = "이 가구가 사는 자치구를 선택해 주세요."
+AFFILIATION_MSG = "모임이 주로 활동하는 곳을 선택해 주세요."
+
+
+def known_choice(message):
+    """A radio or select answer must be one of its choices (WTForms' own check speaks English)."""
+    def check(form, field):
+        if not field.data or field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(message)
+    check.field_flags = {"required": True}  # the label's * like DataRequired's
+    return check
 
 
 def birth_year_month(form, field):
@@ -46,9 +59,12 @@ class HouseholdForm(BaseSubForm):
                           description="예: 2024-05 (태어난 해와 달만 적습니다)")
     child_2 = StringField("둘째 자녀 출생 연월 (선택)", validators=[Optional(), birth_year_month])
     child_3 = StringField("셋째 자녀 출생 연월 (선택)", validators=[Optional(), birth_year_month])
+    resident_district = SelectField("거주 자치구", choices=RESIDENCE_SELECT, validate_choice=False,
+                                    validators=[known_choice(RESIDENCE_MSG)],
+                                    description="이 가구가 사는 곳입니다. 사업의 거주 요건(서울 거주 가구 비율)을 확인하는 데만 씁니다.")
     email = EmailField("초대할 이메일 (선택)", validators=[Optional(), Email(EMAIL_MSG), Length(max=254)])
 
-    STEP2_FIELDS = ("parent_name", "phone", "role", "child_1", "child_2", "child_3")
+    STEP2_FIELDS = ("parent_name", "phone", "role", "resident_district", "child_1", "child_2", "child_3")
 
     @property
     def birth_yms(self) -> tuple[str, ...]:
@@ -68,6 +84,9 @@ class GroupRegistrationForm(BaseForm):
                                 description="예: 망원동 공동육아방, 망원한강공원")
     activity_type = SelectField("활동 유형", choices=[("", "활동 유형을 선택해 주세요")] + [(a, a) for a in ACTIVITY_TYPES],
                                 validators=[DataRequired("활동 유형을 선택해 주세요.")])
+    affiliation = RadioField("주로 활동하는 곳", choices=GroupAffiliation.choices(), validate_choice=False,
+                             validators=[known_choice(AFFILIATION_MSG)],
+                             description="육아종합지원센터나 공동육아나눔터에서 모이면 그곳을, 아니면 '기타'를 고릅니다.")
     description = TextAreaField("모임 소개", validators=[DataRequired(REQUIRED), Length(max=2000, message="2,000자 이하로 입력해 주세요.")],
                                 description="어떤 가정이 모여 무엇을 하는지 두세 문장으로 적어 주세요.")
 
@@ -78,8 +97,9 @@ class GroupRegistrationForm(BaseForm):
     consent_collection = BooleanField("개인정보 수집·이용에 동의합니다. 함께 적은 가구의 보호자에게도 이 내용을 알리고 동의를 받았습니다. (필수)")
     consent_provision = BooleanField("자치구·서울시에 개인정보를 제공하는 데 동의합니다. (공모사업 신청 시 필수)")
     consent_photos = BooleanField("활동 사진의 수집·이용에 동의합니다. (선택)")
+    consent_publish_name = BooleanField("선정되면 결과 공개 화면에 모임 이름과 자치구를 싣는 데 동의합니다. (선택)")
 
-    STEP1_FIELDS = ("name", "district", "dong", "meeting_place", "activity_type", "description")
+    STEP1_FIELDS = ("name", "district", "dong", "meeting_place", "activity_type", "affiliation", "description")
 
     @property
     def current_step(self) -> int:
@@ -160,14 +180,52 @@ class GroupRegistrationForm(BaseForm):
         return None
 
 
+# The group page holds several forms: each control has an id of its own (the posted names stay).
+
 class MemberInviteForm(BaseForm):
-    member_id = SelectField("초대할 가구", choices=[], validators=[DataRequired("초대할 가구를 선택해 주세요.")])
-    email = EmailField("이메일", validators=[DataRequired(REQUIRED), Email(EMAIL_MSG), Length(max=254)])
+    member_id = SelectField("초대할 가구", choices=[], validators=[DataRequired("초대할 가구를 선택해 주세요.")],
+                            id="invite-member_id")
+    email = EmailField("이메일", validators=[DataRequired(REQUIRED), Email(EMAIL_MSG), Length(max=254)], id="invite-email")
 
 
 class HandoverForm(BaseForm):
-    role = SelectField("넘겨줄 역할", choices=[("leader", "대표"), ("treasurer", "회계")], validators=[DataRequired()])
-    member_id = SelectField("새로 맡을 분", choices=[], validators=[DataRequired("새로 맡을 분을 선택해 주세요.")])
+    role = SelectField("넘겨줄 역할", choices=[("leader", "대표"), ("treasurer", "회계")], validators=[DataRequired()],
+                       id="handover-role")
+    member_id = SelectField("새로 맡을 분", choices=[], validators=[DataRequired("새로 맡을 분을 선택해 주세요.")],
+                            id="handover-member_id")
+
+
+class AffiliationForm(BaseForm):
+    """Staff correct where a group meets (the centre's counts by 센터/나눔터/기타 read it)."""
+
+    affiliation = RadioField("주로 활동하는 곳", choices=GroupAffiliation.choices(), validate_choice=False,
+                             validators=[known_choice(AFFILIATION_MSG)], id="affiliation")
+
+
+class ResidenceForm(BaseForm):
+    """The 거주 자치구 of every household of a group: one select each, named ``district-<member id>``
+    (the households are the group's, so the fields are made per request, not declared)."""
+
+    def __init__(self, members, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = list(members)
+        self.values: dict[int, str] = {m.id: m.resident_district or "" for m in self.members}
+        self.member_errors: dict[int, str] = {}
+
+    def read(self, formdata) -> bool:
+        """Take the posted selects (CSRF checked too); every household needs a known choice."""
+        ok = self.validate()
+        for member in self.members:
+            value = (formdata.get(f"district-{member.id}") or "").strip()
+            self.values[member.id] = value
+            if value not in RESIDENCE_CHOICES:
+                self.member_errors[member.id] = RESIDENCE_MSG
+                ok = False
+        return ok
+
+    @property
+    def choices(self):
+        return RESIDENCE_SELECT
 
 
 class GroupSearchForm(BaseForm):

@@ -1,7 +1,7 @@
 """A 자조모임, its households (members) and their children (birth year-month only)."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.models import TimestampMixin, UTCDateTime, utcnow
@@ -94,8 +94,14 @@ class Group(TimestampMixin, db.Model):
         # Only the 대표 (or staff) changes officers and whose account a household is.
         if action in {"handover_leader", "handover_treasurer", "unlink"}:
             return is_staff or (member is not None and member.role == "leader")
-        if action == "set_status":
+        if action in {"set_status", "set_affiliation"}:
             return user.has_any_role({"staff", "admin"})
+        # The group's own consent: only its 대표 gives or withdraws it, never staff for them.
+        if action == "consent_publish_name":
+            return member is not None and member.role == "leader"
+        # Where households live: the officers, or staff helping them on the phone.
+        if action == "edit_residences":
+            return user.has_any_role({"staff", "admin"}) or (member is not None and member.role in {"leader", "treasurer"})
         return False
 
 
@@ -204,3 +210,18 @@ class PhoneCheck(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     phone_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class RegistrationDraft(db.Model):
+    """What a parent typed in the registration wizard and the step they were on, kept on the
+    server (never in the cookie: it holds other households' names and numbers) so that leaving
+    the wizard loses nothing. One per account; gone when the group is registered, when they
+    start again, or DRAFT_TTL after the last step (services.save_draft)."""
+
+    __tablename__ = "registration_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True)
+    step: Mapped[int] = mapped_column(nullable=False, default=1)
+    data: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, url_for
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,12 +27,14 @@ from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
 from blueprints.core.paging import Page, page_number
 from blueprints.core.search import contains_text
-from blueprints.core.timeutil import today_kst
+from blueprints.core.timeutil import to_kst
 from blueprints.programmes.models import Programme
 from extensions import db
 
-from .eligibility import Candidate, Household, evaluate, parse_birth_ym, format_ym, rules_from_programme
-from .models import MEMBER_ROLE_LABELS, STAFF_ROLES, Child, Group, GroupMember, GroupState, MemberInvitation, PhoneCheck
+from .eligibility import (RESIDENCE_CHOICES, Candidate, Household, evaluate, format_ym, parse_birth_ym,
+                          rules_from_programme)
+from .models import (MEMBER_ROLE_LABELS, STAFF_ROLES, Child, Group, GroupAffiliation, GroupMember, GroupState,
+                     MemberInvitation, PhoneCheck, RegistrationDraft)
 
 
 class GroupError(Exception):
@@ -37,14 +42,48 @@ class GroupError(Exception):
 
 
 # Registration numbers -------------------------------------------------------------------
+#
+# One rule for every group however it is made (the wizard, the demo, an import): G-<year>-<n>,
+# the year being the Seoul calendar year of the registration, n running within that year.
+
+REG_NO_ATTEMPTS = 5
+REG_NO_LOCK = 0x47520000  # advisory-lock key space of registration numbers ("GR"), plus the year
+
+
+def reg_no_year(when: datetime | None = None) -> int:
+    """The year of a registration number: the registration's date in Seoul (UTC 31 Dec 15:00
+    is already the next year there)."""
+    return to_kst(when or utcnow()).year
+
 
 def next_reg_no(year: int) -> str:
-    """G-2027-0007: the year and a running number within it. The unique constraint on
-    reg_no catches the rare race; the caller retries."""
+    """G-2027-0007: the next free running number of the year (one query)."""
     prefix = f"G-{year}-"
     last = db.session.scalar(select(func.max(Group.reg_no)).where(Group.reg_no.like(prefix + "%")))
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
+
+
+def insert_with_reg_no(group: Group, *, when: datetime | None = None) -> Group:
+    """Add the group with the next registration number of its year. Two registrations at the
+    same moment read the same last number: the unique constraint refuses the second insert,
+    which is undone alone (a savepoint) and takes the number after, so neither request fails.
+    On PostgreSQL the numbering of a year is also taken in turns (a transaction-scoped advisory
+    lock, held to the commit): retries alone let the last of many racers run out of attempts."""
+    year = reg_no_year(when or group.created_at)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REG_NO_LOCK + year})
+    for attempt in range(REG_NO_ATTEMPTS):
+        group.reg_no = next_reg_no(year)
+        try:
+            with db.session.begin_nested():
+                db.session.add(group)
+                db.session.flush()
+            return group
+        except IntegrityError as exc:
+            if "reg_no" not in str(exc.orig) or attempt == REG_NO_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def group_with_households(group_id) -> Group | None:
@@ -190,6 +229,8 @@ class Registration:
     consent_collection: bool
     consent_provision: bool = False
     consent_photos: bool = False
+    affiliation: str = GroupAffiliation.other.value
+    consent_publish_name: bool = False
 
 
 def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMember]]:
@@ -206,6 +247,10 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
         raise GroupError("대표는 한 명입니다.")
     if sum(h.role == "treasurer" for h in data.households) > 1:
         raise GroupError("회계는 한 명만 지정할 수 있습니다.")
+    if not GroupAffiliation.known(data.affiliation):
+        raise GroupError("모임이 주로 활동하는 곳을 선택해 주세요.")
+    if any(h.district and h.district not in RESIDENCE_CHOICES for h in data.households):
+        raise GroupError("가구의 거주 자치구를 목록에서 선택해 주세요.")
     duplicate = duplicate_by_name(data.name, by)
     if duplicate is not None:
         raise GroupError(name_duplicate_message(duplicate))
@@ -218,15 +263,18 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
         reg_no="", name=data.name.strip(), district=data.district, dong=data.dong.strip(),
         meeting_place=data.meeting_place.strip(), activity_type=data.activity_type,
         description=data.description.strip(), status=GroupState.active, created_by_id=by.id,
+        affiliation=data.affiliation,
         consent_collection_at=now,
         consent_provision_at=now if data.consent_provision else None,
         consent_photos_at=now if data.consent_photos else None,
+        consent_publish_name_at=now if data.consent_publish_name else None,
     )
     for index, household in enumerate(data.households):
         member = GroupMember(
             parent_name=household.parent_name.strip(),
             phone=normalize_phone(household.phone),
             role=household.role,
+            resident_district=household.district or None,
             consent_at=now,
         )
         if index == 0:
@@ -237,12 +285,13 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
             if parsed:
                 member.children.append(Child(birth_ym=format_ym(*parsed)))
         group.members.append(member)
-    _insert_with_reg_no(group)
+    insert_with_reg_no(group, when=now)
+    delete_draft(by)
     audit.record("group.registered", group, summary=f"모임 등록 ({group.reg_no})",
                  after={"reg_no": group.reg_no, "name": group.name, "district": group.district,
-                        "households": len(group.members),
+                        "affiliation": group.affiliation, "households": len(group.members),
                         "consents": {"collection": True, "provision": data.consent_provision,
-                                     "photos": data.consent_photos}})
+                                     "photos": data.consent_photos, "publish_name": data.consent_publish_name}})
     invited = []
     for member, household in zip(group.members[1:], data.households[1:]):
         if household.email:
@@ -251,12 +300,97 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
     return group, invited
 
 
-def _insert_with_reg_no(group: Group) -> None:
-    """Give the group the next registration number of this year (Seoul time). Two requests
-    racing for the same number: the unique constraint fails one, whose view retries."""
-    group.reg_no = next_reg_no(today_kst().year)
-    db.session.add(group)
+# The registration wizard's draft ------------------------------------------------------------
+
+DRAFT_TTL = timedelta(days=7)
+DRAFT_MAX_CHARS = 100_000  # 30 households typed in full are ~15,000; more is not a person typing
+
+
+def load_draft(user: User) -> RegistrationDraft | None:
+    """The account's draft, unless older than DRAFT_TTL (reading never deletes: GET writes nothing)."""
+    draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
+    if draft is None or draft.updated_at < utcnow() - DRAFT_TTL:
+        return None
+    return draft
+
+
+def save_draft(user: User, step: int, data: dict, *, same_step_only: bool = False) -> RegistrationDraft | None:
+    """Keep what the wizard holds after a step (no audit: nothing is registered yet). Drafts
+    of anyone left untouched for DRAFT_TTL go at the same time.
+
+    ``same_step_only`` (the live check, which can arrive after the step it was sent from was
+    left): keep the answers only if the draft is still on that step; else change nothing."""
+    now = utcnow()
+    if len(json.dumps(data, ensure_ascii=False, default=str)) > DRAFT_MAX_CHARS:
+        return None
+    draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
+    if same_step_only and draft is not None and draft.step != step:
+        return None
+    db.session.execute(delete(RegistrationDraft).where(RegistrationDraft.updated_at < now - DRAFT_TTL,
+                                                       RegistrationDraft.user_id != user.id))
+    if draft is None:
+        draft = RegistrationDraft(user_id=user.id)
+        db.session.add(draft)
+    draft.step, draft.data, draft.updated_at = step, data, now
     db.session.flush()
+    return draft
+
+
+def delete_draft(user: User) -> None:
+    db.session.execute(delete(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
+
+
+# Affiliation, the consent to publish the name, households' 거주 자치구 ---------------------------
+
+def set_affiliation(group: Group, affiliation: str, *, by: User) -> bool:
+    """Staff correct where the group meets. False when it was already so (nothing recorded)."""
+    if not GroupAffiliation.known(affiliation):
+        raise GroupError("모임이 주로 활동하는 곳을 선택해 주세요.")
+    if group.affiliation == affiliation:
+        return False
+    before = group.affiliation
+    group.affiliation = affiliation
+    db.session.flush()
+    audit.record("group.affiliation_changed", group,
+                 summary=f"활동 거점: {GroupAffiliation.title_of(before)} → {GroupAffiliation.title_of(affiliation)}",
+                 before={"affiliation": before}, after={"affiliation": affiliation})
+    return True
+
+
+def set_publish_name_consent(group: Group, consent: bool, *, by: User) -> bool:
+    """The 대표 agrees (or no longer agrees) that the group's name and 자치구 appear on the public
+    results page. False when nothing changed (the same request twice)."""
+    if not group.can(by, "consent_publish_name"):
+        raise GroupError("모임 이름 공개 동의는 대표만 바꿀 수 있습니다.")
+    if (group.consent_publish_name_at is not None) == consent:
+        return False
+    before = group.consent_publish_name_at
+    group.consent_publish_name_at = utcnow() if consent else None
+    db.session.flush()
+    audit.record("group.publish_name_consent_given" if consent else "group.publish_name_consent_withdrawn", group,
+                 summary="모임 이름 공개 동의" if consent else "모임 이름 공개 동의 철회",
+                 before={"publish_name": before is not None}, after={"publish_name": consent})
+    return True
+
+
+def set_residences(group: Group, districts: dict[int, str], *, by: User) -> int:
+    """Record each household's 거주 자치구 (``{member id: district}``). Returns how many changed;
+    the audit names households by number, never the district with a name."""
+    changed = []
+    for member in group.members:
+        value = districts.get(member.id)
+        if value is None:
+            continue
+        if value not in RESIDENCE_CHOICES:
+            raise GroupError("가구의 거주 자치구를 목록에서 선택해 주세요.")
+        if member.resident_district != value:
+            member.resident_district = value
+            changed.append(member.id)
+    if changed:
+        db.session.flush()
+        audit.record("group.residences_changed", group, summary=f"가구 {len(changed)}곳의 거주 자치구 입력",
+                     after={"member_ids": changed})
+    return len(changed)
 
 
 # Invitations ------------------------------------------------------------------------------
@@ -295,7 +429,8 @@ def invite_member(group: Group, member: GroupMember, email: str, *, by: User) ->
     db.session.flush()  # one open invitation per household
     is_new = user is None
     if is_new:
-        user = User(email=email, name=member.parent_name)
+        # The account set-up form opens with what the group entered (name and phone).
+        user = User(email=email, name=member.parent_name, phone=member.phone or None)
         db.session.add(user)
         db.session.flush()
     member.invited_at = now
@@ -320,6 +455,16 @@ def invite_member(group: Group, member: GroupMember, email: str, *, by: User) ->
                  after={"member_id": member.id, "role": member.role, "new_account": is_new,
                         "invitation_id": invitation.id})
     return invitation
+
+
+def known_email(member: GroupMember) -> str:
+    """The e-mail address the group already gave for this household: the one it was last
+    invited at (registration step 3 or the group page), else the one it was linked with."""
+    email = db.session.scalar(
+        select(User.email).join(MemberInvitation, MemberInvitation.user_id == User.id)
+        .where(MemberInvitation.member_id == member.id)
+        .order_by(MemberInvitation.created_at.desc(), MemberInvitation.id.desc()).limit(1)) or member.email or ""
+    return "" if email.endswith("@invalid") else email
 
 
 def _open_invitations(group: Group, user: User, now=None) -> list[MemberInvitation]:

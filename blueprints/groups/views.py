@@ -15,8 +15,8 @@ from extensions import db
 
 from . import bp, services
 from .eligibility import Candidate, Household, candidate_from_group
-from .forms import (MAX_HOUSEHOLDS, STEPS, GroupRegistrationForm, GroupSearchForm, HandoverForm,
-                    MemberInviteForm)
+from .forms import (MAX_HOUSEHOLDS, STEPS, AffiliationForm, GroupRegistrationForm, GroupSearchForm, HandoverForm,
+                    MemberInviteForm, ResidenceForm)
 from .models import Group, GroupMember, GroupState, MemberInvitation
 from blueprints.core.korean import with_particle
 
@@ -43,7 +43,7 @@ def candidate_from_form(form: GroupRegistrationForm) -> Candidate:
         households.append(Household(
             parent_name=sub.parent_name.data or "", phone=sub.phone.data or "",
             role="leader" if index == 0 else (sub.role.data if sub.role.data in ("treasurer", "member") else "member"),
-            birth_yms=sub.birth_yms, email=sub.email.data or ""))
+            birth_yms=sub.birth_yms, email=sub.email.data or "", district=sub.resident_district.data or ""))
     return Candidate(district=form.district.data or "", households=tuple(households),
                      consent_provision=bool(form.consent_provision.data))
 
@@ -53,13 +53,30 @@ def _blank_form() -> GroupRegistrationForm:
     return GroupRegistrationForm(formdata=None, data={"step": "1", "households": [me]})
 
 
-def _render_households(form: GroupRegistrationForm, rows: list[dict], focus_row=None):
-    """Step 2 again with the same answers and renumbered household rows (after adding or removing one)."""
+def _form_data(form: GroupRegistrationForm) -> dict:
     data = form.data
     data.pop("csrf_token", None)
+    data.pop("step", None)
+    return data
+
+
+def _keep_draft(form: GroupRegistrationForm, step: int, same_step_only: bool = False) -> None:
+    """Keep what is typed and the step shown, so leaving the wizard loses nothing. A double
+    click racing for the account's one draft keeps the other request's (the same answers)."""
+    try:
+        services.save_draft(g.user, step, _form_data(form), same_step_only=same_step_only)
+        commit()
+    except IntegrityError:
+        db.session.rollback()
+
+
+def _render_households(form: GroupRegistrationForm, rows: list[dict], focus_row=None):
+    """Step 2 again with the same answers and renumbered household rows (after adding or removing one)."""
+    data = _form_data(form)
     data["households"] = rows
-    return _render_wizard(GroupRegistrationForm(formdata=None, data=data), 2, focus_row=focus_row,
-                          trigger="households-changed")
+    form = GroupRegistrationForm(formdata=None, data=data)
+    _keep_draft(form, 2)
+    return _render_wizard(form, 2, focus_row=focus_row, trigger="households-changed")
 
 
 def _add_duplicate_errors(form: GroupRegistrationForm, steps) -> bool:
@@ -86,14 +103,18 @@ def _registration_from_form(form: GroupRegistrationForm) -> services.Registratio
         description=form.description.data, households=list(candidate.households),
         consent_collection=bool(form.consent_collection.data),
         consent_provision=bool(form.consent_provision.data),
-        consent_photos=bool(form.consent_photos.data))
+        consent_photos=bool(form.consent_photos.data),
+        affiliation=form.affiliation.data or "",
+        consent_publish_name=bool(form.consent_publish_name.data))
 
 
-def _render_wizard(form, step, status=200, focus_row=None, trigger=None):
+def _render_wizard(form, step, status=200, focus_row=None, trigger=None, resumed=None):
     form.step.data = str(step)
+    programme = services.current_programme()
     response = render("groups/register.html", fragments=WIZARD_FRAGMENTS, status=status, form=form, step=step,
-                      steps=STEPS, elig=services.check_eligibility(candidate_from_form(form)),
-                      programme=services.current_programme(), max_households=MAX_HOUSEHOLDS, focus_row=focus_row)
+                      steps=STEPS, elig=services.check_eligibility(candidate_from_form(form), programme),
+                      programme=programme, max_households=MAX_HOUSEHOLDS, focus_row=focus_row,
+                      resumed=resumed)
     if trigger:
         # After the swap, so that listeners (the eligibility panel) read the new rows.
         response.headers["HX-Trigger-After-Swap"] = trigger
@@ -103,7 +124,24 @@ def _render_wizard(form, step, status=200, focus_row=None, trigger=None):
 @bp.route("/register")
 @permission_required("register_group")
 def register():
-    return _render_wizard(_blank_form(), 1)
+    """The wizard, resumed where this person left it (their draft), or from the start."""
+    draft = services.load_draft(g.user)
+    if draft is None:
+        return _render_wizard(_blank_form(), 1)
+    form = GroupRegistrationForm(formdata=None, data=dict(draft.data, step=str(draft.step)))
+    return _render_wizard(form, form.current_step, resumed=draft.updated_at)
+
+
+@bp.route("/register/restart", methods=["POST"])
+@permission_required("register_group")
+def register_restart():
+    """새로 시작: forget the draft and open an empty wizard."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.delete_draft(g.user)
+    commit()
+    flash("새로 시작합니다. 저장해 둔 내용은 지웠습니다.", "info")
+    return redirect(url_for("groups.register"), 303)
 
 
 @bp.route("/register/next", methods=["POST"])
@@ -112,7 +150,10 @@ def register_next():
     form = GroupRegistrationForm()
     step = form.current_step
     if form.validate_step(step) & _add_duplicate_errors(form, {step}):
-        return _render_wizard(form, min(step + 1, len(STEPS)))
+        step = min(step + 1, len(STEPS))
+        _keep_draft(form, step)
+        return _render_wizard(form, step)
+    _keep_draft(form, step)
     return _render_wizard(form, step, status=422)
 
 
@@ -120,7 +161,9 @@ def register_next():
 @permission_required("register_group")
 def register_back():
     form = GroupRegistrationForm()
-    return _render_wizard(form, max(1, form.current_step - 1))
+    step = max(1, form.current_step - 1)
+    _keep_draft(form, step)
+    return _render_wizard(form, step)
 
 
 @bp.route("/register/households/add", methods=["POST"])
@@ -161,10 +204,6 @@ def register_finish():
         db.session.rollback()
         form.form_errors.append(str(exc))
         return _render_wizard(form, form.current_step, status=422)
-    except IntegrityError:  # two registrations took the same number at once: try again
-        db.session.rollback()
-        group, invited = services.register_group(_registration_from_form(form), by=g.user)
-        commit()
     message = f"'{group.name}' 모임을 등록했습니다. 등록번호는 {group.reg_no}입니다."
     if invited:
         message += f" {len(invited)}가구에 초대 메일을 보냈습니다."
@@ -179,8 +218,10 @@ def register_finish():
 @bp.route("/register/check", methods=["POST"])
 @permission_required("register_group")
 def register_check():
-    """The live eligibility panel: judges what is typed so far, saves nothing."""
-    form = GroupRegistrationForm()
+    """The live eligibility panel: judges what is typed so far and keeps it as the draft
+    (a parent who leaves mid-step finds what they typed), registers nothing."""
+    form = GroupRegistrationForm()  # CSRFProtect has checked the token (every POST)
+    _keep_draft(form, form.current_step, same_step_only=True)
     return _render_wizard(form, form.current_step)
 
 
@@ -198,17 +239,33 @@ def _member_choices(group: Group, members=None):
     return [(str(m.id), f"{m.parent_name} ({m.role_label})") for m in (members or group.members)]
 
 
-def _render_show(group: Group, status=200, invite_form=None, handover_form=None):
+def _invitable(group: Group, user) -> list[GroupMember]:
+    officers_mine = services.may_change_officers(group, user)
+    return [m for m in group.members if m.user_id is None and (officers_mine or m.role == "member")]
+
+
+def _render_show(group: Group, status=200, invite_form=None, handover_form=None, residence_form=None,
+                 affiliation_form=None):
     user = g.user
     me = group.member_for(user)
     show_contacts = group.can(user, "view_contacts")
-    invite_form = invite_form or MemberInviteForm()
-    officers_mine = services.may_change_officers(group, user)
-    invite_form.member_id.choices = [("", "선택해 주세요")] + _member_choices(
-        group, [m for m in group.members if m.user_id is None and (officers_mine or m.role == "member")])
+    invitable = _invitable(group, user)
+    if invite_form is None:
+        # "초대" beside a household opens the form for it, filled with what the group knows.
+        chosen = next((m for m in invitable if str(m.id) == request.args.get("invite", "")), None)
+        invite_form = MemberInviteForm(formdata=None, data={
+            "member_id": str(chosen.id) if chosen else "",
+            "email": services.known_email(chosen) if chosen else ""})
+    invite_form.member_id.choices = [("", "선택해 주세요")] + _member_choices(group, invitable)
+    invitee = next((m for m in invitable if str(m.id) == str(invite_form.member_id.data or "")), None)
     handover_form = handover_form or HandoverForm()
     handover_form.member_id.choices = [("", "선택해 주세요")] + _member_choices(
         group, [m for m in group.members if m.role == "member"])
+    can_edit_residences = group.can(user, "edit_residences")
+    residence_form = residence_form or (ResidenceForm(group.members) if can_edit_residences else None)
+    can_set_affiliation = group.can(user, "set_affiliation")
+    affiliation_form = affiliation_form or (
+        AffiliationForm(formdata=None, data={"affiliation": group.affiliation}) if can_set_affiliation else None)
     programme = services.current_programme()  # once: the panel judges against the one it names
     return render(
         "groups/show.html", status=status, group=group, me=me, show_contacts=show_contacts,
@@ -216,11 +273,16 @@ def _render_show(group: Group, status=200, invite_form=None, handover_form=None)
         if show_contacts and programme is not None else None,
         programme=programme,
         history=services.history(group) if group.can(user, "view_history") else None,
-        invite_form=invite_form, handover_form=handover_form,
+        invite_form=invite_form, invitee=invitee, invitable_ids={m.id for m in invitable},
+        handover_form=handover_form, residence_form=residence_form, affiliation_form=affiliation_form,
         can_invite=group.can(user, "invite"),
         can_handover_leader=group.can(user, "handover_leader"),
         can_handover_treasurer=group.can(user, "handover_treasurer"),
         can_set_status=group.can(user, "set_status"),
+        can_set_affiliation=can_set_affiliation,
+        can_consent_publish_name=group.can(user, "consent_publish_name"),
+        can_edit_residences=can_edit_residences,
+        residence_link=url_for("groups.show", group_id=group.id, _anchor="residences") if can_edit_residences else None,
         can_unlink=group.can(user, "unlink"),
         applications=services.applications_of(group))
 
@@ -335,6 +397,63 @@ def set_status(group_id):
         quoted = f"'{group.status_label}'"
         flash(f"모임 상태를 {with_particle(quoted, '으로/로')} 바꾸었습니다.", "success")
     return redirect(url_for("groups.show", group_id=group.id), 303)
+
+
+@bp.route("/<int:group_id>/affiliation", methods=["POST"])
+@login_required
+def set_affiliation(group_id):
+    group = authorize("set_affiliation", get_or_404(Group, group_id))
+    form = AffiliationForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _render_show(group, status=422, affiliation_form=form)
+    changed = []
+    if commit_change(lambda: changed.append(services.set_affiliation(group, form.affiliation.data, by=g.user)),
+                     services.GroupError) and changed[0]:
+        flash(f"활동 거점을 {with_particle(group.affiliation_label, '으로/로')} 바꾸었습니다.", "success")
+    return redirect(url_for("groups.show", group_id=group.id), 303)
+
+
+def _publish_name_consent(group_id, consent: bool):
+    group = authorize("consent_publish_name", get_or_404(Group, group_id))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    changed = []
+    if commit_change(lambda: changed.append(services.set_publish_name_consent(group, consent, by=g.user)),
+                     services.GroupError) and changed[0]:
+        flash("결과 공개 화면에 모임 이름과 자치구를 싣는 데 동의했습니다." if consent else
+              "모임 이름 공개 동의를 철회했습니다. 결과 공개 화면에 모임 이름이 나오지 않습니다.", "success")
+    return redirect(url_for("groups.show", group_id=group.id, _anchor="publish-name"), 303)
+
+
+@bp.route("/<int:group_id>/publish-name/consent", methods=["POST"])
+@login_required
+def consent_publish_name(group_id):
+    return _publish_name_consent(group_id, True)
+
+
+@bp.route("/<int:group_id>/publish-name/withdraw", methods=["POST"])
+@login_required
+def withdraw_publish_name(group_id):
+    return _publish_name_consent(group_id, False)
+
+
+@bp.route("/<int:group_id>/residences", methods=["POST"])
+@login_required
+def set_residences(group_id):
+    group = authorize("edit_residences", services.group_with_households(group_id) or abort(404))
+    form = ResidenceForm(group.members)
+    if not form.read(request.form):
+        if form.csrf_token.errors:
+            abort(400)
+        return _render_show(group, status=422, residence_form=form)
+    changed = []
+    if commit_change(lambda: changed.append(services.set_residences(group, form.values, by=g.user)),
+                     services.GroupError):
+        flash(f"가구 {changed[0]}곳의 거주 자치구를 저장했습니다." if changed[0] else "바뀐 거주 자치구가 없습니다.",
+              "success" if changed[0] else "info")
+    return redirect(url_for("groups.show", group_id=group.id, _anchor="residences"), 303)
 
 
 # A member's own personal data -------------------------------------------------------------

@@ -182,6 +182,7 @@ def register_group(j, page):
     labelled(page, "동").fill("망원동")
     page.get_by_label("주로 모이는 곳").fill("망원동 공동육아방")
     page.get_by_label("활동 유형").select_option("놀이·체험")
+    tick(page, "공동육아나눔터")
     page.get_by_label("모임 소개").fill("망원동 영유아 가정이 매달 함께 놀고 책을 읽습니다.")
     j.see(page, "register-step1", "register-step1")
     page.get_by_role("button", name="다음").click()
@@ -192,12 +193,14 @@ def register_group(j, page):
 
     expect(labelled(household(0), "보호자 이름")).to_have_value(HOUSEHOLDS[0][0])
     household(0).get_by_label(re.compile(r"^자녀 출생 연월")).fill(HOUSEHOLDS[0][3])
+    labelled(household(0), "거주 자치구").select_option("마포구")
     for index, (name, phone, role, birth) in enumerate(HOUSEHOLDS[1:], start=1):
         page.get_by_role("button", name="+ 가구 추가").click()
         row = household(index)
         labelled(row, "보호자 이름").fill(name)
         labelled(row, "휴대전화번호").fill(phone)
         row.get_by_label("역할").select_option(role)
+        labelled(row, "거주 자치구").select_option("마포구")
         row.get_by_label(re.compile(r"^자녀 출생 연월")).fill(birth)
     j.see(page, "register-step2-households", "register-step2")
     page.get_by_role("button", name="다음").click()

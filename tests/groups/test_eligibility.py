@@ -1,4 +1,5 @@
 """Eligibility rules as plain functions: 만 나이 from a birth year-month, and the verdict."""
+import re
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -83,8 +84,9 @@ def test_parse_birth_ym(text, expected):
 RULES = Rules(programme_title="2027년 공동육아 자조모임 지원사업", reference_date=date(2027, 3, 25))
 
 
-def household(n, birth="2024-05", role="member", phone=None):
-    return Household(parent_name=f"보호자{n}", phone=phone or f"0101234{n:04d}", role=role, birth_yms=(birth,))
+def household(n, birth="2024-05", role="member", phone=None, district="마포구"):
+    return Household(parent_name=f"보호자{n}", phone=phone or f"0101234{n:04d}", role=role, birth_yms=(birth,),
+                     district=district)
 
 
 def five_households(**overrides):
@@ -119,7 +121,7 @@ def test_a_household_whose_only_child_is_seven_is_not_counted_and_named():
 
 def test_a_second_child_in_range_makes_the_household_count():
     rows = list(five_households().households)
-    rows[4] = Household(parent_name="보호자4", phone="01012340004", birth_yms=("2019-01", "2023-02"))
+    rows[4] = Household(parent_name="보호자4", phone="01012340004", birth_yms=("2019-01", "2023-02"), district="마포구")
     assert evaluate(five_households(rows=rows), RULES).ok
 
 
@@ -166,5 +168,83 @@ def test_rules_are_read_from_the_programme_data():
     rules = rules_from_programme(programme)
     assert (rules.min_households, rules.max_age, rules.scope) == (3, 12, "서초구")
     assert rules.reference_date == date(2027, 3, 25)
-    rows = [household(0, role="leader", birth="2016-05"), household(1, role="treasurer"), household(2)]
+    assert rules.min_resident_share == 1.0
+    rows = [household(0, role="leader", birth="2016-05", district="서초구"), household(1, role="treasurer", district="서초구"),
+            household(2, district="서초구")]
     assert evaluate(Candidate(district="서초구", households=tuple(rows), consent_provision=True), rules).ok
+    # In a 서초구 programme a 마포구 household is not resident (the rule's area, not Seoul).
+    rows[2] = household(2, district="마포구")
+    result = evaluate(Candidate(district="서초구", households=tuple(rows), consent_provision=True), rules)
+    assert result.check("residency").message == "서초구 거주 가구가 3가구 중 2가구(66%)로, 최소 100%에 못 미칩니다."
+
+
+# Residency: "거주 가구 최소 비율" ------------------------------------------------------------
+
+def living(*districts, scope="서울특별시", share=0.5):
+    """A group whose households live in ``districts`` ("" = not recorded), judged by the rule."""
+    rows = [household(0, role="leader", district=districts[0]), household(1, role="treasurer", district=districts[1])]
+    rows += [household(n, district=d) for n, d in enumerate(districts[2:], start=2)]
+    rules = Rules(programme_title="사업", reference_date=date(2027, 3, 25), scope=scope, min_resident_share=share)
+    return evaluate(Candidate(district="마포구", households=tuple(rows), consent_provision=True), rules).check("residency")
+
+
+def test_exactly_the_minimum_share_passes_and_one_household_fewer_fails():
+    # 50 %: 2 of 4 living in Seoul is exactly the minimum; 1 of 4 is one household short.
+    at_minimum = living("마포구", "은평구", "서울 밖", "서울 밖")
+    assert at_minimum.ok
+    assert at_minimum.message == "서울특별시 거주 가구가 4가구 중 2가구(50%)로, 최소 50% 요건을 충족합니다."
+    below = living("마포구", "서울 밖", "서울 밖", "서울 밖")
+    assert not below.ok
+    assert below.message == "서울특별시 거주 가구가 4가구 중 1가구(25%)로, 최소 50%에 못 미칩니다."
+    assert below.details == ["서울특별시 밖에 사는 가구: 보호자1, 보호자2, 보호자3"]
+
+
+def test_seventy_per_cent_is_compared_exactly_not_in_floating_point():
+    # 0.7 as a float is 0.69999…; 7 of 10 must pass and 6 of 10 must not.
+    seven = ["마포구"] * 7 + ["서울 밖"] * 3
+    assert living(*seven, share=0.7).ok
+    assert not living(*(["마포구"] * 6 + ["서울 밖"] * 4), share=0.7).ok
+    # 2 of 3 against 2/3 typed as 66.6667 %: 66.6667 % > 2/3, so short by a hair, and said so.
+    result = living("마포구", "마포구", "서울 밖", share=0.666667)
+    assert not result.ok and "3가구 중 2가구(66%)로, 최소 66.6667%에 못 미칩니다" in result.message
+
+
+def test_the_share_shown_is_rounded_down_so_a_short_group_never_reads_as_meeting_the_minimum():
+    # 16 of 23 is 69.57 %: shown as 69 %, not 70 %, against a 70 % minimum.
+    result = living(*(["강남구"] * 16 + ["서울 밖"] * 7), share=0.7)
+    assert not result.ok
+    assert "23가구 중 16가구(69%)로, 최소 70%에 못 미칩니다" in result.message
+    # 1 of 3 (33.3 %) is shown as 33 %, as the issue's example says.
+    assert "3가구 중 1가구(33%)로, 최소 50%에 못 미칩니다" in living("마포구", "서울 밖", "서울 밖").message
+
+
+def test_households_without_a_district_count_as_not_resident_and_are_named():
+    result = living("마포구", "", "은평구", "", share=0.5)
+    assert result.ok  # 2 of 4 still meets 50 %
+    assert result.details == ["거주 자치구를 입력해 주세요: 보호자1, 보호자3 가구"]
+    strict = living("마포구", "", "은평구", "", share=1.0)
+    assert not strict.ok
+    assert strict.message == "서울특별시 거주 가구가 4가구 중 2가구(50%)로, 최소 100%에 못 미칩니다."
+
+
+def test_a_group_with_no_district_recorded_is_asked_for_them_not_silently_failed():
+    result = living("", "", "", "", "", share=0.7)
+    assert not result.ok
+    assert result.message.startswith("거주 자치구를 입력해 주세요.")
+    assert "최소 70%" in result.message
+    assert result.details == ["거주 자치구가 없는 가구: 보호자0, 보호자1, 보호자2, 보호자3, 보호자4"]
+
+
+@given(total=st.integers(min_value=1, max_value=30), data=st.data(),
+       percent=st.integers(min_value=0, max_value=100))
+def test_residency_passes_exactly_when_resident_times_100_reaches_the_percent(total, data, percent):
+    resident = data.draw(st.integers(min_value=0, max_value=total))
+    districts = ["마포구"] * resident + ["서울 밖"] * (total - resident)
+    districts += ["마포구"] * max(0, 2 - total)  # the helper needs two officers' rows
+    check = living(*districts[:max(total, 2)], share=percent / 100)
+    rows = max(total, 2)
+    counted = resident + max(0, 2 - total)
+    assert check.ok == (counted * 100 >= percent * rows)
+    if not check.ok:
+        shown = int(re.search(r"\((\d+)%\)", check.message).group(1))
+        assert shown < percent  # never reads as meeting the minimum

@@ -182,11 +182,15 @@ def test_each_consent_is_shown_separately_with_purpose_items_retention_and_refus
     page = client.post_form(f"{URL}/next", registration_data(step=3)).get_data(as_text=True)
     assert "4단계 · 개인정보 동의" in page
     for title in ("① 개인정보 수집·이용 동의 (필수)", "② 자치구·서울시 제공 동의 (공모사업 신청 시 필수)",
-                  "③ 활동 사진 수집·이용 동의 (선택)"):
+                  "③ 활동 사진 수집·이용 동의 (선택)", "④ 모임 이름 공개 동의 (선택)"):
         section = page.split(title)[1].split("</section>")[0]
         for row in ("목적", "항목", "보유·이용 기간", "동의를 거부할 권리"):
             assert f'<th scope="row">{row}</th>' in section, (title, row)
-    assert page.count('type="checkbox"') == 3
+    assert page.count('type="checkbox"') == 4
+    # Publishing the name is its own, optional box, and says members' data is never published.
+    publish = page.split("④ 모임 이름 공개 동의 (선택)")[1].split("</section>")[0]
+    assert "모임 이름과 자치구만" in publish and "개인정보는 싣지 않습니다" in publish
+    assert 'name="consent_publish_name"' in publish and "checked" not in publish
 
 
 def test_provision_consent_is_optional_to_register_but_flagged_for_applying(client, auth, parent, make_programme):
