@@ -218,6 +218,13 @@ def spending_mix(categories: list[tuple[str, int]]) -> Chart:
                  summary="집행액을 비목(지출 종류)별로 나눈 것입니다.")
 
 
+def overview_charts(view) -> list[Chart]:
+    """The charts of a ``queries.Overview``; the 자치구 charts leave out districts with nothing
+    in them (all 25 when every one is empty)."""
+    shown = [r for r in view.rows if r.groups or r.submitted or r.awarded_won] or view.rows
+    return dashboard_charts(shown, view.totals, view.months, view.categories, view.steps)
+
+
 def dashboard_charts(rows, totals, months, categories, steps) -> list[Chart]:
     """Every chart of the dashboard (and the year-end report), in page order."""
     return [groups_by_district(rows), money_by_district(rows), execution_by_month(months, totals.paid_won),

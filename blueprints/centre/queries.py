@@ -220,6 +220,23 @@ def funnel(totals: DistrictRow) -> list[tuple[str, int]]:
     return [("신청서 제출", totals.submitted), ("선정", totals.selected), ("정산 제출", handed_in), ("정산 승인", settled)]
 
 
+@dataclass
+class Overview:
+    """Everything the dashboard (and the year-end report) shows, for one set of filters."""
+    rows: list[DistrictRow]
+    totals: DistrictRow
+    months: list[tuple[str, int]]
+    categories: list[tuple[str, int]]
+    steps: list[tuple[str, int]]
+
+
+def overview(programme_id: int | None = None, year: int | None = None, district: str | None = None) -> Overview:
+    """The table, spending by month and by category, and the funnel: ten queries."""
+    filters = dict(programme_id=programme_id, year=year, district=district)
+    rows, totals = district_table(**filters)
+    return Overview(rows, totals, spending_by_month(**filters), spending_by_category(**filters), funnel(totals))
+
+
 def programme_choices() -> list[tuple[int, int, str]]:
     """[(id, year, title)] newest first, for the filter."""
     return db.session.execute(select(Programme.id, Programme.year, Programme.title)
@@ -250,3 +267,29 @@ def district_sheet(rows: list[DistrictRow], totals: DistrictRow):
     from blueprints.core.exports import Sheet
 
     return Sheet("자치구별 현황", sheet_columns(), [sheet_row(r) for r in rows] + [sheet_row(totals)])
+
+
+TABLES = ("districts", "months", "categories", "funnel")
+
+
+def overview_sheets(view: Overview) -> dict:
+    """Every table of the dashboard as a sheet, by its name in the download URL."""
+    from blueprints.core.exports import INT, NUMBER, WON, Column, Sheet
+
+    month_rows, running = [], 0
+    for month, amount in view.months:
+        running += amount
+        rate = round(100 * running / view.totals.paid_won, 1) if view.totals.paid_won else None
+        month_rows.append([month, amount, running, rate])
+    spent = sum(amount for _, amount in view.categories)
+    first = view.steps[0][1] if view.steps else 0
+    return {
+        "districts": district_sheet(view.rows, view.totals),
+        "months": Sheet("월별 집행", [Column("월"), Column("집행액", WON), Column("누적 집행액", WON),
+                                      Column("누적 집행률(%)", NUMBER)], month_rows),
+        "categories": Sheet("비목별 집행", [Column("비목"), Column("집행액", WON), Column("비율(%)", NUMBER)],
+                            [[label, amount, round(100 * amount / spent, 1) if spent else None]
+                             for label, amount in view.categories]),
+        "funnel": Sheet("신청에서 정산까지", [Column("단계"), Column("건수", INT), Column("제출 대비(%)", NUMBER)],
+                        [[label, n, round(100 * n / first, 1) if first else None] for label, n in view.steps]),
+    }

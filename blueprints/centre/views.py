@@ -5,7 +5,7 @@ from wtforms import SelectField
 from wtforms.validators import Optional
 
 from blueprints.core.auth import permission_required, register_permission
-from blueprints.core.exports import FORMATS, INT, NUMBER, TEXT, WON, Column, Sheet, send_table
+from blueprints.core.exports import FORMATS, send_table
 from blueprints.core.forms import BaseForm
 from blueprints.core.htmx import render
 from data.districts import SEOUL_DISTRICTS
@@ -40,22 +40,13 @@ def _filters():
                       district=district), {p.id: f"{p.year}년 {p.title}" for p in programmes}
 
 
-def _data(filters):
-    rows, totals = queries.district_table(**filters)
-    months = queries.spending_by_month(**filters)
-    categories = queries.spending_by_category(**filters)
-    steps = queries.funnel(totals)
-    return rows, totals, months, categories, steps
-
-
 @bp.route("/")
 @permission_required("view_centre")
 def dashboard():
     form, filters, titles = _filters()
-    rows, totals, months, categories, steps = _data(filters)
-    shown = [r for r in rows if r.groups or r.submitted or r.awarded_won] if not filters["district"] else rows
-    return render("centre/dashboard.html", form=form, filters=filters, rows=rows, totals=totals,
-                  charts=charts.dashboard_charts(shown or rows, totals, months, categories, steps),
+    view = queries.overview(**filters)
+    return render("centre/dashboard.html", form=form, filters=filters, rows=view.rows, totals=view.totals,
+                  charts=charts.overview_charts(view),
                   settlement_states=queries.SETTLEMENT_STATES,
                   programme_title=titles.get(filters["programme_id"]), query=_query(filters),
                   fragments={"centre-results": "results"})
@@ -67,38 +58,13 @@ def _query(filters) -> dict:
                               ("district", filters["district"])) if v}
 
 
-TABLES = ("districts", "months", "categories", "funnel")
-
-
-def tables(filters) -> dict[str, Sheet]:
-    """Every table of the page as a sheet, by its name in the download URL."""
-    rows, totals, months, categories, steps = _data(filters)
-    month_rows, running = [], 0
-    for month, amount in months:
-        running += amount
-        rate = round(100 * running / totals.paid_won, 1) if totals.paid_won else None
-        month_rows.append([month, amount, running, rate])
-    total = sum(amount for _, amount in categories)
-    first = steps[0][1] if steps else 0
-    return {
-        "districts": queries.district_sheet(rows, totals),
-        "months": Sheet("월별 집행", [Column("월"), Column("집행액", WON), Column("누적 집행액", WON),
-                                      Column("누적 집행률(%)", NUMBER)], month_rows),
-        "categories": Sheet("비목별 집행", [Column("비목"), Column("집행액", WON), Column("비율(%)", NUMBER)],
-                            [[label, amount, round(100 * amount / total, 1) if total else None]
-                             for label, amount in categories]),
-        "funnel": Sheet("신청에서 정산까지", [Column("단계", TEXT), Column("건수", INT), Column("제출 대비(%)", NUMBER)],
-                        [[label, n, round(100 * n / first, 1) if first else None] for label, n in steps]),
-    }
-
-
 @bp.route("/<table>.<fmt>")
 @permission_required("view_centre")
 def export(table, fmt):
-    if table not in TABLES or fmt not in FORMATS:
+    if table not in queries.TABLES or fmt not in FORMATS:
         abort(404)
     _, filters, _ = _filters()
-    sheet = tables(filters)[table]
+    sheet = queries.overview_sheets(queries.overview(**filters))[table]
     suffix = "-".join(str(v) for v in _query(filters).values())
     return send_table(sheet, fmt, f"{sheet.name}{'-' + suffix if suffix else ''}.{fmt}",
                       fallback=f"centre-{table}{'-' + suffix if suffix else ''}.{fmt}")

@@ -681,8 +681,8 @@ def search_groups(page: int = 1, per_page: int = 20, **filters):
 
 EXPORT_COLUMNS = [Column("등록번호", width=14), Column("모임명", width=24), Column("자치구", width=10),
                   Column("동", width=10), Column("모임 장소", width=24), Column("활동 유형", width=14),
-                  Column("모이는 곳", width=16), Column("상태", width=8), Column("가구 수", INT, 8), Column("자녀 수", INT, 8),
-                  Column("대표", width=10), Column("등록일", DATE, 14)]
+                  Column("상태", width=8), Column("가구 수", INT, 8), Column("자녀 수", INT, 8),
+                  Column("대표", width=10), Column("등록일", DATE, 14), Column("모이는 곳", width=16)]
 
 
 def export_sheet(**filters) -> Sheet:
@@ -695,6 +695,6 @@ def export_sheet(**filters) -> Sheet:
     for group, households, children in db.session.execute(stmt).all():
         leader = group.leader
         rows.append([group.reg_no, group.name, group.district, group.dong, group.meeting_place,
-                     group.activity_type, group.affiliation_label, group.status_label, households, children,
-                     leader.parent_name if leader else "", group.created_at])
+                     group.activity_type, group.status_label, households, children,
+                     leader.parent_name if leader else "", group.created_at, group.affiliation_label])
     return Sheet("자조모임", EXPORT_COLUMNS, rows)

@@ -113,6 +113,7 @@ def test_staff_rows_link_to_the_filtered_group_list(app, client, auth, money_wor
     auth.login(staff_user.email)
     page = client.get(f"/centre/?programme={money_world['p'].id}").get_data(as_text=True)
     assert "/groups/?district=%EB%A7%88%ED%8F%AC%EA%B5%AC" in page
+    assert "/groups/?district=%EB%A7%88%ED%8F%AC%EA%B5%AC&amp;affiliation=centre" in page
 
 
 def test_a_hand_edited_filter_is_ignored(app, client, auth, money_world, city):
