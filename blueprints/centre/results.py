@@ -83,15 +83,10 @@ def refunds(programme_id: int | None = None, year: int | None = None) -> list[Re
 
 
 def report_data(programme_id: int | None = None, year: int | None = None) -> dict:
-    """Everything the year-end report shows: the dashboard's table and charts, spending by
-    비목 and 자치구, the refunds."""
-    rows, totals = queries.district_table(programme_id, year)
-    months = queries.spending_by_month(programme_id, year)
-    categories = queries.spending_by_category(programme_id, year)
-    steps = queries.funnel(totals)
-    shown = [r for r in rows if r.groups or r.submitted or r.awarded_won] or rows
-    return dict(rows=rows, totals=totals, months=months, categories=categories, steps=steps,
-                charts=charts.dashboard_charts(shown, totals, months, categories, steps),
+    """Everything the year-end report shows: the dashboard's overview (table and charts),
+    spending by 비목 and 자치구, the refunds."""
+    view = queries.overview(programme_id, year)
+    return dict(rows=view.rows, totals=view.totals, charts=charts.overview_charts(view),
                 by_category=spending_by_district_and_category(programme_id, year),
                 refunds=refunds(programme_id, year), settlement_states=queries.SETTLEMENT_STATES)
 

@@ -1,7 +1,7 @@
 """registration_drafts: the registration wizard's answers kept per account between visits
 
 Revision ID: 0058regdraft
-Revises: 0057affiliation
+Revises: 0058settle
 Create Date: 2026-11-29 18:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0058regdraft'
-down_revision = '0057affiliation'
+down_revision = '0058settle'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ says which changed since. Settlements made before keep their text as it is (mark
 nobody can tell a stale draft from a group's own words).
 
 Revision ID: 0058settle
-Revises: 0057affiliation
+Revises: 0058expense
 Create Date: 2026-11-29 18:30:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0058settle'
-down_revision = '0057affiliation'
+down_revision = '0058expense'
 branch_labels = None
 depends_on = None
 
