@@ -12,7 +12,7 @@ from blueprints.core.forms import BaseForm
 from blueprints.core.htmx import render
 from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import commit, get_or_404
-from blueprints.core.search import contains_text
+from blueprints.core.search import matches
 from blueprints.groups.models import Group
 from blueprints.programmes.models import Programme
 from data.districts import SEOUL_DISTRICTS
@@ -38,7 +38,7 @@ class ListFilterForm(BaseForm):
     class Meta:
         csrf = False
 
-    q = SearchField("모임명·등록번호", validators=[Optional()])
+    q = SearchField("모임명·등록번호·동", validators=[Optional()])
     district = SelectField("자치구", choices=[("", "전체")] + [(d, d) for d in SEOUL_DISTRICTS], validators=[Optional()])
     status = SelectField("상태", choices=[("", "전체")] + ApplicationState.choices(), validators=[Optional()])
     warnings = SelectField("규칙 경고", choices=[("", "전체"), ("yes", "경고 있음"), ("no", "경고 없음")], validators=[Optional()])
@@ -65,7 +65,7 @@ def filtered(programme: Programme, form: ListFilterForm):
 def _where(stmt, form: ListFilterForm, *, status=True):
     """The list's filters on a statement that joins Group (the list, its export, its counts)."""
     if form.q.data:
-        stmt = stmt.where(contains_text(form.q.data, Group.name, Group.reg_no))
+        stmt = stmt.where(matches(form.q.data, Group.search_key))
     if form.district.data:
         stmt = stmt.where(Group.district == form.district.data)
     if status and ApplicationState.known(form.status.data):

@@ -23,7 +23,7 @@ from blueprints.core.exports import DATE, INT, Column, Sheet
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
 from blueprints.core.paging import Page, page_number
-from blueprints.core.search import contains_text
+from blueprints.core.search import matches
 from blueprints.core.timeutil import today_kst
 from blueprints.programmes.models import Programme
 from extensions import db
@@ -507,9 +507,8 @@ def search_statement(q: str = "", district: str = "", status: str = "", sort: st
                      direction: str = "asc"):
     households = _household_count().label("households")
     stmt = select(Group, households)
-    q = (q or "").strip()
     if q:
-        stmt = stmt.where(contains_text(q, Group.name, Group.reg_no, Group.dong))
+        stmt = stmt.where(matches(q, Group.search_key))
     if district:
         stmt = stmt.where(Group.district == district)
     if status:
