@@ -62,12 +62,13 @@ PAGES = {
 
 @pytest.fixture
 def sized(submitted, make_reviewers, staff):  # noqa: F811
-    """sized(n, prefix) -> ids and people of a programme with n applications, each scored by
-    three reviewers of its own (so two sizes can live side by side in one database)."""
+    """sized(n, prefix, households) -> ids and people of a programme with n applications of
+    groups with that many households, each scored by three reviewers of its own (so two sizes
+    can live side by side in one database)."""
     from blueprints.review import services
 
-    def make(n, prefix):
-        programme, apps = submitted(n)
+    def make(n, prefix, households=5):
+        programme, apps = submitted(n, households=households)
         reviewers = make_reviewers(3, prefix=prefix)
         rubric = services.rubric(programme)
         for application in apps:
@@ -90,13 +91,14 @@ def sized(submitted, make_reviewers, staff):  # noqa: F811
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_same_query_count_at_two_sizes(page, app, client, auth, sized):
     role, template = PAGES[page]
-    worlds = [sized(2, "p"), sized(6, "q")]
+    worlds = [sized(2, "p", households=5), sized(6, "q", households=9)]
     counts = []
     for ids, people in worlds:
         auth.logout()
         auth.login(people[role].email)
         counts.append(queries(client, template.format(**ids)))
-    assert counts[0] == counts[1], f"{page}: {counts[0]} queries with 2 applications, {counts[1]} with 6 (N+1)"
+    assert counts[0] == counts[1], (f"{page}: {counts[0]} queries with 2 applications of 5 households, "
+                                    f"{counts[1]} with 6 of 9 (N+1)")
 
 
 def _budget_form(lines, version, changed_quantity):
@@ -274,15 +276,15 @@ GLOBAL_PAGES = {
 def test_global_lists_run_the_same_statements_with_more_of_everything(app, client, auth, make_user, sized):
     admin = make_user("admin-q@example.kr", roles=("admin",))
     counts = {}
-    for n, prefix in ((2, "p"), (6, "q")):
-        _, people = sized(n, prefix)
+    for n, prefix, households in ((2, "p", 5), (6, "q", 9)):
+        _, people = sized(n, prefix, households)
         people = dict(people, admin=admin)
         for page, (role, url) in GLOBAL_PAGES.items():
             auth.logout()
             auth.login(people[role].email)
             counts.setdefault(page, []).append(queries(client, url))
     differ = {page: c for page, c in counts.items() if c[0] != c[1]}
-    assert not differ, f"statements with 2 applications, then 8 (N+1): {differ}"
+    assert not differ, f"statements with 2 applications of 5 households, then 8 more of 9 (N+1): {differ}"
 
 
 def test_settlement_exports_and_award_pages_run_the_same_statements_for_more_awards_and_lines(
