@@ -30,11 +30,15 @@ def _awards(programme_id):
 
 def _expenses_by_award(awards) -> dict:
     """Every expense of these awards in one statement, by award, in each award's order."""
+    from sqlalchemy.orm import lazyload
+
     from .models import Expense
 
     by_award: dict[int, list] = {a.id: [] for a in awards}
     if by_award:
+        # Not the receipt files (joined by default for the screens; no sheet prints them).
         for e in db.session.scalars(select(Expense).where(Expense.award_id.in_(list(by_award)))
+                                    .options(lazyload(Expense.receipt))
                                     .order_by(Expense.award_id, Expense.spent_on, Expense.seq)):
             by_award[e.award_id].append(e)
     return by_award
