@@ -33,6 +33,13 @@ def _render_migration_type(type_, obj, autogen_context):
     return False
 
 
-migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_migration_type)
+def _include_object(*args):
+    from blueprints.core.search import include_object
+
+    return include_object(*args)
+
+
+migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_migration_type,
+                  include_object=_include_object)
 csrf = CSRFProtect()
 htmx = Htmx()

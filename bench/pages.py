@@ -4,7 +4,9 @@ gunicorn app accepts it), and the number of SQL statements each page runs.
 
     python bench/pages.py sqlite|postgres [--small] --out FILE.json
 
-Writes {pages: [{name, method, url, cookie, csrf, body?, queries, status, bytes}], baseline...}.
+Writes {pages: [{name, method, url, cookie, csrf, body?, queries, status, bytes, export?}], baseline...}.
+Pages with ``export`` set are downloads: bench/run times them one request at a time (median of
+5) instead of loading them with wrk.
 """
 from __future__ import annotations
 
@@ -62,6 +64,7 @@ def collect(kind: str, small: bool) -> dict:
     from blueprints.awards.models import Award
     from blueprints.groups.models import GroupMember
     from blueprints.programmes.models import Programme
+    from blueprints.groups.models import Group
     from blueprints.review.models import ReviewAssignment
     from blueprints.settlement.models import Settlement
     from extensions import db
@@ -78,6 +81,12 @@ def collect(kind: str, small: bool) -> dict:
         reviewer = db.session.scalar(select(User).where(User.email == f"r{S.YEARS[-1]}-000@bench.kr"))
         n_assign = db.session.scalar(select(func.count()).select_from(ReviewAssignment)
                                      .where(ReviewAssignment.reviewer_id == reviewer.id))
+        # The reviewer's first assignment still to score (its application's frozen snapshot).
+        to_score = db.session.scalar(select(ReviewAssignment).where(ReviewAssignment.reviewer_id == reviewer.id,
+                                                                    ReviewAssignment.status == "assigned")
+                                     .order_by(ReviewAssignment.id))
+        n_groups = db.session.scalar(select(func.count()).select_from(Group))
+        n_dong1 = db.session.scalar(select(func.count()).select_from(Group).where(Group.dong.like("%1동")))
 
         def leader_of(application):
             member = db.session.scalar(select(GroupMember).where(GroupMember.group_id == application.group_id,
@@ -91,6 +100,20 @@ def collect(kind: str, small: bool) -> dict:
                                        .where(Award.programme_id == past.id, Settlement.status == "submitted")
                                        .order_by(Settlement.id))
         first_app, first_leader = leaders[0]
+        n_households = len(first_app.group.members)
+        group_pages = max((n_groups + 19) // 20, 1)
+        exports = [   # (name, user, url): downloads, timed one at a time
+            (f"group export CSV ({n_dong1} groups: q=1동)", staff, "/groups/export.csv?" + urlencode(dict(q="1동"))),
+            (f"group export XLSX ({n_dong1} groups: q=1동)", staff, "/groups/export.xlsx?" + urlencode(dict(q="1동"))),
+            (f"group export CSV (all {n_groups} groups)", staff, "/groups/export.csv"),
+            (f"application export CSV ({n_past} applications × 10 lines)", staff,
+             f"/applications/programme/{past.id}/export.csv"),
+            (f"application export XLSX ({n_past} applications × 10 lines)", staff,
+             f"/applications/programme/{past.id}/export.xlsx"),
+            ("payments export XLSX (programme's 200 awards)", finance, f"/disbursement/payments.xlsx?programme={past.id}"),
+            ("expenses export XLSX (200 awards × 60 lines)", finance, f"/settlement/programme/{past.id}/expenses.xlsx"),
+            ("settlements export XLSX (200 settlements)", finance, f"/settlement/programme/{past.id}/settlements.xlsx"),
+        ]
         pages = [
             ("applicant dashboard", first_leader, "GET", "/dashboard"),
             ("application edit (budget step)", first_leader, "GET", f"/applications/{first_app.id}/edit/budget"),
@@ -106,7 +129,13 @@ def collect(kind: str, small: bool) -> dict:
             (f"score matrix ({n_past} applications)", staff, "GET", f"/review/programme/{past.id}/matrix"),
             ("finance settlement list (200 awards, 50 a page)", finance, "GET", f"/settlement/programme/{past.id}"),
             ("settlement detail (60 lines)", finance, "GET", f"/settlement/review/{settlement.id}"),
-        ]
+            (f"reviewer scoring page (frozen snapshot, 10 lines)", reviewer, "GET", f"/review/assignment/{to_score.id}"),
+            (f"group page ({n_households} households, as 대표)", first_leader, "GET", f"/groups/{first_app.group_id}"),
+            (f"staff group list (q + sort by households, page {min(50, group_pages)} of {n_groups})", staff, "GET",
+             "/groups/?" + urlencode(dict(q="품앗이", sort="households", page=min(50, group_pages)))),
+            ("staff group list (q = everyday dong 마포동)", staff, "GET", "/groups/?" + urlencode(dict(q="마포동"))),
+        ] + [(name, user, "GET", url) for name, user, url in exports]
+        export_names = {name for name, _, _ in exports}
         ids = dict(open_programme=open_p.id, past_programme=past.id, settlement=settlement.id)
         db.session.remove()
 
@@ -151,7 +180,7 @@ def collect(kind: str, small: bool) -> dict:
             db.session.remove()
             out["pages"].append(dict(name=name, method=method, url=url, cookie=cookie, csrf=csrf, body=body,
                                      queries=len(statements), status=response.status_code,
-                                     bytes=len(response.get_data())))
+                                     bytes=len(response.get_data()), export=name in export_names))
         # the list as asked (page 40), to record its status
         client, cookie, csrf = sessions[staff.id]
         url40 = f"/applications/programme/{past.id}?" + urlencode(dict(q="품앗이", sort="requested", page=min(40, last_page)))

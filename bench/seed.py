@@ -30,6 +30,8 @@ ROOT = BENCH.parent
 DATA = BENCH / "data"
 UPLOADS = DATA / "uploads"
 PG_BASE = "postgresql+psycopg://root@127.0.0.1:5432/"
+# The PostgreSQL database's name (and name + "_small"); BENCH_PG_DB lets a second checkout keep its own.
+PG_NAME = os.environ.get("BENCH_PG_DB", "bench_gongdong")
 
 FULL = dict(groups=2500, apps_per_programme=1000, awards=(250, 250, 300, 200), reviewers_per_programme=100,
             drafts=32, expenses=60, lines=10, sessions=8)
@@ -43,7 +45,11 @@ PASSWORD = "bench1234!"
 def database_url(kind: str, small: bool) -> str:
     if kind == "sqlite":
         return f"sqlite:///{DATA / ('small.db' if small else 'bench.db')}"
-    return PG_BASE + ("bench_gongdong_small" if small else "bench_gongdong")
+    return PG_BASE + pg_name(small)
+
+
+def pg_name(small: bool) -> str:
+    return PG_NAME + ("_small" if small else "")
 
 
 def bench_env(kind: str, small: bool) -> dict:
@@ -59,7 +65,7 @@ def reset_database(kind: str, small: bool) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
     else:
-        name = "bench_gongdong_small" if small else "bench_gongdong"
+        name = pg_name(small)
         for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
             subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "root", "-d", "postgres", "-c", sql], check=True)
     subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "app", "db", "upgrade"], cwd=ROOT,
@@ -120,6 +126,7 @@ def seed(kind: str, small: bool) -> dict:
     sys.path.insert(0, str(ROOT))
     from app import create_app
     from blueprints.accounts.services import hash_password
+    from blueprints.core.search import search_key
     from blueprints.programmes.defaults import programme_fields_from_defaults
     from data.districts import SEOUL_DISTRICTS
     from extensions import db
@@ -148,7 +155,8 @@ def seed(kind: str, small: bool) -> dict:
             def user(email, name, role_list):
                 nonlocal uid
                 uid += 1
-                users.append(dict(id=uid, email=email, name=name, phone=f"010{uid:08d}", password_hash=pw,
+                users.append(dict(id=uid, email=email, name=name, search_key=search_key(email, name),
+                                  phone=f"010{uid:08d}", password_hash=pw, email_verified_at=now,
                                   privacy_consent_at=now, privacy_consent_version="2027-01", created_at=now,
                                   updated_at=now))
                 for r in role_list:
@@ -165,8 +173,10 @@ def seed(kind: str, small: bool) -> dict:
             mid = cid = 0
             for g in range(1, size["groups"] + 1):
                 district = SEOUL_DISTRICTS[g % 25]
-                groups.append(dict(id=g, reg_no=f"B{g:06d}", name=f"{district[:-1]} 품앗이 {g}", district=district,
-                                   dong=f"{g % 17 + 1}동", meeting_place="동네 공동육아방", activity_type="놀이·체험",
+                name, dong = f"{district[:-1]} 품앗이 {g}", f"{district[:-1]}{g % 5 + 1}동"   # 1동: a fifth (500)
+                groups.append(dict(id=g, reg_no=f"B{g:06d}", name=name, district=district, dong=dong,
+                                   search_key=search_key(name, f"B{g:06d}", dong),
+                                   meeting_place="동네 공동육아방", activity_type="놀이·체험",
                                    description="영유아 가정이 매달 함께 놀고 배우는 모임입니다.", status="active",
                                    consent_collection_at=now, consent_provision_at=now, consent_photos_at=now,
                                    created_at=now, updated_at=now))
@@ -404,6 +414,9 @@ def seed(kind: str, small: bool) -> dict:
                     if "id" in tables[name].c:
                         conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                              f"(SELECT max(id) FROM {name}))")
+        t_snap = time.perf_counter()
+        freeze_submissions(db)
+        print(f"  snapshots: {time.perf_counter() - t_snap:.1f} s", flush=True)
         with db.engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("ANALYZE")
@@ -411,6 +424,34 @@ def seed(kind: str, small: bool) -> dict:
                 conn.exec_driver_sql("ANALYZE")
         db.engine.dispose()
     return L.counts
+
+
+def freeze_submissions(db, chunk: int = 250) -> None:
+    """Every submitted application's frozen snapshot, made by the function submission uses
+    (applications.services.build_snapshot over the same full_check), so the reviewer's scoring
+    page and the application PDF read what they read in production."""
+    from sqlalchemy import bindparam, select, update
+    from sqlalchemy.orm import selectinload
+
+    from blueprints.applications.models import Application
+    from blueprints.applications.services import build_snapshot, full_check
+    from blueprints.groups.models import Group, GroupMember
+
+    ids = db.session.scalars(select(Application.id).where(Application.submitted_at.is_not(None))
+                             .order_by(Application.id)).all()
+    for i in range(0, len(ids), chunk):
+        apps = db.session.scalars(
+            select(Application).where(Application.id.in_(ids[i:i + chunk]))
+            .options(selectinload(Application.lines), selectinload(Application.sessions),
+                     selectinload(Application.attachments),
+                     selectinload(Application.group).selectinload(Group.members).selectinload(GroupMember.children))
+        ).all()
+        frozen = [dict(b_id=a.id, b_snapshot=build_snapshot(a, full_check(a))) for a in apps]
+        table = Application.__table__
+        db.session.connection().execute(update(table).where(table.c.id == bindparam("b_id"))
+                                        .values(snapshot=bindparam("b_snapshot")), frozen)
+        db.session.commit()
+        db.session.expunge_all()
 
 
 def main(argv):

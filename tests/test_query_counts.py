@@ -4,7 +4,7 @@ import contextlib
 import re
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from extensions import db
 from tests.applications.conftest import complete_application, leader_group, open_programme  # noqa: F401
@@ -49,17 +49,28 @@ PAGES = {
     "dashboard": ("leader", "/dashboard"),
     "centre dashboard (센터 현황)": ("staff", "/centre/?programme={programme}"),
     "staff dashboard": ("staff", "/dashboard"),
+    "staff application list (searched, filtered)": (
+        "staff", "/applications/programme/{programme}?q=모임&district=마포구&warnings=no&sort=group"),
+    "application export (csv)": ("staff", "/applications/programme/{programme}/export.csv"),
+    "application export (xlsx, filtered)": ("staff", "/applications/programme/{programme}/export.xlsx?q=모임"),
+    "review overview": ("staff", "/review/programme/{programme}"),
+    "review assignments": ("staff", "/review/programme/{programme}/assignments"),
+    "review scenarios": ("staff", "/review/programme/{programme}/scenarios"),
+    "review minutes (xlsx)": ("staff", "/review/programme/{programme}/minutes.xlsx"),
+    "review minutes (pdf)": ("staff", "/review/programme/{programme}/minutes.pdf"),
+    "reviewer scoring page": ("reviewer", "/review/assignment/{assignment}"),
 }
 
 
 @pytest.fixture
 def sized(submitted, make_reviewers, staff):  # noqa: F811
-    """sized(n, prefix) -> ids and people of a programme with n applications, each scored by
-    three reviewers of its own (so two sizes can live side by side in one database)."""
+    """sized(n, prefix, households) -> ids and people of a programme with n applications of
+    groups with that many households, each scored by three reviewers of its own (so two sizes
+    can live side by side in one database)."""
     from blueprints.review import services
 
-    def make(n, prefix):
-        programme, apps = submitted(n)
+    def make(n, prefix, households=5):
+        programme, apps = submitted(n, households=households)
         reviewers = make_reviewers(3, prefix=prefix)
         rubric = services.rubric(programme)
         for application in apps:
@@ -69,7 +80,11 @@ def sized(submitted, make_reviewers, staff):  # noqa: F811
                 services.save_scores(item, check, user=reviewer, submit=True)
         db.session.commit()
         app = apps[0]
-        ids = dict(programme=programme.id, app=app.id, group=app.group_id)
+        from blueprints.review.models import ReviewAssignment
+
+        assignment = db.session.scalar(select(ReviewAssignment.id).where(ReviewAssignment.application_id == app.id,
+                                                                          ReviewAssignment.reviewer_id == reviewers[0].id))
+        ids = dict(programme=programme.id, app=app.id, group=app.group_id, assignment=assignment)
         return ids, {"staff": staff, "leader": app.group.officer("leader").user, "reviewer": reviewers[0]}
 
     return make
@@ -78,13 +93,14 @@ def sized(submitted, make_reviewers, staff):  # noqa: F811
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_same_query_count_at_two_sizes(page, app, client, auth, sized):
     role, template = PAGES[page]
-    worlds = [sized(2, "p"), sized(6, "q")]
+    worlds = [sized(2, "p", households=5), sized(6, "q", households=9)]
     counts = []
     for ids, people in worlds:
         auth.logout()
         auth.login(people[role].email)
         counts.append(queries(client, template.format(**ids)))
-    assert counts[0] == counts[1], f"{page}: {counts[0]} queries with 2 applications, {counts[1]} with 6 (N+1)"
+    assert counts[0] == counts[1], (f"{page}: {counts[0]} queries with 2 applications of 5 households, "
+                                    f"{counts[1]} with 6 of 9 (N+1)")
 
 
 def _budget_form(lines, version, changed_quantity):
@@ -356,3 +372,62 @@ def test_finance_dashboard_runs_the_same_statements_for_more_programmes_and_task
         page = client.get("/dashboard").get_data(as_text=True)
         assert f'data-count="{n}"' in page
     assert counts[0] == counts[1], f"finance dashboard: {counts[0]} queries with 1 programme, {counts[1]} with 2"
+
+
+def test_global_lists_run_the_same_statements_with_more_of_everything(app, client, auth, make_user, sized):
+    admin = make_user("admin-q@example.kr", roles=("admin",))
+    counts = {}
+    for n, prefix, households in ((2, "p", 5), (6, "q", 9)):
+        _, people = sized(n, prefix, households)
+        people = dict(people, admin=admin)
+        for page, (role, url) in GLOBAL_PAGES.items():
+            auth.logout()
+            auth.login(people[role].email)
+            counts.setdefault(page, []).append(queries(client, url))
+    differ = {page: c for page, c in counts.items() if c[0] != c[1]}
+    assert not differ, f"statements with 2 applications of 5 households, then 8 more of 9 (N+1): {differ}"
+
+
+def test_settlement_exports_and_award_pages_run_the_same_statements_for_more_awards_and_lines(
+        client, auth, paid_award, finance, open_programme_period):  # noqa: F811
+    """2 awards with 2 expense lines each, then 5 awards with 6 lines: the programme's expense and
+    settlement exports, the finance dashboard, and one award's payments, expenses and activities."""
+    from datetime import date
+
+    from blueprints.settlement import services as s
+    from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+
+    counts = {}
+    for n, lines, prefix in ((2, 2, "a"), (5, 6, "b")):
+        programme = open_programme_period()
+        for i in range(n):
+            _, treasurer, award = paid_award(email=f"{prefix}{i}@example.kr", programme=programme)
+            for k in range(lines):
+                s.save_expense(award, expense_in(description=f"재료 {k}", amount_won=10_000), user=treasurer,
+                               receipt=Upload(jpeg_bytes(), f"r{k}.jpg"))
+                s.save_session(award, held_on=date(2027, 4, 10 + k), title=f"{k + 1}회 모임", place="불광천",
+                               content="숲에서 놀이", households=5, adults=6, children=7, outcome="즐거웠어요",
+                               user=treasurer)
+            settlement = s.settlement_for(award, create=True)
+            s.save_settlement(settlement, report_text="보고", interest_won=0, user=treasurer)
+            s.submit(settlement, user=treasurer)
+        db.session.commit()
+        urls = {f"{what} export ({fmt})": (finance, f"/settlement/programme/{programme.id}/{what}.{fmt}")
+                for what in ("expenses", "settlements") for fmt in ("csv", "xlsx")}
+        urls.update({
+            "finance dashboard": (finance, f"/disbursement/?programme={programme.id}"),
+            "award payments (finance)": (finance, f"/disbursement/awards/{award.id}"),
+            "expense list (treasurer)": (treasurer, f"/settlement/awards/{award.id}/expenses"),
+            "activity list (treasurer)": (treasurer, f"/settlement/awards/{award.id}/sessions"),
+            "settlement page (treasurer)": (treasurer, f"/settlement/awards/{award.id}"),
+        })
+        for page, (user, url) in urls.items():
+            auth.logout()
+            auth.login(user.email)
+            counts.setdefault(page, []).append(queries(client, url))
+        auth.logout()
+        auth.login(finance.email)
+        text = client.get(f"/settlement/programme/{programme.id}/expenses.csv").data.decode("utf-8-sig")
+        assert text.count("재료 ") == n * lines
+    differ = {page: c for page, c in counts.items() if c[0] != c[1]}
+    assert not differ, f"statements with 2 awards × 2 lines, then 5 × 6 (N+1): {differ}"

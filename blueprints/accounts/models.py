@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.auth import ROLE_LABELS, ROLES
 from blueprints.core.models import TimestampMixin, UTCDateTime, utcnow
+from blueprints.core.search import SearchKeyed, trigram_index
 from extensions import db
 
 CONSENT_VERSION = "2027-01"
@@ -13,9 +14,12 @@ SECOND_FACTOR_ROLES = frozenset({"staff", "finance", "admin", "city"})
 _ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")"
 
 
-class User(TimestampMixin, db.Model):
+class User(SearchKeyed, TimestampMixin, db.Model):
     __tablename__ = "users"
     audit_type = "user"
+    # The user and audit searches find a person by e-mail and name (core/search.py).
+    search_fields = ("email", "name")
+    __table_args__ = (trigram_index("users"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)

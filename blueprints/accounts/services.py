@@ -13,7 +13,7 @@ from blueprints.core import audit
 from blueprints.core.auth import ROLE_LABELS, ROLES
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
-from blueprints.core.search import contains_text
+from blueprints.core.search import matches
 from extensions import db
 
 from .models import CONSENT_VERSION, AuthToken, LoginAttempt, User, UserRole
@@ -334,7 +334,7 @@ def revoke_outstanding_tokens(user: User) -> int:
 def search_users(query: str = "", role: str = "", page: int = 1, per_page: int = 20):
     stmt = select(User)
     if query:
-        stmt = stmt.where(contains_text(query, User.email, User.name))
+        stmt = stmt.where(matches(query, User.search_key))
     if role in ROLES:
         stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
     return db.paginate(stmt.order_by(User.id.desc()), page=page, per_page=per_page, error_out=False)

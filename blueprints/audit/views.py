@@ -11,7 +11,7 @@ from blueprints.core.audit import AuditEvent
 from blueprints.core.auth import permission_required, register_permission
 from blueprints.core.forms import BaseForm
 from blueprints.core.htmx import render
-from blueprints.core.search import contains_text
+from blueprints.core.search import matches
 from blueprints.core.timeutil import KST
 from extensions import db
 
@@ -35,7 +35,7 @@ def filtered_events(form: AuditFilterForm):
     stmt = select(AuditEvent)
     if form.who.data:
         stmt = stmt.join(User, User.id == AuditEvent.actor_id).where(
-            contains_text(form.who.data, User.email, User.name))
+            matches(form.who.data, User.search_key))
     if form.object_type.data:
         stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
     if form.object_id.data:

@@ -115,10 +115,14 @@ def xlsx_bytes(*sheets: Sheet) -> bytes:
             cells = []
             for value, kind in zip(row, kinds):
                 value, kind = _typed(value, kind)
-                cell = WriteOnlyCell(ws, value=formula_safe(value))
                 if kind in XLSX_FORMATS and isinstance(value, (int, float, date)):
+                    cell = WriteOnlyCell(ws, value=value)
                     cell.number_format = XLSX_FORMATS[kind]
-                cells.append(cell)
+                    cells.append(cell)
+                else:
+                    # A plain value: the same cell without a style object (most of the time of a
+                    # large sheet went to making one per text cell).
+                    cells.append(formula_safe(value))
             ws.append(cells)
     buffer = io.BytesIO()
     book.save(buffer)

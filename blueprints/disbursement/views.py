@@ -192,14 +192,18 @@ def dashboard():
     programmes = db.session.scalars(select(Programme).order_by(Programme.year.desc(), Programme.id.desc())).all()
     rows = services.dashboard_rows(programme_id)
     due = request.args.get("due") == "1"
-    query = select(Award).order_by(Award.programme_id, Award.rank)
+    from sqlalchemy.orm import selectinload
+
+    # Each row's disbursement and settlement in one statement each, not two per award.
+    query = (select(Award).options(selectinload(Award.disbursement), selectinload(Award.settlement))
+             .order_by(Award.programme_id, Award.rank))
     if programme_id:
         query = query.where(Award.programme_id == programme_id)
     if due:   # 지급할 교부만: the dashboard's "지급할 교부 N건" links here
         from .models import Disbursement
 
         query = query.join(Disbursement, Disbursement.award_id == Award.id).where(services.payment_due())
-    awards = db.session.scalars(query).all()
+    awards = db.session.scalars(query).unique().all()
     totals = dict(awards=sum(r["awards"] for r in rows), awarded=sum(r["awarded"] for r in rows),
                   paid=sum(r["paid"] for r in rows), unpaid=sum(r["unpaid"] for r in rows))
     return render("disbursement/dashboard.html", rows=rows, awards=awards, totals=totals, programmes=programmes,

@@ -5,6 +5,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.models import TimestampMixin, UTCDateTime, utcnow
+from blueprints.core.search import SearchKeyed, trigram_index
 from blueprints.core.states import State
 from extensions import db
 
@@ -24,11 +25,14 @@ class GroupAffiliation(State):
     other = "other", "기타"
 
 
-class Group(TimestampMixin, db.Model):
+class Group(SearchKeyed, TimestampMixin, db.Model):
     __tablename__ = "groups"
     audit_type = "group"
+    # The search box finds a group by name, registration number and 동 (core/search.py).
+    search_fields = ("name", "reg_no", "dong")
     __table_args__ = (GroupState.check_constraint("status", "known_status"),
-                      GroupAffiliation.check_constraint("affiliation", "known_affiliation"))
+                      GroupAffiliation.check_constraint("affiliation", "known_affiliation"),
+                      trigram_index("groups"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reg_no: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)

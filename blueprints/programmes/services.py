@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm import selectinload
 
 from blueprints.core import audit
 from blueprints.core.models import utcnow
@@ -42,7 +43,10 @@ def all_programmes() -> list[Programme]:
 def public_programmes(at: datetime | None = None) -> tuple[list[Programme], list[Programme]]:
     """Published programmes: (open or upcoming, soonest deadline first), (closed, newest first)."""
     at = at or utcnow()
-    published = [p for p in all_programmes() if p.is_published]
+    # The notices come along in one more statement (the list flags them), not one per programme.
+    published = [p for p in db.session.scalars(
+        select(Programme).options(selectinload(Programme.notices))
+        .order_by(Programme.year.desc(), Programme.opens_at.desc())) if p.is_published]
     current = sorted((p for p in published if not p.is_closed(at)), key=lambda p: p.closes_at)
     past = [p for p in published if p.is_closed(at)]
     return current, past

@@ -2,7 +2,7 @@
 reviewer was not assigned), the score matrix, the ranking, the selection simulator with
 scenarios, publishing the decision, and the committee's minutes (PDF, XLSX)."""
 from flask import abort, flash, g, redirect, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blueprints.accounts.models import User
 from blueprints.applications.models import Application, ApplicationState
@@ -32,14 +32,18 @@ def _programme(programme_id: int) -> Programme:
 @bp.route("/")
 @permission_required("manage_review")
 def programmes():
-    rows = []
-    for programme in db.session.scalars(select(Programme).order_by(Programme.year.desc(), Programme.id.desc())):
-        apps = queries.applications_in_review(programme)
-        items = queries.assignments_of_programme(programme)
-        rows.append(dict(programme=programme, in_review=len(apps),
-                         submitted=sum(1 for i in items if i.status == AssignmentState.submitted),
-                         open=sum(1 for i in items if i.status == AssignmentState.assigned),
-                         declined=sum(1 for i in items if i.status == AssignmentState.declined)))
+    # Three statements whatever the number of programmes: the programmes, then the counts of
+    # all of them (applications in review; assignments by state), not the rows of each.
+    in_review = dict(db.session.execute(
+        select(Application.programme_id, func.count(Application.id)).where(Application.status.in_(queries.IN_REVIEW)).group_by(Application.programme_id)).all())
+    by_state = {(pid, state): n for pid, state, n in db.session.execute(
+        select(ReviewAssignment.programme_id, ReviewAssignment.status, func.count(ReviewAssignment.id))
+        .group_by(ReviewAssignment.programme_id, ReviewAssignment.status))}
+    rows = [dict(programme=programme, in_review=in_review.get(programme.id, 0),
+                 submitted=by_state.get((programme.id, AssignmentState.submitted.value), 0),
+                 open=by_state.get((programme.id, AssignmentState.assigned.value), 0),
+                 declined=by_state.get((programme.id, AssignmentState.declined.value), 0))
+            for programme in db.session.scalars(select(Programme).order_by(Programme.year.desc(), Programme.id.desc()))]
     return render("review/programmes.html", rows=rows)
 
 

@@ -11,12 +11,37 @@ from .checks import METHOD_LABELS
 
 
 def _awards(programme_id):
+    """The programme's awards with everything a row shows, in a fixed number of statements
+    whatever their number: award + application + group (joined), then programmes,
+    disbursements, settlements with their refunds, in one statement each."""
+    from sqlalchemy.orm import selectinload
+
     from blueprints.awards.models import Award
 
-    query = select(Award).order_by(Award.programme_id, Award.rank)
+    from .models import Settlement
+
+    query = (select(Award).options(selectinload(Award.programme), selectinload(Award.disbursement),
+                                   selectinload(Award.settlement).selectinload(Settlement.refund))
+             .order_by(Award.programme_id, Award.rank))
     if programme_id:
         query = query.where(Award.programme_id == programme_id)
-    return db.session.scalars(query).all()
+    return db.session.scalars(query).unique().all()
+
+
+def _expenses_by_award(awards) -> dict:
+    """Every expense of these awards in one statement, by award, in each award's order."""
+    from sqlalchemy.orm import lazyload
+
+    from .models import Expense
+
+    by_award: dict[int, list] = {a.id: [] for a in awards}
+    if by_award:
+        # Not the receipt files (joined by default for the screens; no sheet prints them).
+        for e in db.session.scalars(select(Expense).where(Expense.award_id.in_(list(by_award)))
+                                    .options(lazyload(Expense.receipt))
+                                    .order_by(Expense.award_id, Expense.spent_on, Expense.seq)):
+            by_award[e.award_id].append(e)
+    return by_award
 
 
 EXPENSE_COLUMNS = [Column("사업"), Column("모임 등록번호"), Column("모임명"), Column("증빙번호"), Column("사용일", DATE),
@@ -28,9 +53,11 @@ def expenses_sheet(programme_id: int | None) -> Sheet:
     from . import services
 
     rows = []
-    for award in _awards(programme_id):
+    awards = _awards(programme_id)
+    expenses = _expenses_by_award(awards)
+    for award in awards:
         group = award.application.group
-        for e in services.expenses(award):
+        for e in expenses[award.id]:
             rows.append([award.programme.title, group.reg_no, group.name, e.evidence_no, e.spent_on,
                          services.category_label(award.programme.rules, e.category), e.vendor, e.biz_no, e.description,
                          e.amount_won, METHOD_LABELS.get(e.method, e.method), e.approval_no, e.participants,
@@ -47,11 +74,13 @@ def settlements_sheet(programme_id: int | None) -> Sheet:
     from . import services
 
     rows = []
-    for award in _awards(programme_id):
+    awards = _awards(programme_id)
+    expenses = _expenses_by_award(awards)
+    for award in awards:
         s = getattr(award, "settlement", None)
         if s is None:
             continue
-        f = services.figures(s)
+        f = services.figures(s, expenses[award.id])
         group = award.application.group
         rows.append([award.programme.title, group.reg_no, group.name, group.district, s.status_label,
                      s.submitted_at, "예" if s.is_late else "", f.paid_won, f.interest_won, f.spent_won,

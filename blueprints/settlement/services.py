@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from flask import g, has_request_context
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from blueprints.awards.models import AwardState
 from blueprints.core import audit
@@ -48,7 +49,9 @@ def expenses(award) -> list[Expense]:
 
 
 def sessions(award) -> list[ActivitySession]:
+    # The photos come along in one more statement (the list shows them), not one per session.
     return db.session.scalars(select(ActivitySession).where(ActivitySession.award_id == award.id)
+                              .options(selectinload(ActivitySession.photos))
                               .order_by(ActivitySession.held_on, ActivitySession.id)).all()
 
 

@@ -342,6 +342,26 @@ def test_staff_list_search_ignores_case_of_the_registration_number(client, auth,
     assert app_b.group.name in found and app_a.group.name not in found
 
 
+def test_staff_list_and_export_search_korean_as_typed(client, auth, complete_application, make_user):
+    """Decomposed jamo, other spacing and the everyday 동 find the group; hostile input is no error."""
+    import unicodedata
+
+    app_a, app_b, url = _two_submitted_as_staff(complete_application, make_user, auth,
+                                                first={"name": "햇살품앗이", "dong": "망원1동"},
+                                                second={"name": "달빛 모임", "dong": "성산2동"})
+    for typed, found in ((unicodedata.normalize("NFD", "햇살 품앗이"), app_a), ("달빛모임", app_b), ("망원동", app_a),
+                         ("성산 2동", app_b)):
+        page = client.get(url, query_string={"q": typed}).get_data(as_text=True)
+        other = app_b if found is app_a else app_a
+        assert found.group.name in page and other.group.name not in page, typed
+        csv = client.get(f"{url}/export.csv", query_string={"q": typed}).data.decode("utf-8-sig")
+        assert found.group.reg_no in csv and other.group.reg_no not in csv, typed
+    for typed in ("%", "_", "\\", "\x00", "모임" * 3000):
+        assert client.get(url, query_string={"q": typed}).status_code == 200
+        assert client.get(f"{url}/export.xlsx", query_string={"q": typed}).status_code == 200
+    assert "달빛 모임" not in client.get(url, query_string={"q": "%"}).get_data(as_text=True)
+
+
 def test_staff_list_is_staff_only(client, auth, complete_application):
     leader, _, application = complete_application()
     auth.login(leader.email)
