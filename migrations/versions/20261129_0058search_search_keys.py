@@ -7,7 +7,7 @@ substring search (pg_trgm is a trusted extension: the database owner may create 
 has no such index and scans the key column.
 
 Revision ID: 0058search
-Revises: 0057affiliation
+Revises: 0058regdraft
 Create Date: 2026-11-29 18:30:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0058search'
-down_revision = '0057affiliation'
+down_revision = '0058regdraft'
 branch_labels = None
 depends_on = None
 
