@@ -96,7 +96,7 @@ def make_group(app):
             member = GroupMember(
                 user_id=person.id if person else None,
                 parent_name=person.name if person else f"보호자{n}-{h}",
-                phone=person.phone if person else f"0109{n:03d}{h:04d}",
+                phone=person.phone if person else f"0109{n % 1000:03d}{h:04d}",   # 11 digits whatever n
                 role=role, resident_district=district)
             member.children.append(Child(birth_ym=birth_ym))
             group.members.append(member)

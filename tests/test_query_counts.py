@@ -374,6 +374,24 @@ def test_finance_dashboard_runs_the_same_statements_for_more_programmes_and_task
     assert counts[0] == counts[1], f"finance dashboard: {counts[0]} queries with 1 programme, {counts[1]} with 2"
 
 
+# Lists over everything (not one programme's): counted, then counted again after more of
+# everything (applications, households, reviewers, audit events, users) was added.
+GLOBAL_PAGES = {
+    "audit log": ("admin", "/admin/audit/"),
+    "audit log (searched by person)": ("admin", "/admin/audit/?who=example"),
+    "user list": ("admin", "/admin/users"),
+    "user list (searched)": ("admin", "/admin/users?q=example&role=reviewer"),
+    "group list (searched)": ("staff", "/groups/?q=모임&sort=households"),
+    "group export (all, xlsx)": ("staff", "/groups/export.xlsx"),
+    "programme list": ("staff", "/programmes/"),
+    "programme management": ("staff", "/programmes/manage"),
+    "review programmes": ("staff", "/review/"),
+    "staff home": ("staff", "/dashboard"),
+    "reviewer home": ("reviewer", "/dashboard"),
+    "my groups": ("leader", "/groups/mine"),
+}
+
+
 def test_global_lists_run_the_same_statements_with_more_of_everything(app, client, auth, make_user, sized):
     admin = make_user("admin-q@example.kr", roles=("admin",))
     counts = {}

@@ -122,6 +122,11 @@ def svg_markup(chart, *, labelled_by: str, inline_style: bool = False) -> str:
     if not inline_style:
         for el in root.iter():
             el.attrib.pop("style", None)
+    # Again at each call: ElementTree's prefix table is global, and another library may have
+    # mapped the default prefix elsewhere since (the page then had <ns0:svg>, which browsers
+    # do not draw as HTML's inline SVG).
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
     text = ET.tostring(root, encoding="unicode")
     return re.sub(r"<!--.*?-->", "", text, flags=re.S)
 
