@@ -33,13 +33,17 @@ def _render_migration_type(type_, obj, autogen_context):
     return False
 
 
-def _include_object(*args):
-    from blueprints.core.search import include_object
-
-    return include_object(*args)
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's filter: a schema object meant for another database (``ddl_if(dialect=…)``, such
+    as the PostgreSQL-only trigram indexes of core/search.py) is not compared, so the SQLite
+    schema without it matches the models."""
+    ddl_if = getattr(obj, "_ddl_if", None)
+    if ddl_if is None or ddl_if.dialect is None:
+        return True
+    return db.engine.dialect.name == ddl_if.dialect
 
 
 migrate = Migrate(render_as_batch=True, compare_type=True, render_item=_render_migration_type,
-                  include_object=_include_object)
+                  include_object=include_object)
 csrf = CSRFProtect()
 htmx = Htmx()

@@ -57,7 +57,7 @@ def test_models_match_the_migrations(scratch_app):
         with db.engine.connect() as conn:
             # as `flask db migrate` compares (extensions.migrate): objects meant for another database
             # (the PostgreSQL-only trigram indexes) are left out
-            from blueprints.core.search import include_object
+            from extensions import include_object
 
             context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
             diff = compare_metadata(context, db.metadata)

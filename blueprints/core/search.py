@@ -115,20 +115,9 @@ def trigram_index(table: str) -> Index:
     """The index that serves ``matches()`` on PostgreSQL: pg_trgm GIN over the key, which a
     LIKE '%…%' of three characters or more can use (Korean syllables are trigram characters
     under a UTF-8 ctype). SQLite has no such index and scans the key column instead; the
-    index exists only on PostgreSQL (``ddl_if``, and ``include_object`` for the migrations)."""
+    index exists only on PostgreSQL (``ddl_if``, and ``extensions.include_object`` for the migrations)."""
     return Index(f"ix_{table}_search_key_trgm", "search_key", postgresql_using="gin",
                  postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic's filter: a schema object meant for another database (``ddl_if(dialect=…)``) is
-    not compared, so the SQLite schema without the trigram index matches the models."""
-    ddl_if = getattr(obj, "_ddl_if", None)
-    if ddl_if is None or ddl_if.dialect is None:
-        return True
-    from extensions import db
-
-    return db.engine.dialect.name == ddl_if.dialect
 
 
 @event.listens_for(SearchKeyed, "before_insert", propagate=True)
