@@ -390,14 +390,14 @@ def treasurer_joins(j, page):
 
 
 def fill_expense(page, spent_on, category, amount, vendor, description, photo):
-    page.get_by_label("영수증 (사진 또는 PDF)").set_input_files(photo)
-    page.get_by_label("사용일").fill(spent_on.isoformat())
-    page.get_by_label("비목").select_option(category)
-    page.get_by_label("금액(원)").fill(amount)
-    page.get_by_label("사용처(가맹점·받는 사람)").fill(vendor)
-    page.get_by_label("내용·품목").fill(description)
-    page.get_by_label("결제수단").select_option("grant_check_card")
-    page.get_by_label("참석 인원").fill("10")
+    page.set_input_files("#receipt", photo)   # 파일에서 고르기 (사진 찍기 is #receipt_camera)
+    page.fill("#spent_on", spent_on.isoformat())
+    page.select_option("#category", category)
+    page.fill("#amount_won", amount)
+    page.fill("#vendor", vendor)
+    page.fill("#description", description)
+    page.select_option("#method", "grant_check_card")
+    page.fill("#participants", "10")
 
 
 def record_expenses_and_submit(j, page):
