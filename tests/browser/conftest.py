@@ -208,7 +208,10 @@ def all_axe_violations(page):
 
 
 def tap_target_ok(locator, minimum=44):
-    """The element is at least ``minimum`` CSS px high and wide (a primary action on a phone)."""
+    """The element is at least ``minimum`` CSS px high and wide (a primary action on a phone).
+    Measured once the page's stylesheets have loaded: the DOM can be there before them on a busy
+    machine, and an unstyled button is 21 px high."""
+    locator.page.wait_for_load_state("load")
     box = locator.bounding_box()
     assert box is not None and box["height"] >= minimum and box["width"] >= minimum, box
     return box

@@ -20,6 +20,7 @@ def no_axe_violations(page):
 
 
 def assert_tap_targets(page, selector, minimum=44):
+    page.wait_for_load_state("load")   # measured with the stylesheets applied
     boxes = [(page.locator(selector).nth(i).inner_text(), page.locator(selector).nth(i).bounding_box())
              for i in range(page.locator(selector).count())]
     assert boxes, f"nothing matches {selector}"

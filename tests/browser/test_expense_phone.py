@@ -42,6 +42,7 @@ def no_axe_violations(page):
 
 
 def assert_tap_targets(page, selectors):
+    page.wait_for_load_state("load")   # measured with the stylesheets applied
     for selector in selectors:
         box = page.locator(selector).first.bounding_box()
         assert box is not None, selector
@@ -89,7 +90,7 @@ def test_a_mistake_keeps_the_photo_and_focuses_the_summary(phone_page, live_url,
     expect(page.locator("#spent_on")).to_have_attribute("aria-describedby", "spent_on-error")
     thumb = page.locator("#receipt-group img.thumb")
     expect(thumb).to_be_visible()
-    assert page.evaluate("img => img.complete && img.naturalWidth > 0", thumb.element_handle())
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())   # it loads
     expect(page.locator("#vendor")).to_have_value("알파문구 망원점")                   # what was typed stays
     shot(page, "01-phone-expense-error")
     no_axe_violations(page)

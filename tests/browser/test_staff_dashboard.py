@@ -50,6 +50,7 @@ def test_staff_dashboard_counts_lead_to_lists_of_that_many_rows(open_page, live_
     phone = open_page(PHONE)
     login(phone, live_url, staff.email)
     expect(phone.locator("#staff-tasks a[data-task=check] .task-count")).to_have_text("3건")
+    phone.wait_for_load_state("load")   # measured with the stylesheets applied
     box = phone.locator("#staff-tasks a[data-task=check]").bounding_box()
     assert box["height"] >= 44 and box["x"] + box["width"] <= 360   # a whole-row tap target, inside the screen
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
