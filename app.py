@@ -115,6 +115,12 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in ALL_BLUEPRINTS:
         app.register_blueprint(blueprint)
+    # Every model is imported now: set up the mappers, so that a backref (Award.disbursement,
+    # Award.settlement) exists as a class attribute for the first request's query, not only
+    # after some earlier query happened to configure them.
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
 
 
 def register_error_handlers(app: Flask) -> None:

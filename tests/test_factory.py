@@ -120,3 +120,24 @@ def test_a_key_from_the_environment_wins_and_no_file_is_written(tmp_path):
                       "UPLOAD_DIR": str(tmp_path / "uploads"), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SECRET_KEY"] == "k" * 40
     assert not key_file.exists()
+
+
+def test_a_fresh_process_can_name_every_relationship_in_its_first_query(tmp_path):
+    """The first request of a new process once answered 500 on the programme list and the
+    finance dashboard: Programme.notices, Award.disbursement and Award.settlement were backrefs,
+    which exist only once SQLAlchemy has configured the mappers."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from app import create_app\n"
+            "create_app()\n"
+            "from sqlalchemy.orm import selectinload\n"
+            "from blueprints.awards.models import Award\n"
+            "from blueprints.programmes.models import Programme\n"
+            "selectinload(Programme.notices), selectinload(Award.disbursement), selectinload(Award.settlement)\n")
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+           "INSTANCE_PATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

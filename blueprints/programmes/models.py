@@ -46,6 +46,10 @@ class Programme(TimestampMixin, db.Model):
     # programme so that applying and the schedule can ask without reaching up into review.
     results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Declared here, not as a backref: a backref exists only once the mappers are configured,
+    # so the first request of a fresh process could not name Programme.notices in a query.
+    notices: Mapped[list["ProgrammeNotice"]] = relationship(back_populates="programme")
+
     # Draft or published lives in rules["status"] (the schema is fixed); a programme made
     # outside the set-up screens (demo data, old rows) has no status and counts as published.
     @property
@@ -98,4 +102,4 @@ class ProgrammeNotice(db.Model):
     summary: Mapped[str] = mapped_column(String(300), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
 
-    programme: Mapped[Programme] = relationship(backref="notices")
+    programme: Mapped[Programme] = relationship(back_populates="notices")
