@@ -68,7 +68,9 @@ class Journey:
         return self.open_page(viewport, javascript=self.js)
 
     def see(self, page, name, page_kind=None):
-        """Screenshot the step; run axe once per distinct page (by page_kind)."""
+        """Screenshot the step; run axe once per distinct page (by page_kind). Measured once the
+        page has loaded: after a redirect the text can be there before the stylesheets."""
+        page.wait_for_load_state("load")
         self.step += 1
         self._shot(page, f"{self.step:02d}-{name}")
         if self.js and page.viewport_size["width"] == PHONE["width"]:
