@@ -8,20 +8,16 @@ from playwright.sync_api import expect
 from blueprints.settlement import services as s
 from extensions import db
 from tests.applications.conftest import complete_application, leader_group, open_programme  # noqa: F401
-from tests.browser.conftest import axe_violations, login
+from tests.browser.conftest import all_axe_violations, login
 from tests.settlement.conftest import (Upload, _frozen_today, awarded, expense_in, finance,  # noqa: F401
                                       jpeg_bytes, paid_award)
 from tests.settlement.test_pdf import receipt_pdf
 
 LAPTOP_800 = {"width": 1280, "height": 800}
-ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 
 
 def _no_violations(page):
-    before = len(page.js_errors)
-    violations = axe_violations(page, impacts=ALL_IMPACTS)
-    page.wait_for_timeout(50)
-    del page.js_errors[before:]  # axe's own injected styles trip our CSP; they are not the page's
+    violations = all_axe_violations(page)
     assert violations == [], "\n".join(violations)
 
 
