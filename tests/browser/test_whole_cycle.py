@@ -114,8 +114,15 @@ def labelled(scope, text):
 
 
 def nav(page, name):
-    """Follow a link of the main menu (주 메뉴)."""
-    page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name=name, exact=True).click()
+    """Follow a link of the main menu (주 메뉴) and wait for the new page: the next step may look for a
+    link the old page also has (the settlement page's 정산 link once raced the dashboard's)."""
+    follow(page, page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name=name, exact=True))
+
+
+def follow(page, link):
+    """Click a link and wait for the page it opens, so that the next lookup cannot find the old page's copy."""
+    with page.expect_navigation(wait_until="load"):
+        link.click()
 
 
 def activity_months():
@@ -283,7 +290,7 @@ def apply(j, page, programme):
 def assign_reviewers(j, page, programme):
     login(page, j.url, "staff@example.kr")
     nav(page, "심사·선정")
-    page.get_by_role("link", name=programme.title).click()
+    follow(page, page.get_by_role("link", name=programme.title))
     j.see(page, "staff-review-overview", "review-overview")
     page.get_by_role("navigation", name="심사·선정 메뉴").get_by_role("link", name="배정").click()
     page.get_by_role("button", name="빈 자리 자동 배정").click()
@@ -341,7 +348,7 @@ def select_and_publish(j, page):
 
 def accept_award(j, page):
     nav(page, "내 업무")
-    page.get_by_role("link", name=re.compile(rf"^{GROUP} · ")).click()
+    follow(page, page.get_by_role("link", name=re.compile(rf"^{GROUP} · ")))
     expect(page.get_by_role("heading", level=1)).to_contain_text("교부")
     page.get_by_label("은행").select_option("신한은행")
     page.get_by_label("보조금 전용 계좌번호").fill("110-123-456789")
@@ -355,7 +362,7 @@ def accept_award(j, page):
 
 def record_payment(j, page):
     login(page, j.url, "finance@example.kr")
-    page.get_by_role("link", name="교부·정산 현황").click()
+    follow(page, page.get_by_role("link", name="교부·정산 현황"))
     j.see(page, "finance-dashboard", "finance-dashboard")
     page.get_by_role("link", name=GROUP).click()
     expect(page.get_by_label("지급액(원)")).to_have_value("360,000")
@@ -403,7 +410,7 @@ def fill_expense(page, spent_on, category, amount, vendor, description, photo):
 
 
 def record_expenses_and_submit(j, page):
-    page.get_by_role("link", name="집행내역").first.click()
+    follow(page, page.get_by_role("link", name="집행내역").first)
     expect(page.locator("#balance-left")).to_have_text("360,000원")
     spent_on = today_kst()
     for index, (category, amount, vendor, description) in enumerate(EXPENSES):
@@ -416,7 +423,7 @@ def record_expenses_and_submit(j, page):
     expect(page.locator("#balance-left")).to_have_text("20,000원")
     j.see(page, "treasurer-three-expenses")
 
-    page.get_by_role("link", name="정산", exact=True).first.click()
+    follow(page, page.get_by_role("link", name="정산", exact=True).first)
     page.get_by_label("사업실적(결과보고)").fill("숲놀이와 만들기 놀이를 두 차례 열었고 다섯 가구가 모두 참여했습니다.")
     page.get_by_label("통장 발생이자(원)").fill("0")
     page.get_by_role("button", name="저장", exact=True).click()
@@ -462,7 +469,7 @@ def finance_return_one_line(j, page):
 
 def treasurer_fixes(j, page):
     nav(page, "내 업무")
-    page.get_by_role("link", name="정산", exact=True).first.click()
+    follow(page, page.get_by_role("link", name="정산", exact=True).first)
     notice = page.get_by_role("alert").filter(has_text="보완 요청")
     expect(notice).to_contain_text("영수증 금액(95,000원)과 다릅니다")
     j.see(page, "treasurer-sees-return")
