@@ -40,5 +40,6 @@ def public_results(programme_id):
         abort(404)
     rows, totals = queries.district_table(programme.id)
     return render("centre/public_results.html", programme=programme, districts=results.public_results(programme),
-                  rows=[r for r in rows if r.selected or r.awarded_won], totals=totals,
+                  # Every 자치구 with an application (selected or not): the rows add up to the 합계.
+                  rows=[r for r in rows if r.submitted or r.selected or r.awarded_won], totals=totals,
                   published_on=kdate(programme.results_published_at))

@@ -118,3 +118,22 @@ def test_public_results_group_by_district_in_the_citys_order(app, money_world):
     assert [(d.district, d.selected, d.awarded_won, d.unnamed) for d in found] == [("은평구", 1, 600_000, 0),
                                                                                   ("마포구", 1, 800_000, 1)]
     assert found[0].named == [(money_world["award_b"].application.group.name, 600_000)]
+
+
+def test_the_public_table_adds_up_to_its_total_row(app, client, money_world, complete_application):
+    """A 자치구 whose groups applied but none was selected keeps its row: the 신청 column's rows
+    add up to the 합계 it prints (종로구's application was counted in the total, its row was hidden)."""
+    from blueprints.applications import services as apps
+
+    leader, _, application = complete_application(programme=money_world["p"], email="g@example.kr", district="종로구")
+    apps.submit(application, user=leader)
+    _publish(money_world["p"])
+    page = client.get(f"/results/{money_world['p'].id}").get_data(as_text=True)
+    table = page.split('class="tbl col data money public-table"')[1].split("</table>")[0]
+    body, foot = table.split("<tfoot>")
+    rows = re.findall(r'<th scope="row">([^<]+)</th><td class="num">([\d,]+)</td><td class="num">([\d,]+)</td>', body)
+    total = re.search(r'<th scope="row">합계</th><td class="num">([\d,]+)</td><td class="num">([\d,]+)</td>', foot)
+    assert ("종로구", "1", "0") in rows
+    assert sum(int(r[1].replace(",", "")) for r in rows) == int(total.group(1).replace(",", "")) == 4
+    assert sum(int(r[2].replace(",", "")) for r in rows) == int(total.group(2)) == 2
+
