@@ -93,7 +93,9 @@ def report_data(programme_id: int | None = None, year: int | None = None) -> dic
 
 def report_title(programme: Programme | None, year: int | None) -> str:
     if programme is not None:
-        return f"{programme.title} 사업 결과보고서"
+        # The default title ends in 사업 already ('2027년 공동육아 자조모임 지원사업').
+        suffix = "결과보고서" if programme.title.rstrip().endswith("사업") else "사업 결과보고서"
+        return f"{programme.title.rstrip()} {suffix}"
     if year is not None:
         return f"{year}년 공동육아 자조모임 지원사업 결과보고서"
     return "공동육아 자조모임 지원사업 결과보고서"

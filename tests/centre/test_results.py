@@ -137,3 +137,12 @@ def test_the_public_table_adds_up_to_its_total_row(app, client, money_world, com
     assert sum(int(r[1].replace(",", "")) for r in rows) == int(total.group(1).replace(",", "")) == 4
     assert sum(int(r[2].replace(",", "")) for r in rows) == int(total.group(2)) == 2
 
+
+@pytest.mark.parametrize("title,expected", [
+    ("2027년 공동육아 자조모임 지원사업", "2027년 공동육아 자조모임 지원사업 결과보고서"),   # the default title
+    ("2027 공동육아 자조모임 지원", "2027 공동육아 자조모임 지원 사업 결과보고서"),
+])
+def test_the_report_title_says_사업_once(title, expected):
+    from blueprints.programmes.models import Programme
+
+    assert results.report_title(Programme(title=title, year=2027), None) == expected
