@@ -24,11 +24,17 @@ class DashboardFilter(BaseForm):
     district = SelectField("자치구", choices=[("", "전체")] + [(d, d) for d in SEOUL_DISTRICTS], validators=[Optional()])
 
 
+def programme_label(year: int, title: str) -> str:
+    """The programme as the filter names it: its year in front unless the title has it already
+    (the default title is '2027년 공동육아 자조모임 지원사업')."""
+    return title if str(year) in title else f"{year}년 {title}"
+
+
 def _filters():
     """The form and the filters it gives; an invalid value (a hand-edited URL) is ignored."""
     programmes = queries.programme_choices()
     form = DashboardFilter(request.args)
-    form.programme.choices = [("", "전체")] + [(str(p.id), f"{p.year}년 {p.title}") for p in programmes]
+    form.programme.choices = [("", "전체")] + [(str(p.id), programme_label(p.year, p.title)) for p in programmes]
     years = sorted({p.year for p in programmes}, reverse=True)
     form.year.choices = [("", "전체")] + [(str(y), f"{y}년") for y in years]
     form.validate()
@@ -37,7 +43,7 @@ def _filters():
     year = clean(form.year)
     district = clean(form.district)
     return form, dict(programme_id=int(programme) if programme else None, year=int(year) if year else None,
-                      district=district), {p.id: f"{p.year}년 {p.title}" for p in programmes}
+                      district=district), {p.id: programme_label(p.year, p.title) for p in programmes}
 
 
 @bp.route("/")

@@ -185,3 +185,17 @@ def test_city_role_can_be_granted_and_changes_nothing(app, client, auth, make_us
     assert response.status_code in (200, 303)
     db.session.refresh(target)
     assert target.has_role("city")
+
+
+def test_a_programme_titled_with_its_year_is_not_given_the_year_twice(app, client, auth, city, open_programme_period):
+    """The default title carries its year ('2027년 공동육아 자조모임 지원사업'): the filter and the
+    summary show it as it is, not '2027년 2027년 …'; a title without the year gets it in front."""
+    with_year = open_programme_period(year=2027, title="2027년 공동육아 자조모임 지원사업")
+    without = open_programme_period(year=2026, title="봄 공동육아 지원")
+    db.session.commit()
+    auth.login(city.email)
+    page = client.get(f"/centre/?programme={with_year.id}").get_data(as_text=True)
+    assert "2027년 2027년" not in page
+    assert f'<option selected value="{with_year.id}">2027년 공동육아 자조모임 지원사업</option>' in page
+    assert "2027년 공동육아 자조모임 지원사업: 모임" in page
+    assert f'<option value="{without.id}">2026년 봄 공동육아 지원</option>' in page
