@@ -148,15 +148,20 @@ def chart_css() -> str:
 # The charts -------------------------------------------------------------------------------
 
 def _won_short(value) -> str:
-    """Axis labels: 1,250만 rather than 12,500,000."""
-    if value is None:
+    """Axis labels: 1,250만 rather than 12,500,000, and 1.2만 for 12,000 (not 1만 like the tick
+    below it)."""
+    if value is None or value != int(value):   # pygal's ticks between whole 원 (0.1 … 0.9)
         return ""
     value = int(value)
-    if abs(value) >= 100_000_000:
-        return f"{value / 100_000_000:,.1f}억".replace(".0억", "억")
-    if abs(value) >= 10_000:
-        return f"{value // 10_000:,}만"
+    for unit, name in ((100_000_000, "억"), (10_000, "만")):
+        if abs(value) >= unit:
+            return f"{value / unit:,.4f}".rstrip("0").rstrip(".") + name
     return f"{value:,}"
+
+
+def _money_axis(largest: int) -> dict:
+    """An empty money chart's axis: 0 only (pygal would tick 0 to 1 in tenths of a 원)."""
+    return {} if largest else {"y_labels": [0]}
 
 
 def groups_by_district(rows: list[DistrictRow]) -> Chart:
@@ -172,7 +177,8 @@ def groups_by_district(rows: list[DistrictRow]) -> Chart:
 
 
 def money_by_district(rows: list[DistrictRow]) -> Chart:
-    chart = pygal.Bar(**COMMON, x_label_rotation=_rotation(rows), value_formatter=_won_short)
+    largest = max((max(r.awarded_won, r.paid_won, r.spent_won) for r in rows), default=0)
+    chart = pygal.Bar(**COMMON, x_label_rotation=_rotation(rows), value_formatter=_won_short, **_money_axis(largest))
     chart.x_labels = [r.district for r in rows]
     chart.add("교부결정액", [r.awarded_won for r in rows])
     chart.add("교부액", [r.paid_won for r in rows])
@@ -188,7 +194,8 @@ def execution_by_month(months: list[tuple[str, int]], paid_won: int) -> Chart:
     for _, amount in months:
         running += amount
         cumulative.append(running)
-    chart = pygal.Line(**COMMON, value_formatter=_won_short, dots_size=4, show_minor_x_labels=True)
+    chart = pygal.Line(**COMMON, value_formatter=_won_short, dots_size=4, show_minor_x_labels=True,
+                       **_money_axis(running))
     chart.x_labels = [f"{m[:4]}년 {int(m[5:])}월" for m, _ in months]
     chart.add("월 집행액", [amount for _, amount in months])
     chart.add("누적 집행액", cumulative)

@@ -208,3 +208,31 @@ def test_the_citys_dashboard_leads_to_the_centres_view(app, client, auth, city):
     main = client.get("/dashboard").get_data(as_text=True).split("<main", 1)[1]
     assert 'aria-labelledby="dash-city"' in main
     assert 'href="/centre/"' in main and 'href="/centre/report.pdf"' in main
+
+
+def _y_labels(chart) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(chart.svg())
+    axis = next(g for g in root.iter() if "axis y" in (g.get("class") or ""))
+    return [t.text for t in axis.iter() if t.tag.endswith("text")]
+
+
+@pytest.mark.parametrize("largest", [15_000, 25_000, 37_000, 125_000_000])
+def test_money_axis_labels_name_each_tick_once(largest):
+    """A tick of 12,000원 reads 1.2만, not 1만 like the 10,000원 below it (one month's spending in
+    one 자치구 is often under 5만원)."""
+    from blueprints.centre import charts
+
+    months = [("2027-04", largest // 3), ("2027-05", largest - largest // 3)]
+    labels = _y_labels(charts.execution_by_month(months, largest))
+    assert len(labels) == len(set(labels)) > 3, labels
+
+
+def test_an_empty_money_chart_has_no_axis_of_zeros():
+    """Nothing spent yet: the axis says 0 once, not 0 ten times under a 1 (pygal's ticks 0.1 … 0.9 of a 원)."""
+    from blueprints.centre import charts
+    from blueprints.centre.queries import DistrictRow
+
+    assert _y_labels(charts.money_by_district([DistrictRow("종로구"), DistrictRow("중구")])) == ["0"]
+    assert _y_labels(charts.execution_by_month([], 0)) == ["0"]
