@@ -236,3 +236,15 @@ def test_an_empty_money_chart_has_no_axis_of_zeros():
 
     assert _y_labels(charts.money_by_district([DistrictRow("종로구"), DistrictRow("중구")])) == ["0"]
     assert _y_labels(charts.execution_by_month([], 0)) == ["0"]
+
+
+def test_district_report_refuses_a_district_or_year_it_does_not_know(app, money_world):
+    """A typo ('마포' for 마포구) or a year without a programme printed a table of zeros that reads
+    like real figures; the command says what is wrong instead."""
+    runner = app.test_cli_runner()
+    typo = runner.invoke(args=["district-report", "--district", "마포"])
+    assert typo.exit_code != 0 and "마포" in typo.output and "자치구" in typo.output and "합계" not in typo.output
+    year = runner.invoke(args=["district-report", "--year", "99999"])
+    assert year.exit_code != 0 and "99999년" in year.output and "합계" not in year.output
+    ok = runner.invoke(args=["district-report", "--year", "2026", "--district", "강남구"])
+    assert ok.exit_code == 0 and "500000" in ok.output
