@@ -39,11 +39,16 @@ def _filters():
     form.year.choices = [("", "전체")] + [(str(y), f"{y}년") for y in years]
     form.validate()
     clean = lambda field: None if field.errors or not field.data else field.data  # noqa: E731
-    programme = clean(form.programme)
-    year = clean(form.year)
+    programme = int(clean(form.programme) or 0) or None
+    year = int(clean(form.year) or 0) or None
     district = clean(form.district)
-    return form, dict(programme_id=int(programme) if programme else None, year=int(year) if year else None,
-                      district=district), {p.id: programme_label(p.year, p.title) for p in programmes}
+    if programme is not None:
+        # The programme decides its year: a year that does not meet it (the year changed after
+        # the programme, or a link with both) would show the programme's title over zeros.
+        year = next(p.year for p in programmes if p.id == programme)
+        form.year.data = str(year)
+    return form, dict(programme_id=programme, year=year, district=district), \
+        {p.id: programme_label(p.year, p.title) for p in programmes}
 
 
 @bp.route("/")

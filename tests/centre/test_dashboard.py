@@ -248,3 +248,19 @@ def test_district_report_refuses_a_district_or_year_it_does_not_know(app, money_
     assert year.exit_code != 0 and "99999년" in year.output and "합계" not in year.output
     ok = runner.invoke(args=["district-report", "--year", "2026", "--district", "강남구"])
     assert ok.exit_code == 0 and "500000" in ok.output
+
+
+def test_a_programme_and_a_year_that_do_not_meet_show_the_programme(app, client, auth, money_world, city):
+    """Programme 2027 chosen, then the year 2026 (or a link carrying both): the page, the download
+    and the report showed the programme's title over zeros. The programme decides its year."""
+    from pypdf import PdfReader
+
+    p = money_world["p"]
+    auth.login(city.email)
+    page = client.get(f"/centre/?programme={p.id}&year=2026").get_data(as_text=True)
+    assert "교부결정액</dt><dd>1,400,000원" in page
+    assert f'<option selected value="{p.id}">' in page and '<option selected value="2027">2027년</option>' in page
+    text = _csv(client.get(f"/centre/districts.csv?programme={p.id}&year=2026"))
+    assert text[-1][text[0].index("교부결정액")] == "1400000"
+    report = client.get(f"/centre/report.pdf?programme={p.id}&year=2026")
+    assert "교부결정 1,400,000원" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(report.data)).pages)
