@@ -60,6 +60,8 @@ def dashboard():
                   charts=charts.overview_charts(view),
                   settlement_states=queries.SETTLEMENT_STATES,
                   programme_title=titles.get(filters["programme_id"]), query=_query(filters),
+                  # The report covers the whole city: its link leaves the 자치구 out.
+                  report_query=_query(dict(filters, district=None)),
                   fragments={"centre-results": "results"})
 
 

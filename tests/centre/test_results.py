@@ -146,3 +146,15 @@ def test_the_report_title_says_사업_once(title, expected):
     from blueprints.programmes.models import Programme
 
     assert results.report_title(Programme(title=title, year=2027), None) == expected
+
+
+def test_the_dashboard_offers_the_whole_city_report_when_a_district_is_chosen(app, client, auth, money_world, city):
+    """The report covers every 자치구: with a 자치구 filter on, its link leaves the filter out and says so."""
+    auth.login(city.email)
+    p = money_world["p"].id
+    page = client.get(f"/centre/?programme={p}&district=마포구").get_data(as_text=True)
+    link = re.search(r'href="(/centre/report\.pdf[^"]*)"[^>]*>([^<]*)<', page)
+    assert link.group(1) == f"/centre/report.pdf?programme={p}&amp;year=2027"
+    assert link.group(2) == "사업 결과보고서(PDF, 서울시 전체)"
+    page = client.get(f"/centre/?programme={p}").get_data(as_text=True)
+    assert re.search(r'href="/centre/report\.pdf[^"]*"[^>]*>사업 결과보고서\(PDF\)<', page)
