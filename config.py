@@ -93,6 +93,9 @@ class Config:
     # Registration step 2: distinct mobile numbers one user may check against other groups' 대표.
     PHONE_CHECK_WINDOW = timedelta(minutes=10)
     PHONE_CHECK_MAX = 10
+    # Failed sign-ins, ended sessions and expired tokens are deleted this many days on
+    # (accounts/housekeeping.py, with the daily retention job).
+    SIGN_IN_RECORD_DAYS = int(os.environ.get("SIGN_IN_RECORD_DAYS", "30"))
 
     # argon2id parameters (RFC 9106 second recommended option, memory lowered for 2-core hosts)
     ARGON2_TIME_COST = 3

@@ -53,6 +53,9 @@ end of D's anniversary N years later (민법 제157조·제160조: the first day
    with the same address. Staff, finance, reviewer and admin accounts are never touched
    (they are the operator's own staff records, not applicants').
 
+4. Sign-in records — failed sign-ins, ended sessions and expired tokens, SIGN_IN_RECORD_DAYS (30)
+   after they stopped mattering (accounts/housekeeping.py): they hold e-mail and IP addresses.
+
 Not covered here: reviewers' profiles (the operator's own experts), login attempts of unknown
 addresses, the programme-wide ZIP exports (transient downloads, rebuilt on request), and
 backups, which hold earlier copies and must be pruned on the same schedule.
@@ -471,6 +474,16 @@ def run(today: date | None = None, *, dry_run: bool = False, echo=lambda line: N
         line = f"{label}: 비활성화·개인정보 파기"
         report.done.append((line, out.counts))
         echo(("[시험] " if dry_run else "") + line)
+
+    from blueprints.accounts.housekeeping import purge_stale_sign_in_records
+
+    counts = purge_stale_sign_in_records(utcnow(), dry_run=dry_run)
+    if not dry_run:
+        db.session.commit()
+    if any(counts.values()):
+        line = "로그인 기록 정리"
+        report.done.append((line, counts))
+        echo(("[시험] " if dry_run else "") + line + " " + _counts_text(counts))
     return report
 
 
@@ -486,7 +499,8 @@ def _as_if_done(group, report: Report):
 
 COUNT_LABELS = {"households": "가구", "children": "자녀", "attachments": "첨부", "expenses": "집행",
                 "receipts": "영수증", "expense_files": "기타 증빙", "sessions": "활동", "photos": "사진", "interest_files": "이자증빙",
-                "files": "파일", "audit_events": "감사기록", "tokens": "토큰", "mails": "메일"}
+                "files": "파일", "audit_events": "감사기록", "tokens": "토큰", "mails": "메일",
+                "login_attempts": "로그인 실패", "sessions": "세션"}
 
 
 def _counts_text(counts: dict) -> str:
