@@ -281,6 +281,13 @@ def undo_delete(trash: DeletedExpense, *, user) -> Expense:
         raise SettlementError("되돌릴 수 있는 시간이 지났습니다. 필요하면 다시 기록해 주세요.")
     _require_editable(award)
     data = trash.data
+    # Claim the undo: a second tap that waited on the lock above finds the row gone (its
+    # object, read before the lock, would otherwise put back a second copy of the line).
+    from sqlalchemy import delete
+
+    if not db.session.execute(delete(DeletedExpense).where(DeletedExpense.id == trash.id)).rowcount:
+        raise SettlementError("이 줄은 이미 되돌렸습니다.")
+    db.session.expunge(trash)
     # The same id (the submitted snapshot's key) unless a new line took it (SQLite reuses the
     # highest id).
     same_id = trash.expense_id if db.session.get(Expense, trash.expense_id) is None else None
@@ -297,8 +304,14 @@ def undo_delete(trash: DeletedExpense, *, user) -> Expense:
     receipt_id = data.get("receipt_file_id")
     if receipt_id is not None and db.session.get(StoredFile, receipt_id) is None:
         receipt_id = None
+    # The same rules as a save, on the ledger as it is now: since the delete another line may
+    # have used the money or the category's share, or the receipt may be gone.
+    result = check(award, ExpenseIn(**fields, has_receipt=receipt_id is not None))
+    if result.hard:
+        raise SettlementError("지금 되돌리면 규칙에 어긋나 되돌리지 못했습니다. "
+                              + " ".join(i.message for i in result.hard))
     expense = Expense(id=same_id, award_id=award.id, seq=seq, receipt_file_id=receipt_id,
-                      hard_count=data.get("hard_count", 0), warn_count=data.get("warn_count", 0),
+                      hard_count=0, warn_count=len(result.warnings),
                       review_status=data.get("review_status", ExpenseReviewState.pending),
                       review_reason=data.get("review_reason", ""),
                       reviewed_at=datetime.fromisoformat(data["reviewed_at"]) if data.get("reviewed_at") else None,
@@ -307,7 +320,6 @@ def undo_delete(trash: DeletedExpense, *, user) -> Expense:
         if db.session.get(StoredFile, file_id) is not None:
             expense.attachments.append(ExpenseAttachment(stored_file_id=file_id, kind=kind))
     db.session.add(expense)
-    db.session.delete(trash)
     _bump(award)
     db.session.flush()
     audit.record("expense.restored", expense, summary=f"{expense.evidence_no} {expense.description} 삭제 되돌림",

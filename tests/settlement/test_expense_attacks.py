@@ -1,0 +1,62 @@
+"""Attacks on the expense flow's newer pieces (undo, files): steps out of order, the same
+request twice, hostile file names."""
+import io
+import unicodedata
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from blueprints.core.files import StoredFile
+from blueprints.settlement import services as s
+from blueprints.settlement.models import DeletedExpense, Expense
+from extensions import db
+from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+from tests.settlement.test_flow import FORM
+
+
+def _line(award, user, **overrides):
+    expense = s.save_expense(award, expense_in(**overrides), user=user, receipt=Upload(jpeg_bytes()))
+    db.session.commit()
+    return expense
+
+
+def test_undo_is_refused_when_the_line_would_break_a_rule_now(paid_award):
+    """Delete a line, spend its money on another, undo: the award would be overspent. The undo
+    runs the same rules as a save and refuses with their message."""
+    _, treasurer, award = paid_award(amount=100_000)
+    gone = _line(award, treasurer, amount_won=60_000)
+    trash = s.delete_expense(gone, user=treasurer, undo_seconds=600)
+    db.session.commit()
+    _line(award, treasurer, amount_won=60_000, description="다른 재료")
+    with pytest.raises(s.SettlementError, match="교부"):
+        s.undo_delete(trash, user=treasurer)
+    db.session.rollback()
+    assert db.session.scalar(select(func.sum(Expense.amount_won))) == 60_000
+    assert db.session.get(DeletedExpense, trash.id) is not None          # still there to read
+
+
+def test_undo_recounts_the_rules_of_the_line_it_puts_back(paid_award):
+    _, treasurer, award = paid_award()
+    gone = _line(award, treasurer)
+    trash = s.delete_expense(gone, user=treasurer, undo_seconds=600)
+    db.session.commit()
+    # The receipt went meanwhile (e.g. swept): the line comes back, and says it has none.
+    db.session.execute(delete(StoredFile).where(StoredFile.id == trash.data["receipt_file_id"]))
+    with pytest.raises(s.SettlementError, match="영수증"):
+        s.undo_delete(trash, user=treasurer)
+
+
+def test_the_same_undo_twice_at_once_puts_back_one_line(paid_award):
+    """Two taps, both past the row lock: the second finds the undo already used (its row gone
+    under it) and puts back nothing."""
+    _, treasurer, award = paid_award()
+    gone = _line(award, treasurer)
+    trash = s.delete_expense(gone, user=treasurer, undo_seconds=600)
+    db.session.commit()
+    trash = db.session.get(DeletedExpense, trash.id)
+    trash.data  # loaded, as the second request had it before the first committed
+    db.session.execute(delete(DeletedExpense).where(DeletedExpense.id == trash.id))   # the first one's undo
+    with pytest.raises(s.SettlementError, match="이미 되돌렸"):
+        s.undo_delete(trash, user=treasurer)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Expense.id))) == 0
