@@ -7,6 +7,7 @@ their own access check.
 import hashlib
 import io
 import math
+import unicodedata
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -220,6 +221,15 @@ def _clean_pdf(data: bytes) -> bytes:
         raise UploadError(damaged) from exc
 
 
+def clean_filename(name: str | None) -> str:
+    """The name a person sees for an uploaded file: its last part whichever slash a client
+    used (an old browser sends C:\\fakepath\\…), composed (a Mac sends 한글 decomposed, which
+    looks the same but matches nothing), without control or format characters (a
+    right-to-left override makes "gpj.exe" read as "exe.jpg"), at most 200 characters."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()[:200]
+
+
 def store_upload(upload, *, allowed=("pdf", "jpeg", "png"), max_bytes: int | None = None, user=None) -> StoredFile:
     """Check and store a werkzeug FileStorage; returns the (flushed) StoredFile row."""
     max_bytes = max_bytes or current_app.config.get("MAX_FILE_BYTES", 10 * 1024 * 1024)
@@ -245,7 +255,7 @@ def store_upload(upload, *, allowed=("pdf", "jpeg", "png"), max_bytes: int | Non
         tmp = path.with_suffix(".part")
         tmp.write_bytes(data)
         tmp.replace(path)
-    name = Path(upload.filename).name[:200]
+    name = clean_filename(upload.filename)
     row = StoredFile(sha256=digest, kind=kind, size=len(data), original_name=name,
                      created_by_id=user.id if user is not None else None)
     db.session.add(row)

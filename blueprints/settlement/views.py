@@ -6,7 +6,7 @@ from itertools import zip_longest
 from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 
 from blueprints.core.auth import authorize
-from blueprints.core.files import (UploadError, pending_file, pending_token, remove_unreferenced, send_stored_file,
+from blueprints.core.files import (UploadError, clean_filename, pending_file, pending_token, remove_unreferenced, send_stored_file,
                                    send_thumbnail, store_upload)
 from blueprints.core.forms import EmptyForm, is_confirmed
 from blueprints.core.htmx import (is_inline, page_redirect, render, render_flash_oob, requested_fragment,
@@ -168,7 +168,7 @@ def _collect_files(award, form) -> ExpenseFiles:
             files.attachments.append(keep(store_upload(upload, max_bytes=services.RECEIPT_MAX_BYTES, user=user), kind))
             stored_any = True
         except UploadError as exc:
-            form.attachments.errors = list(form.attachments.errors) + [f"{upload.filename}: {exc}"]
+            form.attachments.errors = list(form.attachments.errors) + [f"{clean_filename(upload.filename)}: {exc}"]
     if stored_any:
         commit()   # the pending uploads, before the save that may be refused
     return files

@@ -60,3 +60,33 @@ def test_the_same_undo_twice_at_once_puts_back_one_line(paid_award):
         s.undo_delete(trash, user=treasurer)
     db.session.rollback()
     assert db.session.scalar(select(func.count(Expense.id))) == 0
+
+
+NAMES = [
+    ("C:\\fakepath\\영수증.jpg", "영수증.jpg"),                         # an old browser's full path
+    ("../../etc/영수증.jpg", "영수증.jpg"),
+    (unicodedata.normalize("NFD", "다이소 영수증.jpg"), "다이소 영수증.jpg"),  # a Mac's decomposed name
+    ("영수\x07증.jpg", "영수증.jpg"),                                     # control characters
+    ("영수증\u202egpj.exe", "영수증gpj.exe"),                             # right-to-left override
+]
+
+
+@pytest.mark.parametrize("sent, kept", NAMES)
+def test_a_stored_file_keeps_only_the_last_part_of_its_name_composed_and_printable(paid_award, sent, kept):
+    _, treasurer, award = paid_award()
+    expense = s.save_expense(award, expense_in(), user=treasurer, receipt=Upload(jpeg_bytes(), sent))
+    assert expense.receipt.original_name == kept
+
+
+@pytest.mark.parametrize("sent, kept", [n for n in NAMES if "\\" not in n[0]])
+def test_a_file_name_sent_by_a_browser_is_shown_cleaned(paid_award, client, auth, sent, kept):
+    _, treasurer, award = paid_award()
+    auth.login(treasurer.email)
+    # a refused save: the kept file's name and a refused file's message both show the clean name
+    response = client.post_form(f"/settlement/awards/{award.id}/expenses",
+                                dict(FORM, spent_on="2027-03-02", receipt=(io.BytesIO(jpeg_bytes()), sent),
+                                     attachment_kind="other", attachments=(io.BytesIO(b"MZ not an image"), sent)),
+                                content_type="multipart/form-data")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"고른 파일: {kept}" in body and f"{kept}: " in body and sent not in body
