@@ -265,16 +265,20 @@ def store_upload(upload, *, allowed=("pdf", "jpeg", "png"), max_bytes: int | Non
 
 def remove_unreferenced(hashes) -> int:
     """After a commit that deleted StoredFile rows: unlink each content hash no row uses any more
-    (one file can back several rows). Returns how many files left the disk."""
+    (one file can back several rows), with its print copies and thumbnails (print_copy), which
+    show the same receipt. Returns how many files left the disk (the originals)."""
     from sqlalchemy import select
 
     removed = 0
+    copies = Path(current_app.config["UPLOAD_DIR"]) / "print"
     for sha in set(hashes):
         if db.session.scalar(select(StoredFile.id).where(StoredFile.sha256 == sha).limit(1)) is None:
             path = storage_path(sha)
             if path.exists():
                 path.unlink()
                 removed += 1
+            for copy in copies.glob(f"{sha}-*.jpg"):
+                copy.unlink(missing_ok=True)
     return removed
 
 

@@ -337,6 +337,30 @@ def purge_deleted(award) -> int:
     return result.rowcount or 0
 
 
+def forget_deleted(before) -> int:
+    """Retention's sweep: forget every deleted line whose undo ended before ``before`` (all
+    awards; purge_deleted does one award at its next change)."""
+    from sqlalchemy import delete
+
+    return db.session.execute(delete(DeletedExpense).where(DeletedExpense.undo_until < before)).rowcount or 0
+
+
+def files_still_named() -> set[int]:
+    """Stored files no foreign key holds that the settlement still names: those of deleted
+    lines that can still be undone, and the receipts of the last two submissions (the
+    "영수증 교체됨" before/after pictures finance staff see). Retention's sweep keeps them."""
+    named: set[int] = set()
+    for data in db.session.scalars(select(DeletedExpense.data)):
+        named.add(data.get("receipt_file_id"))
+        named.update(file_id for file_id, _kind in data.get("attachments") or [])
+    for shots in db.session.execute(select(Settlement.snapshot, Settlement.previous_snapshot).where(
+            (Settlement.snapshot.is_not(None)) | (Settlement.previous_snapshot.is_not(None)))):
+        for shot in shots:
+            named.update(line.get("receipt_file") for line in ((shot or {}).get("expenses") or {}).values())
+    named.discard(None)
+    return named
+
+
 def _plain(value):
     return value.isoformat() if isinstance(value, date) else value
 
