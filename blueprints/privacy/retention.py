@@ -363,28 +363,19 @@ def anonymise_account(user, *, now, out: Destroyed) -> None:
 
 # Files nobody keeps ----------------------------------------------------------------------------
 
-def _file_columns():
-    """Every column that points at a stored file, read from the schema (a table added later is
-    covered without a change here)."""
-    from blueprints.core.files import StoredFile
-
-    return [fk.parent for table in db.metadata.tables.values() for fk in table.foreign_keys
-            if fk.column.table is StoredFile.__table__]
-
-
 def sweep_unused_files(now, *, out: Destroyed) -> None:
     """Forget the deleted lines whose undo has ended and delete the stored files nothing holds
     or names, older than UNUSED_FILE_AGE (no commit; the disk after the caller's commit)."""
     from sqlalchemy import exists
 
-    from blueprints.core.files import StoredFile
+    from blueprints.core.files import StoredFile, file_references
     from blueprints.settlement import services as settlement
 
     cutoff = now - UNUSED_FILE_AGE
     out.add("deleted_expenses", settlement.forget_deleted(now - UNUSED_GRACE))
     named = settlement.files_still_named()
     unused = db.session.scalars(select(StoredFile).where(
-        StoredFile.created_at < cutoff, *[~exists().where(column == StoredFile.id) for column in _file_columns()])
+        StoredFile.created_at < cutoff, *[~exists().where(column == StoredFile.id) for column in file_references()])
         .order_by(StoredFile.id)).all()
     files = [f for f in unused if f.id not in named]
     _drop_files(files, out)

@@ -143,9 +143,13 @@ def _require_editable(award):
 def _stored(upload, *, user):
     """A file for an expense: a StoredFile already kept (a pending upload the view checked), or
     an upload to check and store now (core.files)."""
-    from blueprints.core.files import StoredFile
+    from blueprints.core.files import StoredFile, is_referenced
 
     if isinstance(upload, StoredFile):
+        # Read before the lock: the same form sent twice at once finds it saved by the first.
+        if is_referenced(upload):
+            raise SettlementError("고른 파일은 이미 다른 줄에 저장했습니다. 같은 지출을 두 번 기록하지 않았는지 "
+                                  "집행내역을 확인해 주세요.")
         return upload
     if upload is not None and getattr(upload, "filename", ""):
         return store_upload(upload, max_bytes=RECEIPT_MAX_BYTES, user=user)

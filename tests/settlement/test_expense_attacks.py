@@ -90,3 +90,40 @@ def test_a_file_name_sent_by_a_browser_is_shown_cleaned(paid_award, client, auth
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f"고른 파일: {kept}" in body and f"{kept}: " in body and sent not in body
+
+
+def test_a_form_sent_again_after_its_save_does_not_record_the_receipt_twice(paid_award, client, auth):
+    """A refused save keeps the photo (a pending reference); the fixed form saves it. Sending
+    that same form again (refresh, back and resend, a double tap without JS) must not put the
+    same receipt on a second line: the reference is spent once its file is saved."""
+    from tests.settlement.test_expense_screen import pending_of, photo
+    from tests.settlement.test_flow import post_expense
+
+    _, treasurer, award = paid_award()
+    auth.login(treasurer.email)
+    token = pending_of(post_expense(client, award, {"spent_on": "2027-03-02"}, file=photo()).get_data(as_text=True))
+    assert post_expense(client, award, {"receipt_pending": token}).status_code == 303
+    again = post_expense(client, award, {"receipt_pending": token})
+    assert again.status_code == 422
+    assert db.session.scalar(select(func.count(Expense.id))) == 1
+    # nor as another line's other evidence, nor its thumbnail as a pending file
+    assert post_expense(client, award, {"receipt_pending": token, "pending": token}).status_code == 422
+    assert client.get(f"/settlement/awards/{award.id}/pending/{token}/thumbnail").status_code == 404
+
+
+def test_two_saves_with_one_pending_file_at_once_keep_it_on_one_line(paid_award):
+    """Both requests read the reference before the lock; the second, after it, finds the file
+    on the first one's line."""
+    from blueprints.core.files import store_upload
+
+    _, treasurer, award = paid_award()
+    kept = store_upload(Upload(jpeg_bytes()), user=treasurer)
+    db.session.commit()
+    s.save_expense(award, expense_in(), user=treasurer, receipt=kept)
+    db.session.commit()
+    with pytest.raises(s.SettlementError, match="이미"):
+        s.save_expense(award, expense_in(), user=treasurer, receipt=kept)
+    db.session.rollback()
+    other = s.save_expense(award, expense_in(description="다른"), user=treasurer, receipt=Upload(jpeg_bytes()))
+    with pytest.raises(s.SettlementError, match="이미"):
+        s.save_expense(award, expense_in(), user=treasurer, expense=other, attachments=[(kept, "other")])
