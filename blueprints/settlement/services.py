@@ -35,6 +35,21 @@ class SettlementError(Exception):
     """A rule of spending or settlement; the message is shown to the person."""
 
 
+class ChangedMeanwhile(SettlementError):
+    """A confirmed submission or approval whose numbers changed after the confirmation showed
+    them (another officer's expense, a colleague's judgement): it is asked again."""
+
+    def __init__(self):
+        super().__init__("확인하는 사이에 정산 내용이 바뀌었습니다. 바뀐 숫자를 확인하고 다시 눌러 주세요.")
+
+
+def _same_as_confirmed(settlement: Settlement, seen_version: int | None) -> None:
+    """After the lock: the settlement is still the one the confirmation showed (content_version
+    moves with every expense, session, report and judgement)."""
+    if seen_version is not None and seen_version != settlement.content_version:
+        raise ChangedMeanwhile()
+
+
 class ExpenseRejected(SettlementError):
     def __init__(self, result):
         super().__init__("규정에 맞지 않는 내용이 있어 저장하지 않았습니다. 표시된 내용을 고쳐 주세요.")
@@ -849,10 +864,12 @@ def approval_summary(settlement: Settlement) -> dict:
     return dict(facts=facts, warnings=[], consequences=consequences, figures=f, blockers=blockers)
 
 
-def submit(settlement: Settlement, *, user) -> None:
+def submit(settlement: Settlement, *, user, seen_version: int | None = None) -> None:
+    """``seen_version``: the content_version the confirmation showed (None: not asked)."""
     lock(settlement.award)
     if not settlement.is_editable:
         raise SettlementError("지금은 제출할 수 없는 상태입니다.")
+    _same_as_confirmed(settlement, seen_version)
     problems = submission_blockers(settlement)
     if problems:
         raise SettlementError(" ".join(problems))
@@ -926,10 +943,12 @@ def return_for_changes(settlement: Settlement, *, message: str, user) -> None:
             queue_email(officer.user.email, f"[정산 보완 요청] {group.name} {len(needs)}건", body)
 
 
-def approve(settlement: Settlement, *, user) -> None:
+def approve(settlement: Settlement, *, user, seen_version: int | None = None) -> None:
+    """``seen_version``: the content_version the confirmation showed (None: not asked)."""
     lock(settlement.award)
     if settlement.status != SettlementState.submitted:
         raise SettlementError("제출된 정산만 승인할 수 있습니다.")
+    _same_as_confirmed(settlement, seen_version)
     rows = expenses(settlement.award)
     undecided = [e for e in rows if e.review_status in {ExpenseReviewState.pending, ExpenseReviewState.needs_fix}]
     if undecided:

@@ -586,11 +586,12 @@ def submit(settlement_id):
         return page_redirect(back)
     authorize("submit", row)
     if not is_confirmed():
-        summary = services.submission_summary(row)
-        return render("settlement/confirm_submit.html", fragments={"submit-confirm": "confirm", "resubmit-confirm": "confirm"}, award=row.award,
-                      settlement=row, summary=summary, back=back, status=422 if summary["blockers"] else 200)
+        return _confirm_submit(row, back)
     try:
-        services.submit(row, user=g.user)
+        services.submit(row, user=g.user, seen_version=request.form.get("version", type=int))
+    except services.ChangedMeanwhile as exc:
+        db.session.rollback()
+        return _confirm_submit(row, back, changed=str(exc))
     except services.SettlementError as exc:
         db.session.rollback()
         if row.status == SettlementState.submitted:  # submitted by the other officer while this waited
@@ -601,6 +602,17 @@ def submit(settlement_id):
         commit()
         flash("정산서를 제출했습니다. 회계담당이 검토합니다.", "success")
     return page_redirect(back)
+
+
+def _confirm_submit(row, back, *, changed=None):
+    """The confirmation before 정산서 제출, with the numbers as they are now (and, when they
+    changed after an earlier confirmation, a 409 that says so)."""
+    summary = services.submission_summary(row)
+    if changed:
+        summary["warnings"].insert(0, changed)
+    status = 409 if changed else 422 if summary["blockers"] else 200
+    return render("settlement/confirm_submit.html", fragments={"submit-confirm": "confirm", "resubmit-confirm": "confirm"},
+                  award=row.award, settlement=row, summary=summary, back=back, status=status)
 
 
 @bp.route("/<int:settlement_id>/submitted-receipts/<int:file_id>/thumbnail")

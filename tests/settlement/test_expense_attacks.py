@@ -127,3 +127,62 @@ def test_two_saves_with_one_pending_file_at_once_keep_it_on_one_line(paid_award)
     other = s.save_expense(award, expense_in(description="다른"), user=treasurer, receipt=Upload(jpeg_bytes()))
     with pytest.raises(s.SettlementError, match="이미"):
         s.save_expense(award, expense_in(), user=treasurer, expense=other, attachments=[(kept, "other")])
+
+
+def _version(html: str) -> str:
+    import re
+
+    found = re.search(r'name="version" value="(\d+)"', html)
+    assert found, "the confirmation carries the version it showed"
+    return found.group(1)
+
+
+def test_approval_confirmed_on_numbers_that_changed_meanwhile_asks_again(paid_award, finance, client, auth):
+    """Finance reads 인정 2건 and presses 승인; a colleague marks a line 불인정 in between. The
+    approval must not fix numbers nobody confirmed: the confirmation comes back with the new ones."""
+    from tests.settlement.test_confirm_and_report import _spend, _text
+    from blueprints.settlement.models import Settlement
+
+    _, treasurer, award = paid_award()
+    _spend(award, treasurer, [100_000, 50_000])
+    settlement = s.settlement_for(award, create=True)
+    s.submit(settlement, user=treasurer)
+    first, second = s.expenses(award)
+    s.review_line(first, decision="recognised", reason="", user=finance)
+    s.review_line(second, decision="recognised", reason="", user=finance)
+    db.session.commit()
+    auth.login(finance.email)
+    version = _version(client.post_form(f"/settlement/review/{settlement.id}/approve").get_data(as_text=True))
+    s.review_line(db.session.get(Expense, second.id), decision="not_recognised", reason="개인 용품", user=finance)
+    db.session.commit()
+    response = client.post_form(f"/settlement/review/{settlement.id}/approve", {"confirm": "1", "version": version})
+    assert response.status_code == 409
+    page = _text(response.get_data(as_text=True))
+    assert "바뀌었습니다" in page and "불인정 1건 50,000원" in page
+    db.session.expire_all()
+    assert db.session.get(Settlement, settlement.id).status == "submitted"
+    # confirmed again on what it now shows: approved
+    again = client.post_form(f"/settlement/review/{settlement.id}/approve",
+                             {"confirm": "1", "version": _version(response.get_data(as_text=True))})
+    assert again.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Settlement, settlement.id).status == "approved"
+
+
+def test_submission_confirmed_on_numbers_that_changed_meanwhile_asks_again(paid_award, client, auth):
+    from tests.settlement.test_confirm_and_report import _spend, _text
+    from blueprints.settlement.models import Settlement
+
+    leader, treasurer, award = paid_award()
+    _spend(award, treasurer, [100_000])
+    settlement = s.settlement_for(award, create=True)
+    db.session.commit()
+    auth.login(treasurer.email)
+    version = _version(client.post_form(f"/settlement/{settlement.id}/submit").get_data(as_text=True))
+    _spend(award, leader, [300_000])                                   # the leader, in another tab
+    response = client.post_form(f"/settlement/{settlement.id}/submit", {"confirm": "1", "version": version})
+    assert response.status_code == 409
+    page = _text(response.get_data(as_text=True))
+    assert "바뀌었습니다" in page and "집행액 400,000원 (2건" in page
+    db.session.expire_all()
+    assert db.session.get(Settlement, settlement.id).status == "draft"
