@@ -27,6 +27,9 @@ from blueprints.core.formatting import kdate, won
 from blueprints.core.korean import with_particle
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+# Other evidence files one save takes (new and kept): each image is decoded to be cleaned, so
+# a form of hundreds of small huge-canvas PNGs would hold a worker for minutes.
+MAX_FILES_PER_SAVE = 10
 EXPENSE_FIELDS = ("spent_on", "category", "vendor", "biz_no", "description", "amount_won", "method",
                   "approval_no", "cash_reason", "evidence_kind", "participants", "hours", "session_id")
 
@@ -183,6 +186,8 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
             ActivitySession.id == data.session_id)) != award.id:
         # The form offers only this award's sessions; the service holds the rule for every caller.
         raise SettlementError("이 교부결정의 활동만 연결할 수 있습니다.")
+    if len(attachments) > MAX_FILES_PER_SAVE:
+        raise SettlementError(f"다른 증빙은 한 번에 {MAX_FILES_PER_SAVE}개까지 올릴 수 있습니다.")
     for _file, kind in attachments:
         if not AttachmentKind.known(kind):
             raise SettlementError("첨부파일의 종류를 골라 주세요.")

@@ -160,6 +160,11 @@ def _collect_files(award, form) -> ExpenseFiles:
             files.attachments.append(Pending(stored, token, kind if AttachmentKind.known(kind) else AttachmentKind.other))
     kind = request.form.get("attachment_kind", "")
     uploads = [f for f in request.files.getlist("attachments_camera") + request.files.getlist("attachments") if f.filename]
+    if len(uploads) + len(files.attachments) > services.MAX_FILES_PER_SAVE:
+        # refused before any is opened (each image is decoded to be cleaned)
+        form.attachments.errors = [f"다른 증빙은 한 번에 {services.MAX_FILES_PER_SAVE}개까지 올릴 수 있습니다. "
+                                   "나머지는 저장한 뒤 이 줄을 고쳐 더 올려 주세요."]
+        uploads = []
     if uploads and not AttachmentKind.known(kind):
         form.attachments.errors = ["올리는 파일의 종류(도서목록, 거래명세서 …)를 골라 주세요."]
         kind = AttachmentKind.other

@@ -186,3 +186,26 @@ def test_submission_confirmed_on_numbers_that_changed_meanwhile_asks_again(paid_
     assert "바뀌었습니다" in page and "집행액 400,000원 (2건" in page
     db.session.expire_all()
     assert db.session.get(Settlement, settlement.id).status == "draft"
+
+
+def test_more_evidence_files_than_a_save_takes_are_refused_before_any_is_opened(paid_award, client, auth, monkeypatch):
+    """Each image is decoded to be cleaned (up to 40 MP): a form carrying hundreds of small,
+    huge-canvas PNGs would keep a worker busy for minutes. A save takes a few files."""
+    import blueprints.core.files as files
+
+    _, treasurer, award = paid_award()
+    auth.login(treasurer.email)
+    opened = []
+    real = files.sniff
+    monkeypatch.setattr(files, "sniff", lambda data: opened.append(1) or real(data))
+    many = [(io.BytesIO(jpeg_bytes(size=(8, 8), color=(i, 0, 0))), f"p{i}.jpg") for i in range(s.MAX_FILES_PER_SAVE + 1)]
+    response = client.post_form(f"/settlement/awards/{award.id}/expenses",
+                                dict(FORM, receipt=(io.BytesIO(jpeg_bytes()), "r.jpg"), attachment_kind="other",
+                                     attachments=many), content_type="multipart/form-data")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and f"한 번에 {s.MAX_FILES_PER_SAVE}개까지" in body
+    assert len(opened) <= 1                                       # the receipt at most
+    assert db.session.scalar(select(func.count(Expense.id))) == 0
+    with pytest.raises(s.SettlementError, match="개까지"):
+        s.save_expense(award, expense_in(), user=treasurer, receipt=Upload(jpeg_bytes()),
+                       attachments=[(Upload(jpeg_bytes(color=(i, 9, 9))), "other") for i in range(s.MAX_FILES_PER_SAVE + 1)])
