@@ -372,7 +372,7 @@ def sweep_unused_files(now, *, out: Destroyed) -> None:
     from blueprints.settlement import services as settlement
 
     cutoff = now - UNUSED_FILE_AGE
-    out.add("deleted_expenses", settlement.forget_deleted(now - UNUSED_GRACE))
+    out.add("deleted_expenses", settlement.purge_deleted(before=now - UNUSED_GRACE))
     named = settlement.files_still_named()
     unused = db.session.scalars(select(StoredFile).where(
         StoredFile.created_at < cutoff, *[~exists().where(column == StoredFile.id) for column in file_references()])

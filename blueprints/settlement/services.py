@@ -351,22 +351,16 @@ def undo_delete(trash: DeletedExpense, *, user) -> Expense:
     return expense
 
 
-def purge_deleted(award) -> int:
-    """Forget the deleted lines of ``award`` whose undo time has passed (their values are
-    personal data kept only for the undo). The files stay as before (StoredFile rows)."""
+def purge_deleted(award=None, *, before=None) -> int:
+    """Forget the deleted lines of ``award`` (None: of every award, retention's sweep) whose
+    undo ended by ``before`` (default now): their values are personal data kept only for the
+    undo. The files stay as StoredFile rows until retention sweeps them."""
     from sqlalchemy import delete
 
-    result = db.session.execute(delete(DeletedExpense).where(DeletedExpense.award_id == award.id,
-                                                             DeletedExpense.undo_until <= utcnow()))
-    return result.rowcount or 0
-
-
-def forget_deleted(before) -> int:
-    """Retention's sweep: forget every deleted line whose undo ended before ``before`` (all
-    awards; purge_deleted does one award at its next change)."""
-    from sqlalchemy import delete
-
-    return db.session.execute(delete(DeletedExpense).where(DeletedExpense.undo_until < before)).rowcount or 0
+    stmt = delete(DeletedExpense).where(DeletedExpense.undo_until <= (before or utcnow()))
+    if award is not None:
+        stmt = stmt.where(DeletedExpense.award_id == award.id)
+    return db.session.execute(stmt).rowcount or 0
 
 
 def files_still_named() -> set[int]:
