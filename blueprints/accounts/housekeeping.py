@@ -32,7 +32,7 @@ def purge_stale_sign_in_records(now: datetime, *, dry_run: bool = False) -> dict
     )
     statements = {
         "login_attempts": delete(LoginAttempt).where(LoginAttempt.created_at < cutoff),
-        "sessions": delete(UserSession).where(session_ended),
+        "user_sessions": delete(UserSession).where(session_ended),
         # used or not, a token is spent once expired (they live a week at most)
         "tokens": delete(AuthToken).where(AuthToken.expires_at < cutoff),
     }
@@ -40,7 +40,7 @@ def purge_stale_sign_in_records(now: datetime, *, dry_run: bool = False) -> dict
     if any(counts.values()):
         audit.record("retention.sign_in_records_purged", object_type="system",
                      summary=f"로그인 기록 정리({config['SIGN_IN_RECORD_DAYS']}일 경과): 로그인 실패 "
-                             f"{counts['login_attempts']}건, 세션 {counts['sessions']}건, 토큰 {counts['tokens']}건",
+                             f"{counts['login_attempts']}건, 세션 {counts['user_sessions']}건, 토큰 {counts['tokens']}건",
                      after=counts)
     if dry_run:
         db.session.rollback()

@@ -7,6 +7,7 @@ their own access check.
 import hashlib
 import io
 import math
+import unicodedata
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -220,6 +221,15 @@ def _clean_pdf(data: bytes) -> bytes:
         raise UploadError(damaged) from exc
 
 
+def clean_filename(name: str | None) -> str:
+    """The name a person sees for an uploaded file: its last part whichever slash a client
+    used (an old browser sends C:\\fakepath\\…), composed (a Mac sends 한글 decomposed, which
+    looks the same but matches nothing), without control or format characters (a
+    right-to-left override makes "gpj.exe" read as "exe.jpg"), at most 200 characters."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()[:200]
+
+
 def store_upload(upload, *, allowed=("pdf", "jpeg", "png"), max_bytes: int | None = None, user=None) -> StoredFile:
     """Check and store a werkzeug FileStorage; returns the (flushed) StoredFile row."""
     max_bytes = max_bytes or current_app.config.get("MAX_FILE_BYTES", 10 * 1024 * 1024)
@@ -245,7 +255,7 @@ def store_upload(upload, *, allowed=("pdf", "jpeg", "png"), max_bytes: int | Non
         tmp = path.with_suffix(".part")
         tmp.write_bytes(data)
         tmp.replace(path)
-    name = Path(upload.filename).name[:200]
+    name = clean_filename(upload.filename)
     row = StoredFile(sha256=digest, kind=kind, size=len(data), original_name=name,
                      created_by_id=user.id if user is not None else None)
     db.session.add(row)
@@ -255,16 +265,20 @@ def store_upload(upload, *, allowed=("pdf", "jpeg", "png"), max_bytes: int | Non
 
 def remove_unreferenced(hashes) -> int:
     """After a commit that deleted StoredFile rows: unlink each content hash no row uses any more
-    (one file can back several rows). Returns how many files left the disk."""
+    (one file can back several rows), with its print copies and thumbnails (print_copy), which
+    show the same receipt. Returns how many files left the disk (the originals)."""
     from sqlalchemy import select
 
     removed = 0
+    copies = Path(current_app.config["UPLOAD_DIR"]) / "print"
     for sha in set(hashes):
         if db.session.scalar(select(StoredFile.id).where(StoredFile.sha256 == sha).limit(1)) is None:
             path = storage_path(sha)
             if path.exists():
                 path.unlink()
                 removed += 1
+            for copy in copies.glob(f"{sha}-*.jpg"):
+                copy.unlink(missing_ok=True)
     return removed
 
 
@@ -313,12 +327,29 @@ def _pending_serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="core.files.pending")
 
 
+def file_references():
+    """Every column that points at a stored file, read from the schema: a domain's new table
+    is covered without a change here (core knows no domain)."""
+    return [fk.parent for table in db.metadata.tables.values() for fk in table.foreign_keys
+            if fk.column.table is StoredFile.__table__]
+
+
+def is_referenced(stored: StoredFile) -> bool:
+    """Whether any row holds the stored file (a line's receipt, an attachment, a photo …)."""
+    from sqlalchemy import exists, or_, select
+
+    return bool(db.session.scalar(select(or_(*[exists().where(column == stored.id)
+                                               for column in file_references()]))))
+
+
 def pending_token(stored: StoredFile, *, user, scope: str) -> str:
     return _pending_serializer().dumps({"f": stored.id, "u": user.id, "s": scope})
 
 
 def pending_file(token: str, *, user, scope: str) -> StoredFile | None:
-    """The StoredFile a pending reference names, when it was made by ``user`` for ``scope``."""
+    """The StoredFile a pending reference names, when it was made by ``user`` for ``scope``
+    and is still pending: once its file is saved on a row, the reference is spent (a form sent
+    again must not put the same receipt on a second line)."""
     from itsdangerous import BadData
 
     if not token or len(token) > 300:
@@ -330,6 +361,6 @@ def pending_file(token: str, *, user, scope: str) -> StoredFile | None:
     if not isinstance(data, dict) or data.get("u") != user.id or data.get("s") != scope:
         return None
     stored = db.session.get(StoredFile, data.get("f")) if isinstance(data.get("f"), int) else None
-    if stored is None or stored.created_by_id != user.id:
+    if stored is None or stored.created_by_id != user.id or is_referenced(stored):
         return None
     return stored

@@ -53,7 +53,16 @@ end of D's anniversary N years later (민법 제157조·제160조: the first day
    with the same address. Staff, finance, reviewer and admin accounts are never touched
    (they are the operator's own staff records, not applicants').
 
-4. Sign-in records — failed sign-ins, ended sessions and expired tokens, SIGN_IN_RECORD_DAYS (30)
+4. Files nobody keeps — stored files no row points at any more, once nothing can ask for them:
+   files chosen on a form that came back with a mistake and never saved (pending uploads,
+   ``core.files.pending_token``: good for a day), the files of deleted expenses once their
+   undo has ended (``deleted_expenses`` rows are forgotten then too), a replaced receipt or
+   interest evidence, a removed attachment or photo. Swept once older than the pending
+   reference's life and an hour (``UNUSED_FILE_AGE``), and never while a foreign key (any
+   column that points at ``stored_files``, read from the schema), a deleted line that can
+   still be undone or one of a settlement's last two submissions names them.
+
+5. Sign-in records — failed sign-ins, ended sessions and expired tokens, SIGN_IN_RECORD_DAYS (30)
    after they stopped mattering (accounts/housekeeping.py): they hold e-mail and IP addresses.
 
 Not covered here: reviewers' profiles (the operator's own experts), login attempts of unknown
@@ -71,12 +80,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 
 from blueprints.core import audit
-from blueprints.core.files import remove_unreferenced
+from blueprints.core.files import PENDING_MAX_AGE, remove_unreferenced
 from blueprints.core.models import utcnow
 from blueprints.core.timeutil import to_kst, today_kst
 from extensions import db
@@ -86,6 +95,10 @@ RECORD_YEARS = 5
 ACCOUNT_IDLE_YEARS = 1
 REDACTED = "(파기)"
 REDACTED_AUDIT = "(보존기간 경과로 내용 파기)"
+# A stored file no row holds is swept once older than this: the pending reference a form
+# carries (core.files.PENDING_MAX_AGE) has run out an hour before, so no save can still take it.
+UNUSED_GRACE = timedelta(hours=1)
+UNUSED_FILE_AGE = timedelta(seconds=PENDING_MAX_AGE) + UNUSED_GRACE
 
 
 # The periods: plain functions --------------------------------------------------------------
@@ -351,6 +364,31 @@ def anonymise_account(user, *, now, out: Destroyed) -> None:
                  summary=f"보존기간 경과: 신청자 계정 비활성화·개인정보 파기 (계정 #{user.id})")
 
 
+# Files nobody keeps ----------------------------------------------------------------------------
+
+def sweep_unused_files(now, *, out: Destroyed) -> None:
+    """Forget the deleted lines whose undo has ended and delete the stored files nothing holds
+    or names, older than UNUSED_FILE_AGE (no commit; the disk after the caller's commit)."""
+    from sqlalchemy import exists
+
+    from blueprints.core.files import StoredFile, file_references
+    from blueprints.settlement import services as settlement
+
+    cutoff = now - UNUSED_FILE_AGE
+    out.add("deleted_expenses", settlement.purge_deleted(before=now - UNUSED_GRACE))
+    named = settlement.files_still_named()
+    unused = db.session.scalars(select(StoredFile).where(
+        StoredFile.created_at < cutoff, *[~exists().where(column == StoredFile.id) for column in file_references()])
+        .order_by(StoredFile.id)).all()
+    files = [f for f in unused if f.id not in named]
+    _drop_files(files, out)
+    if out.counts:
+        audit.record("retention.unused_files_destroyed", object_type="stored_file",
+                     summary=f"쓰지 않는 파일 정리: 파일 {out.counts.get('files', 0)}개, "
+                             f"되돌리기가 끝난 삭제 집행내역 {out.counts.get('deleted_expenses', 0)}건",
+                     after={k: out.counts.get(k, 0) for k in ("files", "deleted_expenses")})
+
+
 # The run: one transaction per group and per account; files after the commit -----------------
 
 @dataclass
@@ -475,6 +513,21 @@ def run(today: date | None = None, *, dry_run: bool = False, echo=lambda line: N
         report.done.append((line, out.counts))
         echo(("[시험] " if dry_run else "") + line)
 
+    out = Destroyed()
+    try:
+        sweep_unused_files(utcnow(), out=out)
+        if not out.counts:
+            db.session.rollback()
+        else:
+            _finish(out, report, dry_run)
+            line = "쓰지 않는 파일 정리"
+            report.done.append((line, out.counts))
+            echo(("[시험] " if dry_run else "") + line + " " + _counts_text(out.counts))
+    except Exception as exc:  # noqa: BLE001
+        db.session.rollback()
+        report.failures.append(("쓰지 않는 파일", f"{type(exc).__name__}: {exc}"))
+        echo(f"실패 쓰지 않는 파일: {type(exc).__name__}: {exc}")
+
     from blueprints.accounts.housekeeping import purge_stale_sign_in_records
 
     counts = purge_stale_sign_in_records(utcnow(), dry_run=dry_run)
@@ -499,8 +552,8 @@ def _as_if_done(group, report: Report):
 
 COUNT_LABELS = {"households": "가구", "children": "자녀", "attachments": "첨부", "expenses": "집행",
                 "receipts": "영수증", "expense_files": "기타 증빙", "sessions": "활동", "photos": "사진", "interest_files": "이자증빙",
-                "files": "파일", "audit_events": "감사기록", "tokens": "토큰", "mails": "메일",
-                "login_attempts": "로그인 실패", "sessions": "세션"}
+                "files": "파일", "deleted_expenses": "삭제한 집행내역", "audit_events": "감사기록", "tokens": "토큰", "mails": "메일",
+                "login_attempts": "로그인 실패", "user_sessions": "로그인 세션"}
 
 
 def _counts_text(counts: dict) -> str:

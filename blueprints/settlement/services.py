@@ -27,12 +27,30 @@ from blueprints.core.formatting import kdate, won
 from blueprints.core.korean import with_particle
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+# Other evidence files one save takes (new and kept): each image is decoded to be cleaned, so
+# a form of hundreds of small huge-canvas PNGs would hold a worker for minutes.
+MAX_FILES_PER_SAVE = 10
 EXPENSE_FIELDS = ("spent_on", "category", "vendor", "biz_no", "description", "amount_won", "method",
                   "approval_no", "cash_reason", "evidence_kind", "participants", "hours", "session_id")
 
 
 class SettlementError(Exception):
     """A rule of spending or settlement; the message is shown to the person."""
+
+
+class ChangedMeanwhile(SettlementError):
+    """A confirmed submission or approval whose numbers changed after the confirmation showed
+    them (another officer's expense, a colleague's judgement): it is asked again."""
+
+    def __init__(self):
+        super().__init__("확인하는 사이에 정산 내용이 바뀌었습니다. 바뀐 숫자를 확인하고 다시 눌러 주세요.")
+
+
+def _same_as_confirmed(settlement: Settlement, seen_version: int | None) -> None:
+    """After the lock: the settlement is still the one the confirmation showed (content_version
+    moves with every expense, session, report and judgement)."""
+    if seen_version is not None and seen_version != settlement.content_version:
+        raise ChangedMeanwhile()
 
 
 class ExpenseRejected(SettlementError):
@@ -143,9 +161,13 @@ def _require_editable(award):
 def _stored(upload, *, user):
     """A file for an expense: a StoredFile already kept (a pending upload the view checked), or
     an upload to check and store now (core.files)."""
-    from blueprints.core.files import StoredFile
+    from blueprints.core.files import StoredFile, is_referenced
 
     if isinstance(upload, StoredFile):
+        # Read before the lock: the same form sent twice at once finds it saved by the first.
+        if is_referenced(upload):
+            raise SettlementError("고른 파일은 이미 다른 줄에 저장했습니다. 같은 지출을 두 번 기록하지 않았는지 "
+                                  "집행내역을 확인해 주세요.")
         return upload
     if upload is not None and getattr(upload, "filename", ""):
         return store_upload(upload, max_bytes=RECEIPT_MAX_BYTES, user=user)
@@ -164,6 +186,8 @@ def save_expense(award, data: ExpenseIn, *, user, receipt=None, expense: Expense
             ActivitySession.id == data.session_id)) != award.id:
         # The form offers only this award's sessions; the service holds the rule for every caller.
         raise SettlementError("이 교부결정의 활동만 연결할 수 있습니다.")
+    if len(attachments) > MAX_FILES_PER_SAVE:
+        raise SettlementError(f"다른 증빙은 한 번에 {MAX_FILES_PER_SAVE}개까지 올릴 수 있습니다.")
     for _file, kind in attachments:
         if not AttachmentKind.known(kind):
             raise SettlementError("첨부파일의 종류를 골라 주세요.")
@@ -281,6 +305,13 @@ def undo_delete(trash: DeletedExpense, *, user) -> Expense:
         raise SettlementError("되돌릴 수 있는 시간이 지났습니다. 필요하면 다시 기록해 주세요.")
     _require_editable(award)
     data = trash.data
+    # Claim the undo: a second tap that waited on the lock above finds the row gone (its
+    # object, read before the lock, would otherwise put back a second copy of the line).
+    from sqlalchemy import delete
+
+    if not db.session.execute(delete(DeletedExpense).where(DeletedExpense.id == trash.id)).rowcount:
+        raise SettlementError("이 줄은 이미 되돌렸습니다.")
+    db.session.expunge(trash)
     # The same id (the submitted snapshot's key) unless a new line took it (SQLite reuses the
     # highest id).
     same_id = trash.expense_id if db.session.get(Expense, trash.expense_id) is None else None
@@ -297,8 +328,14 @@ def undo_delete(trash: DeletedExpense, *, user) -> Expense:
     receipt_id = data.get("receipt_file_id")
     if receipt_id is not None and db.session.get(StoredFile, receipt_id) is None:
         receipt_id = None
+    # The same rules as a save, on the ledger as it is now: since the delete another line may
+    # have used the money or the category's share, or the receipt may be gone.
+    result = check(award, ExpenseIn(**fields, has_receipt=receipt_id is not None))
+    if result.hard:
+        raise SettlementError("지금 되돌리면 규칙에 어긋나 되돌리지 못했습니다. "
+                              + " ".join(i.message for i in result.hard))
     expense = Expense(id=same_id, award_id=award.id, seq=seq, receipt_file_id=receipt_id,
-                      hard_count=data.get("hard_count", 0), warn_count=data.get("warn_count", 0),
+                      hard_count=0, warn_count=len(result.warnings),
                       review_status=data.get("review_status", ExpenseReviewState.pending),
                       review_reason=data.get("review_reason", ""),
                       reviewed_at=datetime.fromisoformat(data["reviewed_at"]) if data.get("reviewed_at") else None,
@@ -307,7 +344,6 @@ def undo_delete(trash: DeletedExpense, *, user) -> Expense:
         if db.session.get(StoredFile, file_id) is not None:
             expense.attachments.append(ExpenseAttachment(stored_file_id=file_id, kind=kind))
     db.session.add(expense)
-    db.session.delete(trash)
     _bump(award)
     db.session.flush()
     audit.record("expense.restored", expense, summary=f"{expense.evidence_no} {expense.description} 삭제 되돌림",
@@ -315,14 +351,32 @@ def undo_delete(trash: DeletedExpense, *, user) -> Expense:
     return expense
 
 
-def purge_deleted(award) -> int:
-    """Forget the deleted lines of ``award`` whose undo time has passed (their values are
-    personal data kept only for the undo). The files stay as before (StoredFile rows)."""
+def purge_deleted(award=None, *, before=None) -> int:
+    """Forget the deleted lines of ``award`` (None: of every award, retention's sweep) whose
+    undo ended by ``before`` (default now): their values are personal data kept only for the
+    undo. The files stay as StoredFile rows until retention sweeps them."""
     from sqlalchemy import delete
 
-    result = db.session.execute(delete(DeletedExpense).where(DeletedExpense.award_id == award.id,
-                                                             DeletedExpense.undo_until <= utcnow()))
-    return result.rowcount or 0
+    stmt = delete(DeletedExpense).where(DeletedExpense.undo_until <= (before or utcnow()))
+    if award is not None:
+        stmt = stmt.where(DeletedExpense.award_id == award.id)
+    return db.session.execute(stmt).rowcount or 0
+
+
+def files_still_named() -> set[int]:
+    """Stored files no foreign key holds that the settlement still names: those of deleted
+    lines that can still be undone, and the receipts of the last two submissions (the
+    "영수증 교체됨" before/after pictures finance staff see). Retention's sweep keeps them."""
+    named: set[int] = set()
+    for data in db.session.scalars(select(DeletedExpense.data)):
+        named.add(data.get("receipt_file_id"))
+        named.update(file_id for file_id, _kind in data.get("attachments") or [])
+    for shots in db.session.execute(select(Settlement.snapshot, Settlement.previous_snapshot).where(
+            (Settlement.snapshot.is_not(None)) | (Settlement.previous_snapshot.is_not(None)))):
+        for shot in shots:
+            named.update(line.get("receipt_file") for line in ((shot or {}).get("expenses") or {}).values())
+    named.discard(None)
+    return named
 
 
 def _plain(value):
@@ -809,10 +863,12 @@ def approval_summary(settlement: Settlement) -> dict:
     return dict(facts=facts, warnings=[], consequences=consequences, figures=f, blockers=blockers)
 
 
-def submit(settlement: Settlement, *, user) -> None:
+def submit(settlement: Settlement, *, user, seen_version: int | None = None) -> None:
+    """``seen_version``: the content_version the confirmation showed (None: not asked)."""
     lock(settlement.award)
     if not settlement.is_editable:
         raise SettlementError("지금은 제출할 수 없는 상태입니다.")
+    _same_as_confirmed(settlement, seen_version)
     problems = submission_blockers(settlement)
     if problems:
         raise SettlementError(" ".join(problems))
@@ -886,10 +942,12 @@ def return_for_changes(settlement: Settlement, *, message: str, user) -> None:
             queue_email(officer.user.email, f"[정산 보완 요청] {group.name} {len(needs)}건", body)
 
 
-def approve(settlement: Settlement, *, user) -> None:
+def approve(settlement: Settlement, *, user, seen_version: int | None = None) -> None:
+    """``seen_version``: the content_version the confirmation showed (None: not asked)."""
     lock(settlement.award)
     if settlement.status != SettlementState.submitted:
         raise SettlementError("제출된 정산만 승인할 수 있습니다.")
+    _same_as_confirmed(settlement, seen_version)
     rows = expenses(settlement.award)
     undecided = [e for e in rows if e.review_status in {ExpenseReviewState.pending, ExpenseReviewState.needs_fix}]
     if undecided:

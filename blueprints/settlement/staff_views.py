@@ -170,6 +170,16 @@ def return_settlement(settlement_id):
     return _review_page(settlement, status=422, return_form=form)
 
 
+def _confirm_approve(settlement, *, changed=None):
+    summary = services.approval_summary(settlement)
+    if changed:
+        summary["warnings"].insert(0, changed)
+    return render("settlement/confirm_approve.html", fragments={"approve-confirm": "confirm"},
+                  settlement=settlement, award=settlement.award, summary=summary,
+                  back=url_for("settlement.review", settlement_id=settlement.id),
+                  status=409 if changed else 422 if summary["blockers"] else 200)
+
+
 @bp.route("/review/<int:settlement_id>/approve", methods=["POST"])
 @permission_required("review_settlements")
 def approve(settlement_id):
@@ -183,13 +193,12 @@ def approve(settlement_id):
     authorize("approve", settlement)
     if not is_confirmed():
         # First the numbers it fixes for good (a page, or for htmx the section under the button).
-        summary = services.approval_summary(settlement)
-        return render("settlement/confirm_approve.html", fragments={"approve-confirm": "confirm"},
-                      settlement=settlement, award=settlement.award, summary=summary,
-                      back=url_for("settlement.review", settlement_id=settlement.id),
-                      status=422 if summary["blockers"] else 200)
+        return _confirm_approve(settlement)
     try:
-        services.approve(settlement, user=g.user)
+        services.approve(settlement, user=g.user, seen_version=request.form.get("version", type=int))
+    except services.ChangedMeanwhile as exc:
+        db.session.rollback()   # a colleague judged a line after the confirmation: ask again
+        return _confirm_approve(settlement, changed=str(exc))
     except services.SettlementError as exc:
         db.session.rollback()
         if settlement.status in {SettlementState.approved, SettlementState.closed}:  # approved while this request waited

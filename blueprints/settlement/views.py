@@ -6,7 +6,7 @@ from itertools import zip_longest
 from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 
 from blueprints.core.auth import authorize
-from blueprints.core.files import (UploadError, pending_file, pending_token, remove_unreferenced, send_stored_file,
+from blueprints.core.files import (UploadError, clean_filename, pending_file, pending_token, remove_unreferenced, send_stored_file,
                                    send_thumbnail, store_upload)
 from blueprints.core.forms import EmptyForm, is_confirmed
 from blueprints.core.htmx import (is_inline, page_redirect, render, render_flash_oob, requested_fragment,
@@ -160,6 +160,11 @@ def _collect_files(award, form) -> ExpenseFiles:
             files.attachments.append(Pending(stored, token, kind if AttachmentKind.known(kind) else AttachmentKind.other))
     kind = request.form.get("attachment_kind", "")
     uploads = [f for f in request.files.getlist("attachments_camera") + request.files.getlist("attachments") if f.filename]
+    if len(uploads) + len(files.attachments) > services.MAX_FILES_PER_SAVE:
+        # refused before any is opened (each image is decoded to be cleaned)
+        form.attachments.errors = [f"다른 증빙은 한 번에 {services.MAX_FILES_PER_SAVE}개까지 올릴 수 있습니다. "
+                                   "나머지는 저장한 뒤 이 줄을 고쳐 더 올려 주세요."]
+        uploads = []
     if uploads and not AttachmentKind.known(kind):
         form.attachments.errors = ["올리는 파일의 종류(도서목록, 거래명세서 …)를 골라 주세요."]
         kind = AttachmentKind.other
@@ -168,7 +173,7 @@ def _collect_files(award, form) -> ExpenseFiles:
             files.attachments.append(keep(store_upload(upload, max_bytes=services.RECEIPT_MAX_BYTES, user=user), kind))
             stored_any = True
         except UploadError as exc:
-            form.attachments.errors = list(form.attachments.errors) + [f"{upload.filename}: {exc}"]
+            form.attachments.errors = list(form.attachments.errors) + [f"{clean_filename(upload.filename)}: {exc}"]
     if stored_any:
         commit()   # the pending uploads, before the save that may be refused
     return files
@@ -586,11 +591,12 @@ def submit(settlement_id):
         return page_redirect(back)
     authorize("submit", row)
     if not is_confirmed():
-        summary = services.submission_summary(row)
-        return render("settlement/confirm_submit.html", fragments={"submit-confirm": "confirm", "resubmit-confirm": "confirm"}, award=row.award,
-                      settlement=row, summary=summary, back=back, status=422 if summary["blockers"] else 200)
+        return _confirm_submit(row, back)
     try:
-        services.submit(row, user=g.user)
+        services.submit(row, user=g.user, seen_version=request.form.get("version", type=int))
+    except services.ChangedMeanwhile as exc:
+        db.session.rollback()
+        return _confirm_submit(row, back, changed=str(exc))
     except services.SettlementError as exc:
         db.session.rollback()
         if row.status == SettlementState.submitted:  # submitted by the other officer while this waited
@@ -601,6 +607,17 @@ def submit(settlement_id):
         commit()
         flash("정산서를 제출했습니다. 회계담당이 검토합니다.", "success")
     return page_redirect(back)
+
+
+def _confirm_submit(row, back, *, changed=None):
+    """The confirmation before 정산서 제출, with the numbers as they are now (and, when they
+    changed after an earlier confirmation, a 409 that says so)."""
+    summary = services.submission_summary(row)
+    if changed:
+        summary["warnings"].insert(0, changed)
+    status = 409 if changed else 422 if summary["blockers"] else 200
+    return render("settlement/confirm_submit.html", fragments={"submit-confirm": "confirm", "resubmit-confirm": "confirm"},
+                  award=row.award, settlement=row, summary=summary, back=back, status=status)
 
 
 @bp.route("/<int:settlement_id>/submitted-receipts/<int:file_id>/thumbnail")

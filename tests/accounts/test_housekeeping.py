@@ -48,18 +48,18 @@ def test_records_past_the_period_go_and_the_rest_stay(app, make_user):
     now = _world(app, make_user)
     counts = purge_stale_sign_in_records(now)
     db.session.commit()
-    assert counts == {"login_attempts": 1, "sessions": 2, "tokens": 1}
+    assert counts == {"login_attempts": 1, "user_sessions": 2, "tokens": 1}
     assert sorted(db.session.scalars(select(UserSession.token_hash))) == [f"{n:064d}" for n in (2, 4, 5)]
     assert _count(LoginAttempt) == 2 and _count(AuthToken) == 2
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention.sign_in_records_purged"))
     assert "로그인 실패 1건, 세션 2건, 토큰 1건" in event.summary
-    assert purge_stale_sign_in_records(now) == {"login_attempts": 0, "sessions": 0, "tokens": 0}
+    assert purge_stale_sign_in_records(now) == {"login_attempts": 0, "user_sessions": 0, "tokens": 0}
 
 
 def test_the_period_is_a_setting(app, make_user, monkeypatch):
     now = _world(app, make_user)
     monkeypatch.setitem(app.config, "SIGN_IN_RECORD_DAYS", 60)
-    assert purge_stale_sign_in_records(now) == {"login_attempts": 0, "sessions": 0, "tokens": 0}
+    assert purge_stale_sign_in_records(now) == {"login_attempts": 0, "user_sessions": 0, "tokens": 0}
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "retention.sign_in_records_purged")) == 0
 
@@ -68,8 +68,8 @@ def test_the_daily_retention_run_does_it_and_a_dry_run_only_reports(app, make_us
     _world(app, make_user)
     lines = []
     report = run(dry_run=True, echo=lines.append)
-    assert lines == ["[시험] 로그인 기록 정리 (로그인 실패 1, 세션 2, 토큰 1)"]
+    assert lines == ["[시험] 로그인 기록 정리 (로그인 실패 1, 로그인 세션 2, 토큰 1)"]
     assert _count(UserSession) == 5 and _count(LoginAttempt) == 3 and _count(AuthToken) == 3
     report = run()
-    assert report.done == [("로그인 기록 정리", {"login_attempts": 1, "sessions": 2, "tokens": 1})]
+    assert report.done == [("로그인 기록 정리", {"login_attempts": 1, "user_sessions": 2, "tokens": 1})]
     assert _count(UserSession) == 3 and _count(LoginAttempt) == 2 and _count(AuthToken) == 2
