@@ -64,6 +64,15 @@ def next_reg_no(year: int) -> str:
     return f"{prefix}{number:04d}"
 
 
+def take_numbering_turn(year: int) -> None:
+    """On PostgreSQL, wait for the registrations of this year before ours to commit (an
+    advisory lock held to the end of the transaction; taking it again is harmless). A
+    registration takes it before its duplicate checks, so the same form sent twice at once
+    finds the first group instead of making a second."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REG_NO_LOCK + year})
+
+
 def insert_with_reg_no(group: Group, *, when: datetime | None = None) -> Group:
     """Add the group with the next registration number of its year. Two registrations at the
     same moment read the same last number: the unique constraint refuses the second insert,
@@ -71,8 +80,7 @@ def insert_with_reg_no(group: Group, *, when: datetime | None = None) -> Group:
     On PostgreSQL the numbering of a year is also taken in turns (a transaction-scoped advisory
     lock, held to the commit): retries alone let the last of many racers run out of attempts."""
     year = reg_no_year(when or group.created_at)
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REG_NO_LOCK + year})
+    take_numbering_turn(year)
     for attempt in range(REG_NO_ATTEMPTS):
         group.reg_no = next_reg_no(year)
         try:
@@ -251,6 +259,8 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
         raise GroupError("모임이 주로 활동하는 곳을 선택해 주세요.")
     if any(h.district and h.district not in RESIDENCE_CHOICES for h in data.households):
         raise GroupError("가구의 거주 자치구를 목록에서 선택해 주세요.")
+    now = utcnow()
+    take_numbering_turn(reg_no_year(now))  # a double click waits here and then meets the first group
     duplicate = duplicate_by_name(data.name, by)
     if duplicate is not None:
         raise GroupError(name_duplicate_message(duplicate))
@@ -258,7 +268,6 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
     if duplicate is not None:
         raise GroupError(phone_duplicate_message(duplicate))
 
-    now = utcnow()
     group = Group(
         reg_no="", name=data.name.strip(), district=data.district, dong=data.dong.strip(),
         meeting_place=data.meeting_place.strip(), activity_type=data.activity_type,

@@ -258,6 +258,48 @@ def test_registrations_at_the_same_moment_get_distinct_numbers(app, make_user):
     assert sorted(results) == [f"G-{year}-{n:04d}" for n in range(1, len(ids) + 1)]
 
 
+@pytest.mark.postgres_only
+def test_the_same_registration_sent_twice_at_once_registers_one_group(app, make_user):
+    """A double click (or a retried request) on 등록: both requests passed the duplicate checks
+    before either had inserted, and two groups of the same name and 대표 were registered."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL")
+    user_id = make_user("p@example.kr", name="대표", phone="01077770000").id
+    barrier = threading.Barrier(2)
+    results = []
+
+    def worker():
+        with app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                from blueprints.groups.eligibility import Household
+
+                data = services.Registration(
+                    name="햇살품앗이", district="마포구", dong="망원동", meeting_place="방", activity_type="놀이",
+                    description="함께", consent_collection=True, affiliation="other",
+                    households=[Household(parent_name=user.name, phone=user.phone, role="leader",
+                                          birth_yms=("2024-05",), district="마포구")])
+                barrier.wait()
+                group, _ = services.register_group(data, by=user)
+                db.session.commit()
+                results.append(group.reg_no)
+            except services.GroupError as exc:
+                db.session.rollback()
+                results.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert db.session.scalar(select(func.count(Group.id))) == 1
+    [registered] = [r for r in results if isinstance(r, str)]
+    [refused] = [r for r in results if isinstance(r, services.GroupError)]
+    assert registered in str(refused)   # the second is told the first one's number
+
+
 # Staff set the affiliation; the 대표 gives or withdraws the publication consent -----------------
 
 def test_staff_change_the_affiliation_audited_once(client, auth, group, people):
