@@ -93,6 +93,10 @@ class Config:
     # Registration step 2: distinct mobile numbers one user may check against other groups' 대표.
     PHONE_CHECK_WINDOW = timedelta(minutes=10)
     PHONE_CHECK_MAX = 10
+    # The registration wizard's draft (other households' names and numbers, typed before anyone
+    # consented): offered this many days after it was last saved, then destroyed by `flask
+    # retention` (audited). The registration page states the number.
+    REGISTRATION_DRAFT_DAYS = int(os.environ.get("REGISTRATION_DRAFT_DAYS", "7"))
 
     # argon2id parameters (RFC 9106 second recommended option, memory lowered for 2-core hosts)
     ARGON2_TIME_COST = 3

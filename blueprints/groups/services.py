@@ -311,21 +311,26 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
 
 # The registration wizard's draft ------------------------------------------------------------
 
-DRAFT_TTL = timedelta(days=7)
 DRAFT_MAX_CHARS = 100_000  # 30 households typed in full are ~15,000; more is not a person typing
 
 
+def draft_ttl() -> timedelta:
+    """How long a draft is offered after its last save (``REGISTRATION_DRAFT_DAYS``); `flask
+    retention` destroys it after that (privacy/retention.py)."""
+    return timedelta(days=current_app.config["REGISTRATION_DRAFT_DAYS"])
+
+
 def load_draft(user: User) -> RegistrationDraft | None:
-    """The account's draft, unless older than DRAFT_TTL (reading never deletes: GET writes nothing)."""
+    """The account's draft, unless older than draft_ttl() (reading never deletes: GET writes nothing)."""
     draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
-    if draft is None or draft.updated_at < utcnow() - DRAFT_TTL:
+    if draft is None or draft.updated_at < utcnow() - draft_ttl():
         return None
     return draft
 
 
 def save_draft(user: User, step: int, data: dict, *, same_step_only: bool = False) -> RegistrationDraft | None:
-    """Keep what the wizard holds after a step (no audit: nothing is registered yet). Drafts
-    of anyone left untouched for DRAFT_TTL go at the same time.
+    """Keep what the wizard holds after a step (no audit: nothing is registered yet). Other
+    people's old drafts are retention's to destroy, with its audit event.
 
     ``same_step_only`` (the live check, which can arrive after the step it was sent from was
     left): keep the answers only if the draft is still on that step; else change nothing."""
@@ -335,8 +340,6 @@ def save_draft(user: User, step: int, data: dict, *, same_step_only: bool = Fals
     draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
     if same_step_only and draft is not None and draft.step != step:
         return None
-    db.session.execute(delete(RegistrationDraft).where(RegistrationDraft.updated_at < now - DRAFT_TTL,
-                                                       RegistrationDraft.user_id != user.id))
     if draft is None:
         draft = RegistrationDraft(user_id=user.id)
         db.session.add(draft)

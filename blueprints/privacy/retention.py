@@ -53,6 +53,12 @@ end of D's anniversary N years later (민법 제157조·제160조: the first day
    with the same address. Staff, finance, reviewer and admin accounts are never touched
    (they are the operator's own staff records, not applicants').
 
+4. Registration drafts — what a parent typed in the group registration wizard (the group and
+   every household's name, mobile number and e-mail, before anyone consented) goes
+   ``REGISTRATION_DRAFT_DAYS`` (a setting, 7 by default; the registration page states it) after
+   it was last saved: a draft last saved on Seoul day D is destroyed from D + days + 1 on, when
+   the wizard no longer offers it. One transaction and one audit event with the count.
+
 Not covered here: reviewers' profiles (the operator's own experts), login attempts of unknown
 addresses, the programme-wide ZIP exports (transient downloads, rebuilt on request), and
 backups, which hold earlier copies and must be pruned on the same schedule.
@@ -68,14 +74,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
 
 from blueprints.core import audit
 from blueprints.core.files import remove_unreferenced
 from blueprints.core.models import utcnow
-from blueprints.core.timeutil import to_kst, today_kst
+from blueprints.core.timeutil import kst_datetime, to_kst, today_kst
 from extensions import db
 
 CONTACT_YEARS = 1
@@ -160,6 +166,13 @@ def account_due(user, groups, today: date) -> bool:
         return False
     last_seen = user.last_login_at or user.created_at
     return period_over(kst_date(last_seen), ACCOUNT_IDLE_YEARS, today)
+
+
+def drafts_saved_before(today: date, days: int) -> datetime:
+    """Drafts last saved before this moment are due: the start of Seoul day ``today - days``
+    (a draft saved on day D is kept through D + days)."""
+    day = today - timedelta(days=days)
+    return kst_datetime(day.year, day.month, day.day)
 
 
 # The changes: mutate + flush + audit, never commit -------------------------------------------
@@ -348,6 +361,19 @@ def anonymise_account(user, *, now, out: Destroyed) -> None:
                  summary=f"보존기간 경과: 신청자 계정 비활성화·개인정보 파기 (계정 #{user.id})")
 
 
+def destroy_drafts(today: date, *, days: int) -> int:
+    """Delete the registration drafts due on ``today``; one audit event with the count."""
+    from blueprints.groups.models import RegistrationDraft
+
+    count = db.session.execute(delete(RegistrationDraft).where(
+        RegistrationDraft.updated_at < drafts_saved_before(today, days))).rowcount or 0
+    if count:
+        audit.record("retention.drafts_destroyed", object_type="registration_draft",
+                     summary=f"보존기간(마지막 저장 후 {days}일) 경과: 모임 등록 임시저장 {count}건 파기",
+                     after={"drafts": count})
+    return count
+
+
 # The run: one transaction per group and per account; files after the commit -----------------
 
 @dataclass
@@ -471,6 +497,24 @@ def run(today: date | None = None, *, dry_run: bool = False, echo=lambda line: N
         line = f"{label}: 비활성화·개인정보 파기"
         report.done.append((line, out.counts))
         echo(("[시험] " if dry_run else "") + line)
+
+    from flask import current_app
+
+    try:
+        drafts = destroy_drafts(today, days=current_app.config["REGISTRATION_DRAFT_DAYS"])
+        if drafts:
+            _finish(Destroyed(), report, dry_run)
+        else:
+            db.session.rollback()
+    except Exception as exc:  # noqa: BLE001
+        db.session.rollback()
+        report.failures.append(("모임 등록 임시저장", f"{type(exc).__name__}: {exc}"))
+        echo(f"실패 모임 등록 임시저장: {type(exc).__name__}: {exc}")
+    else:
+        if drafts:
+            line = f"모임 등록 임시저장 {drafts}건: 파기"
+            report.done.append((line, {"drafts": drafts}))
+            echo(("[시험] " if dry_run else "") + line)
     return report
 
 
@@ -486,7 +530,8 @@ def _as_if_done(group, report: Report):
 
 COUNT_LABELS = {"households": "가구", "children": "자녀", "attachments": "첨부", "expenses": "집행",
                 "receipts": "영수증", "expense_files": "기타 증빙", "sessions": "활동", "photos": "사진", "interest_files": "이자증빙",
-                "files": "파일", "audit_events": "감사기록", "tokens": "토큰", "mails": "메일"}
+                "files": "파일", "audit_events": "감사기록", "tokens": "토큰", "mails": "메일",
+                "drafts": "임시저장"}
 
 
 def _counts_text(counts: dict) -> str:

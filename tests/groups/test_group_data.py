@@ -165,11 +165,18 @@ def test_registering_removes_the_draft_and_a_draft_is_one_persons(client, auth, 
     assert draft_of(parent) is None
 
 
-def test_a_draft_untouched_for_a_week_is_not_offered_and_is_cleared_by_the_next_save(client, auth, parent,
-                                                                                     make_user):
+def test_a_draft_untouched_for_the_settings_days_is_not_offered_and_the_page_says_how_long(client, auth, parent,
+                                                                                         make_user, app, monkeypatch):
+    """REGISTRATION_DRAFT_DAYS: how long the page promises to keep a draft, how long it is offered
+    (retention destroys it after, audited: tests/privacy); another person's save deletes nothing."""
+    monkeypatch.setitem(app.config, "REGISTRATION_DRAFT_DAYS", 30)
     auth.login("parent@example.kr")
+    assert "30일 동안 이어 쓰지 않으면" in client.get(URL).get_data(as_text=True)
     client.post_form(f"{URL}/next", registration_data(step=1))
-    draft_of(parent).updated_at = utcnow() - services.DRAFT_TTL - timedelta(minutes=1)
+    draft_of(parent).updated_at = utcnow() - timedelta(days=29)
+    db.session.commit()
+    assert "2단계 · 가구" in client.get(URL).get_data(as_text=True)
+    draft_of(parent).updated_at = utcnow() - timedelta(days=30, minutes=1)
     db.session.commit()
     assert "1단계 · 기본 정보" in client.get(URL).get_data(as_text=True)
     assert draft_of(parent) is not None  # a GET writes nothing
@@ -177,7 +184,7 @@ def test_a_draft_untouched_for_a_week_is_not_offered_and_is_cleared_by_the_next_
     other = make_user("other@example.kr", phone="01044440000")
     auth.login("other@example.kr")
     client.post_form(f"{URL}/next", registration_data(step=1, leader_phone="010-4444-0000"))
-    assert draft_of(parent) is None and draft_of(other) is not None
+    assert draft_of(parent) is not None and draft_of(other) is not None
 
 
 # One registration-number rule ----------------------------------------------------------------
