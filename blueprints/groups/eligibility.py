@@ -108,11 +108,27 @@ def rules_from_programme(programme) -> Rules:
     )
 
 
+_SEOUL_NAMES = (SEOUL, "서울시", "서울")
+
+
+def _scope_parts(scope: str) -> list[str]:
+    """The names in a scope as staff type it: commas, 가운뎃점, slashes or spaces between."""
+    return [part for part in re.split(r"[,·/\s]+", scope or "") if part]
+
+
 def districts_in_scope(scope: str) -> tuple[str, ...]:
-    """'서울특별시' -> all 25 자치구; '마포구' or '마포구, 서대문구' -> those."""
-    if scope in (SEOUL, "서울시", "서울"):
+    """'서울특별시' -> all 25 자치구; '마포구', '마포구, 서대문구' or '서울특별시 마포구' -> those."""
+    parts = _scope_parts(scope)
+    named = [part for part in parts if part not in _SEOUL_NAMES]
+    if parts and not named:
         return SEOUL_DISTRICTS
-    return tuple(part.strip() for part in re.split(r"[,·/]", scope) if part.strip())
+    return tuple(named)
+
+
+def unknown_scope_parts(scope: str) -> list[str]:
+    """The names in a scope that are neither Seoul nor one of its 자치구 (a typo no household
+    could match)."""
+    return [part for part in _scope_parts(scope) if part not in _SEOUL_NAMES and part not in SEOUL_DISTRICTS]
 
 
 # What is judged ---------------------------------------------------------------------------
