@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
+from blueprints.core.forms import format_percent
 from data.districts import SEOUL_DISTRICTS
 
 SEOUL = "서울특별시"
@@ -233,11 +234,6 @@ def _same_person(a: Household, b: Household) -> bool:
 
 # Residency -------------------------------------------------------------------------------
 
-def _percent(value: Fraction | float) -> str:
-    """0.5 -> '50', 0.125 -> '12.5' (the rule's minimum, as the programme page writes it)."""
-    return f"{round(float(value) * 100, 4):g}"
-
-
 @dataclass(frozen=True)
 class Residency:
     """The programme's "거주 가구 최소 비율": of the group's households, the share whose 거주
@@ -270,7 +266,7 @@ class Residency:
 
     @property
     def message(self) -> str:
-        minimum = _percent(self.min_share)
+        minimum = format_percent(self.min_share)  # as the programme page writes it
         if not self.total:
             return "아직 입력한 가구가 없습니다."
         if len(self.unknown) == self.total:
