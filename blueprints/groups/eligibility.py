@@ -258,10 +258,14 @@ class Residency:
     @property
     def share_text(self) -> str:
         """The share in whole per cent, rounded down so a short group never reads as meeting
-        the minimum ('69%', not '70%', for 69.6%); one decimal when that would hide a pass."""
+        the minimum ('69%', not '70%', for 69.6%); decimals when that would hide a pass."""
         whole = math.floor(self.share * 100)
         if self.ok and whole < self.min_share * 100:
-            return f"{math.floor(self.share * 1000) / 10:g}"
+            # As many decimals as it takes to read at least the minimum (it is typed with up to 4).
+            for digits in range(1, 7):
+                shown = Fraction(math.floor(self.share * 100 * 10 ** digits), 10 ** digits)
+                if shown >= self.min_share * 100:
+                    return f"{float(shown):.{digits}f}"
         return str(whole)
 
     @property

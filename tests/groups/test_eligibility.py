@@ -268,3 +268,12 @@ def test_a_scope_naming_no_district_is_found_out():
     assert unknown_scope_parts("서울특별시 마포구, 서대문구") == []
     assert unknown_scope_parts("마포, 서대문구") == ["마포"]
     assert unknown_scope_parts("경기도") == ["경기도"]
+
+
+def test_a_passing_share_is_never_written_below_the_minimum():
+    """2 of 3 (66.666…%) meets a minimum typed as 66.66 %: the message must not read
+    '66.6%, 최소 66.66% 요건을 충족합니다' (a share below the minimum that passes)."""
+    result = living("마포구", "마포구", "서울 밖", share=0.6666)
+    assert result.ok
+    assert "3가구 중 2가구(66.66%)로, 최소 66.66% 요건을 충족합니다" in result.message
+    assert "3가구 중 2가구(66%)로, 최소 50%" in living("마포구", "마포구", "서울 밖", share=0.5).message
