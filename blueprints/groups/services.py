@@ -333,12 +333,14 @@ def save_draft(user: User, step: int, data: dict, *, same_step_only: bool = Fals
     people's old drafts are retention's to destroy, with its audit event.
 
     ``same_step_only`` (the live check, which can arrive after the step it was sent from was
-    left): keep the answers only if the draft is still on that step; else change nothing."""
+    left): keep the answers only if the draft is still on that step; else change nothing. Past
+    step 1 it never starts a draft: from step 2 on there is one unless the group was just
+    registered or the person started again, and a late check must not bring it back."""
     now = utcnow()
     if len(json.dumps(data, ensure_ascii=False, default=str)) > DRAFT_MAX_CHARS:
         return None
     draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
-    if same_step_only and draft is not None and draft.step != step:
+    if same_step_only and (draft.step != step if draft is not None else step > 1):
         return None
     if draft is None:
         draft = RegistrationDraft(user_id=user.id)

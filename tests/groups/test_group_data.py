@@ -508,6 +508,20 @@ def test_a_live_check_sent_from_a_step_already_left_does_not_move_the_draft_back
     assert draft.step == 2 and draft.data["name"] == "햇살품앗이"
 
 
+def test_a_live_check_arriving_after_the_registration_does_not_bring_the_draft_back(client, auth, parent):
+    """Ticking a consent box and pressing '모임 등록하기' at once: the panel's check (sent 200 ms
+    after the change) reaches the server after the group was registered and its draft removed.
+    It used to save the whole form again, so the wizard offered the registered group anew."""
+    auth.login("parent@example.kr")
+    for step in (1, 2, 3):
+        client.post_form(f"{URL}/next", registration_data(step=step))
+    assert client.post_form(f"{URL}/finish", registration_data(step=4)).status_code == 303
+    response = client.htmx("POST", f"{URL}/check", target="eligibility-panel", data=registration_data(step=4))
+    assert response.status_code == 200
+    assert draft_of(parent) is None
+    assert "1단계 · 기본 정보" in client.get(URL).get_data(as_text=True)
+
+
 def test_an_oversized_post_is_answered_but_not_kept_as_a_draft(client, auth, parent):
     auth.login("parent@example.kr")
     data = registration_data(step=1)
