@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, url_for
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -328,26 +328,31 @@ def load_draft(user: User) -> RegistrationDraft | None:
     return draft
 
 
-def save_draft(user: User, step: int, data: dict, *, same_step_only: bool = False) -> RegistrationDraft | None:
-    """Keep what the wizard holds after a step (no audit: nothing is registered yet). Other
-    people's old drafts are retention's to destroy, with its audit event.
+def save_draft(user: User, step: int, data: dict, *, same_step_only: bool = False) -> bool:
+    """Keep what the wizard holds after a step (no audit: nothing is registered yet); False when
+    nothing was kept. Other people's old drafts are retention's to destroy, with its audit event.
 
     ``same_step_only`` (the live check, which can arrive after the step it was sent from was
     left): keep the answers only if the draft is still on that step; else change nothing. Past
     step 1 it never starts a draft: from step 2 on there is one unless the group was just
-    registered or the person started again, and a late check must not bring it back."""
+    registered or the person started again, and a late check must not bring it back.
+
+    One UPDATE decides, so a draft removed meanwhile by another request (the registration,
+    '새로 시작') is simply not there to update: never an error."""
     now = utcnow()
     if len(json.dumps(data, ensure_ascii=False, default=str)) > DRAFT_MAX_CHARS:
-        return None
-    draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
-    if same_step_only and (draft.step != step if draft is not None else step > 1):
-        return None
-    if draft is None:
-        draft = RegistrationDraft(user_id=user.id)
-        db.session.add(draft)
-    draft.step, draft.data, draft.updated_at = step, data, now
-    db.session.flush()
-    return draft
+        return False
+    stmt = update(RegistrationDraft).where(RegistrationDraft.user_id == user.id)
+    if same_step_only:
+        stmt = stmt.where(RegistrationDraft.step == step)
+    if db.session.execute(stmt.values(step=step, data=data, updated_at=now)).rowcount:
+        return True
+    if same_step_only and (step > 1 or db.session.scalar(
+            select(RegistrationDraft.id).where(RegistrationDraft.user_id == user.id))):
+        return False
+    db.session.add(RegistrationDraft(user_id=user.id, step=step, data=data, updated_at=now))
+    db.session.flush()  # two first saves at once: the unique user_id refuses one (views._keep_draft)
+    return True
 
 
 def delete_draft(user: User) -> None:

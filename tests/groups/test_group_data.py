@@ -522,6 +522,33 @@ def test_a_live_check_arriving_after_the_registration_does_not_bring_the_draft_b
     assert "1단계 · 기본 정보" in client.get(URL).get_data(as_text=True)
 
 
+@pytest.mark.postgres_only
+def test_a_draft_removed_while_a_save_is_on_its_way_is_not_an_error(client, auth, parent, app):
+    """The same race on the server: the live check has read the draft when the registration
+    (another request) removes it; its write then found no row (StaleDataError: a 500)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("two transactions at once need PostgreSQL")
+    from sqlalchemy import delete, event
+
+    auth.login("parent@example.kr")
+    client.post_form(f"{URL}/next", registration_data(step=1))
+
+    def removed_meanwhile(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE REGISTRATION_DRAFTS"):
+            with db.engine.begin() as other:
+                other.execute(delete(RegistrationDraft))
+
+    event.listen(db.engine, "before_cursor_execute", removed_meanwhile)
+    try:
+        response = client.htmx("POST", f"{URL}/check", target="eligibility-panel",
+                               data=registration_data(step=2, name="숲속놀이터"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", removed_meanwhile)
+    assert response.status_code == 200 and "지원 요건 확인" in response.get_data(as_text=True)
+    assert draft_of(parent) is None   # and the late check does not bring it back
+    assert draft_of(parent) is None
+
+
 def test_an_oversized_post_is_answered_but_not_kept_as_a_draft(client, auth, parent):
     auth.login("parent@example.kr")
     data = registration_data(step=1)
