@@ -135,10 +135,12 @@ def register_template_helpers(app: Flask) -> None:
     from blueprints.core.auth import ROLE_LABELS, can
     from blueprints.core.formatting import register_filters
     from blueprints.core.forms import EmptyForm
+    from blueprints.core.paging import list_url
     from blueprints.core.states import register_states
 
     register_filters(app)
     register_states(app)
+    app.jinja_env.globals["list_url"] = list_url  # links of a list page that carry its filters
 
     @app.context_processor
     def inject_globals():

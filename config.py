@@ -96,6 +96,10 @@ class Config:
     # Failed sign-ins, ended sessions and expired tokens are deleted this many days on
     # (accounts/housekeeping.py, with the daily retention job).
     SIGN_IN_RECORD_DAYS = int(os.environ.get("SIGN_IN_RECORD_DAYS", "30"))
+    # The registration wizard's draft (other households' names and numbers, typed before anyone
+    # consented): offered this many days after it was last saved, then destroyed by `flask
+    # retention` (audited). The registration page states the number.
+    REGISTRATION_DRAFT_DAYS = int(os.environ.get("REGISTRATION_DRAFT_DAYS", "7"))
 
     # argon2id parameters (RFC 9106 second recommended option, memory lowered for 2-core hosts)
     ARGON2_TIME_COST = 3

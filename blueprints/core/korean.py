@@ -3,10 +3,12 @@
 A word ends in a consonant (받침) or a vowel, and the particle follows: 은/는, 이/가, 을/를,
 과/와, 이라/라, 아/야; 으로/로 takes 로 after a vowel *and* after ㄹ (서울로). Digits are read as
 Korean numbers (3으로 "삼으로", 2로 "이로") and Latin letters by their English names (PDF로, QR을),
-so labels such as "1차" or "PDF" get the right particle. Text in closing brackets or quotes at
+so labels such as "1차" or "PDF" get the right particle; decomposed Hangul (NFD) and
+full-width characters are read in their usual form. Text in closing brackets or quotes at
 the end is skipped: "현금(영수증)" takes the particle of 현금.
 """
 import re
+import unicodedata
 
 # (after a final consonant, after a vowel)
 PAIRS = {
@@ -24,7 +26,10 @@ _TRAILING = re.compile(r"(\s*[\(\[\{«「『<][^\)\]\}»」』>]*[\)\]\}»」』
 
 def final_consonant(word: str) -> int:
     """Index (0–27) of the final consonant of the word's last sound; 0 when it ends in a vowel."""
-    stem = _TRAILING.sub("", str(word)) or str(word)
+    # NFKC: a decomposed syllable (a Mac's 모임 ends in the jamo ㅁ) and full-width digits and
+    # letters are read as what they show.
+    word = unicodedata.normalize("NFKC", str(word))
+    stem = _TRAILING.sub("", word) or word
     if not stem:
         return 0
     last = stem[-1]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
+from blueprints.core.forms import format_percent
 from data.districts import SEOUL_DISTRICTS
 
 SEOUL = "서울특별시"
@@ -108,11 +109,27 @@ def rules_from_programme(programme) -> Rules:
     )
 
 
+_SEOUL_NAMES = (SEOUL, "서울시", "서울")
+
+
+def _scope_parts(scope: str) -> list[str]:
+    """The names in a scope as staff type it: commas, 가운뎃점, slashes or spaces between."""
+    return [part for part in re.split(r"[,·/\s]+", scope or "") if part]
+
+
 def districts_in_scope(scope: str) -> tuple[str, ...]:
-    """'서울특별시' -> all 25 자치구; '마포구' or '마포구, 서대문구' -> those."""
-    if scope in (SEOUL, "서울시", "서울"):
+    """'서울특별시' -> all 25 자치구; '마포구', '마포구, 서대문구' or '서울특별시 마포구' -> those."""
+    parts = _scope_parts(scope)
+    named = [part for part in parts if part not in _SEOUL_NAMES]
+    if parts and not named:
         return SEOUL_DISTRICTS
-    return tuple(part.strip() for part in re.split(r"[,·/]", scope) if part.strip())
+    return tuple(named)
+
+
+def unknown_scope_parts(scope: str) -> list[str]:
+    """The names in a scope that are neither Seoul nor one of its 자치구 (a typo no household
+    could match)."""
+    return [part for part in _scope_parts(scope) if part not in _SEOUL_NAMES and part not in SEOUL_DISTRICTS]
 
 
 # What is judged ---------------------------------------------------------------------------
@@ -217,11 +234,6 @@ def _same_person(a: Household, b: Household) -> bool:
 
 # Residency -------------------------------------------------------------------------------
 
-def _percent(value: Fraction | float) -> str:
-    """0.5 -> '50', 0.125 -> '12.5' (the rule's minimum, as the programme page writes it)."""
-    return f"{round(float(value) * 100, 4):g}"
-
-
 @dataclass(frozen=True)
 class Residency:
     """The programme's "거주 가구 최소 비율": of the group's households, the share whose 거주
@@ -246,15 +258,19 @@ class Residency:
     @property
     def share_text(self) -> str:
         """The share in whole per cent, rounded down so a short group never reads as meeting
-        the minimum ('69%', not '70%', for 69.6%); one decimal when that would hide a pass."""
+        the minimum ('69%', not '70%', for 69.6%); decimals when that would hide a pass."""
         whole = math.floor(self.share * 100)
         if self.ok and whole < self.min_share * 100:
-            return f"{math.floor(self.share * 1000) / 10:g}"
+            # As many decimals as it takes to read at least the minimum (it is typed with up to 4).
+            for digits in range(1, 7):
+                shown = Fraction(math.floor(self.share * 100 * 10 ** digits), 10 ** digits)
+                if shown >= self.min_share * 100:
+                    return f"{float(shown):.{digits}f}"
         return str(whole)
 
     @property
     def message(self) -> str:
-        minimum = _percent(self.min_share)
+        minimum = format_percent(self.min_share)  # as the programme page writes it
         if not self.total:
             return "아직 입력한 가구가 없습니다."
         if len(self.unknown) == self.total:

@@ -220,7 +220,7 @@ class RegistrationDraft(db.Model):
     """What a parent typed in the registration wizard and the step they were on, kept on the
     server (never in the cookie: it holds other households' names and numbers) so that leaving
     the wizard loses nothing. One per account; gone when the group is registered, when they
-    start again, or DRAFT_TTL after the last step (services.save_draft)."""
+    start again, or REGISTRATION_DRAFT_DAYS after the last save (`flask retention`)."""
 
     __tablename__ = "registration_drafts"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, has_request_context, url_for
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -64,6 +64,15 @@ def next_reg_no(year: int) -> str:
     return f"{prefix}{number:04d}"
 
 
+def take_numbering_turn(year: int) -> None:
+    """On PostgreSQL, wait for the registrations of this year before ours to commit (an
+    advisory lock held to the end of the transaction; taking it again is harmless). A
+    registration takes it before its duplicate checks, so the same form sent twice at once
+    finds the first group instead of making a second."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REG_NO_LOCK + year})
+
+
 def insert_with_reg_no(group: Group, *, when: datetime | None = None) -> Group:
     """Add the group with the next registration number of its year. Two registrations at the
     same moment read the same last number: the unique constraint refuses the second insert,
@@ -71,8 +80,7 @@ def insert_with_reg_no(group: Group, *, when: datetime | None = None) -> Group:
     On PostgreSQL the numbering of a year is also taken in turns (a transaction-scoped advisory
     lock, held to the commit): retries alone let the last of many racers run out of attempts."""
     year = reg_no_year(when or group.created_at)
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REG_NO_LOCK + year})
+    take_numbering_turn(year)
     for attempt in range(REG_NO_ATTEMPTS):
         group.reg_no = next_reg_no(year)
         try:
@@ -251,6 +259,8 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
         raise GroupError("모임이 주로 활동하는 곳을 선택해 주세요.")
     if any(h.district and h.district not in RESIDENCE_CHOICES for h in data.households):
         raise GroupError("가구의 거주 자치구를 목록에서 선택해 주세요.")
+    now = utcnow()
+    take_numbering_turn(reg_no_year(now))  # a double click waits here and then meets the first group
     duplicate = duplicate_by_name(data.name, by)
     if duplicate is not None:
         raise GroupError(name_duplicate_message(duplicate))
@@ -258,7 +268,6 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
     if duplicate is not None:
         raise GroupError(phone_duplicate_message(duplicate))
 
-    now = utcnow()
     group = Group(
         reg_no="", name=data.name.strip(), district=data.district, dong=data.dong.strip(),
         meeting_place=data.meeting_place.strip(), activity_type=data.activity_type,
@@ -302,38 +311,48 @@ def register_group(data: Registration, *, by: User) -> tuple[Group, list[GroupMe
 
 # The registration wizard's draft ------------------------------------------------------------
 
-DRAFT_TTL = timedelta(days=7)
 DRAFT_MAX_CHARS = 100_000  # 30 households typed in full are ~15,000; more is not a person typing
 
 
+def draft_ttl() -> timedelta:
+    """How long a draft is offered after its last save (``REGISTRATION_DRAFT_DAYS``); `flask
+    retention` destroys it after that (privacy/retention.py)."""
+    return timedelta(days=current_app.config["REGISTRATION_DRAFT_DAYS"])
+
+
 def load_draft(user: User) -> RegistrationDraft | None:
-    """The account's draft, unless older than DRAFT_TTL (reading never deletes: GET writes nothing)."""
+    """The account's draft, unless older than draft_ttl() (reading never deletes: GET writes nothing)."""
     draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
-    if draft is None or draft.updated_at < utcnow() - DRAFT_TTL:
+    if draft is None or draft.updated_at < utcnow() - draft_ttl():
         return None
     return draft
 
 
-def save_draft(user: User, step: int, data: dict, *, same_step_only: bool = False) -> RegistrationDraft | None:
-    """Keep what the wizard holds after a step (no audit: nothing is registered yet). Drafts
-    of anyone left untouched for DRAFT_TTL go at the same time.
+def save_draft(user: User, step: int, data: dict, *, same_step_only: bool = False) -> bool:
+    """Keep what the wizard holds after a step (no audit: nothing is registered yet); False when
+    nothing was kept. Other people's old drafts are retention's to destroy, with its audit event.
 
     ``same_step_only`` (the live check, which can arrive after the step it was sent from was
-    left): keep the answers only if the draft is still on that step; else change nothing."""
+    left): keep the answers only if the draft is still on that step; else change nothing. Past
+    step 1 it never starts a draft: from step 2 on there is one unless the group was just
+    registered or the person started again, and a late check must not bring it back.
+
+    One UPDATE decides, so a draft removed meanwhile by another request (the registration,
+    '새로 시작') is simply not there to update: never an error."""
     now = utcnow()
     if len(json.dumps(data, ensure_ascii=False, default=str)) > DRAFT_MAX_CHARS:
-        return None
-    draft = db.session.scalar(select(RegistrationDraft).where(RegistrationDraft.user_id == user.id))
-    if same_step_only and draft is not None and draft.step != step:
-        return None
-    db.session.execute(delete(RegistrationDraft).where(RegistrationDraft.updated_at < now - DRAFT_TTL,
-                                                       RegistrationDraft.user_id != user.id))
-    if draft is None:
-        draft = RegistrationDraft(user_id=user.id)
-        db.session.add(draft)
-    draft.step, draft.data, draft.updated_at = step, data, now
-    db.session.flush()
-    return draft
+        return False
+    stmt = update(RegistrationDraft).where(RegistrationDraft.user_id == user.id)
+    if same_step_only:
+        stmt = stmt.where(RegistrationDraft.step == step)
+    if db.session.execute(stmt.values(step=step, data=data, updated_at=now)).rowcount:
+        return True
+    if same_step_only and (step > 1 or db.session.scalar(
+            select(RegistrationDraft.id).where(RegistrationDraft.user_id == user.id))):
+        return False
+    db.session.add(RegistrationDraft(user_id=user.id, step=step, data=data, updated_at=now))
+    db.session.flush()  # two first saves at once: the unique user_id refuses one (views._keep_draft)
+    return True
 
 
 def delete_draft(user: User) -> None:

@@ -53,7 +53,13 @@ end of D's anniversary N years later (민법 제157조·제160조: the first day
    with the same address. Staff, finance, reviewer and admin accounts are never touched
    (they are the operator's own staff records, not applicants').
 
-4. Files nobody keeps — stored files no row points at any more, once nothing can ask for them:
+4. Registration drafts — what a parent typed in the group registration wizard (the group and
+   every household's name, mobile number and e-mail, before anyone consented) goes
+   ``REGISTRATION_DRAFT_DAYS`` (a setting, 7 by default; the registration page states it) after
+   it was last saved: a draft last saved on Seoul day D is destroyed from D + days + 1 on, when
+   the wizard no longer offers it. One transaction and one audit event with the count.
+
+5. Files nobody keeps — stored files no row points at any more, once nothing can ask for them:
    files chosen on a form that came back with a mistake and never saved (pending uploads,
    ``core.files.pending_token``: good for a day), the files of deleted expenses once their
    undo has ended (``deleted_expenses`` rows are forgotten then too), a replaced receipt or
@@ -62,11 +68,10 @@ end of D's anniversary N years later (민법 제157조·제160조: the first day
    column that points at ``stored_files``, read from the schema), a deleted line that can
    still be undone or one of a settlement's last two submissions names them.
 
-5. Sign-in records — failed sign-ins, ended sessions and expired tokens, SIGN_IN_RECORD_DAYS (30)
+6. Sign-in records — failed sign-ins, ended sessions and expired tokens, SIGN_IN_RECORD_DAYS (30)
    after they stopped mattering (accounts/housekeeping.py): they hold e-mail and IP addresses.
 
-Not covered here: reviewers' profiles (the operator's own experts), login attempts of unknown
-addresses, the programme-wide ZIP exports (transient downloads, rebuilt on request), and
+Not covered here: reviewers' profiles (the operator's own experts), the programme-wide ZIP exports (transient downloads, rebuilt on request), and
 backups, which hold earlier copies and must be pruned on the same schedule.
 
 Every run is idempotent (markers ``contacts_anonymised_at``, ``records_anonymised_at``,
@@ -80,14 +85,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
 
 from blueprints.core import audit
 from blueprints.core.files import PENDING_MAX_AGE, remove_unreferenced
 from blueprints.core.models import utcnow
-from blueprints.core.timeutil import to_kst, today_kst
+from blueprints.core.timeutil import kst_datetime, to_kst, today_kst
 from extensions import db
 
 CONTACT_YEARS = 1
@@ -176,6 +181,13 @@ def account_due(user, groups, today: date) -> bool:
         return False
     last_seen = user.last_login_at or user.created_at
     return period_over(kst_date(last_seen), ACCOUNT_IDLE_YEARS, today)
+
+
+def drafts_saved_before(today: date, days: int) -> datetime:
+    """Drafts last saved before this moment are due: the start of Seoul day ``today - days``
+    (a draft saved on day D is kept through D + days)."""
+    day = today - timedelta(days=days)
+    return kst_datetime(day.year, day.month, day.day)
 
 
 # The changes: mutate + flush + audit, never commit -------------------------------------------
@@ -389,6 +401,19 @@ def sweep_unused_files(now, *, out: Destroyed) -> None:
                      after={k: out.counts.get(k, 0) for k in ("files", "deleted_expenses")})
 
 
+def destroy_drafts(today: date, *, days: int) -> int:
+    """Delete the registration drafts due on ``today``; one audit event with the count."""
+    from blueprints.groups.models import RegistrationDraft
+
+    count = db.session.execute(delete(RegistrationDraft).where(
+        RegistrationDraft.updated_at < drafts_saved_before(today, days))).rowcount or 0
+    if count:
+        audit.record("retention.drafts_destroyed", object_type="registration_draft",
+                     summary=f"보존기간(마지막 저장 후 {days}일) 경과: 모임 등록 임시저장 {count}건 파기",
+                     after={"drafts": count})
+    return count
+
+
 # The run: one transaction per group and per account; files after the commit -----------------
 
 @dataclass
@@ -513,6 +538,24 @@ def run(today: date | None = None, *, dry_run: bool = False, echo=lambda line: N
         report.done.append((line, out.counts))
         echo(("[시험] " if dry_run else "") + line)
 
+    from flask import current_app
+
+    try:
+        drafts = destroy_drafts(today, days=current_app.config["REGISTRATION_DRAFT_DAYS"])
+        if drafts:
+            _finish(Destroyed(), report, dry_run)
+        else:
+            db.session.rollback()
+    except Exception as exc:  # noqa: BLE001
+        db.session.rollback()
+        report.failures.append(("모임 등록 임시저장", f"{type(exc).__name__}: {exc}"))
+        echo(f"실패 모임 등록 임시저장: {type(exc).__name__}: {exc}")
+    else:
+        if drafts:
+            line = f"모임 등록 임시저장 {drafts}건: 파기"
+            report.done.append((line, {"drafts": drafts}))
+            echo(("[시험] " if dry_run else "") + line)
+
     out = Destroyed()
     try:
         sweep_unused_files(utcnow(), out=out)
@@ -530,13 +573,19 @@ def run(today: date | None = None, *, dry_run: bool = False, echo=lambda line: N
 
     from blueprints.accounts.housekeeping import purge_stale_sign_in_records
 
-    counts = purge_stale_sign_in_records(utcnow(), dry_run=dry_run)
-    if not dry_run:
-        db.session.commit()
-    if any(counts.values()):
-        line = "로그인 기록 정리"
-        report.done.append((line, counts))
-        echo(("[시험] " if dry_run else "") + line + " " + _counts_text(counts))
+    try:
+        counts = purge_stale_sign_in_records(utcnow(), dry_run=dry_run)
+        if not dry_run:
+            db.session.commit()
+    except Exception as exc:  # noqa: BLE001
+        db.session.rollback()
+        report.failures.append(("로그인 기록", f"{type(exc).__name__}: {exc}"))
+        echo(f"실패 로그인 기록: {type(exc).__name__}: {exc}")
+    else:
+        if any(counts.values()):
+            line = "로그인 기록 정리"
+            report.done.append((line, counts))
+            echo(("[시험] " if dry_run else "") + line + " " + _counts_text(counts))
     return report
 
 
@@ -553,7 +602,7 @@ def _as_if_done(group, report: Report):
 COUNT_LABELS = {"households": "가구", "children": "자녀", "attachments": "첨부", "expenses": "집행",
                 "receipts": "영수증", "expense_files": "기타 증빙", "sessions": "활동", "photos": "사진", "interest_files": "이자증빙",
                 "files": "파일", "deleted_expenses": "삭제한 집행내역", "audit_events": "감사기록", "tokens": "토큰", "mails": "메일",
-                "login_attempts": "로그인 실패", "user_sessions": "로그인 세션"}
+                "login_attempts": "로그인 실패", "user_sessions": "로그인 세션", "drafts": "임시저장"}
 
 
 def _counts_text(counts: dict) -> str:

@@ -3,7 +3,8 @@
 Money, numbers and percentages use core.forms' fields: typed as text, a mistake gives a
 Korean message and the typed text stays in the box.
 """
-from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField,
+                     ValidationError)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from blueprints.core.forms import (BaseForm, BaseSubForm, KDateField, KSTDateTimeField, MoneyField,
@@ -101,6 +102,15 @@ class EligibilityForm(ReasonMixin, SectionForm):
     child_max_age = NumberField("자녀 나이 (만, 최대)", validators=[InputRequired(REQUIRED), _range(0, 18)])
     residency_scope = StringField("거주 지역", validators=[DataRequired(REQUIRED), Length(max=60, message="60자 이하로 입력해 주세요.")])
     min_resident_share = PercentField("거주 가구 최소 비율 (%)", required=True, description="예: 100 (모든 가구가 거주)")
+
+    def validate_residency_scope(self, field):
+        """Households are judged by 자치구: a name that is none would count every household as outside."""
+        from blueprints.groups.eligibility import unknown_scope_parts
+
+        unknown = unknown_scope_parts(field.data or "")
+        if unknown:
+            raise ValidationError(f"알 수 없는 지역입니다: {', '.join(unknown)}. '서울특별시' 또는 자치구 이름"
+                                  "(예: 마포구, 서대문구)으로 적어 주세요.")
     min_meetings_per_month = NumberField("월 최소 모임 횟수", validators=[InputRequired(REQUIRED), _range(0, 31)])
     distinct_officers = BooleanField("대표와 회계는 다른 사람이어야 함")
     one_application = BooleanField("모임당 한 번만 신청 가능")

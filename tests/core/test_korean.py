@@ -52,3 +52,27 @@ def test_keep_words_wraps_each_korean_word_that_could_break_and_escapes_the_rest
                     '가나다라마바사아자차카')   # a lone syllable, numbers and a run longer than a cell stay bare
     assert str(keep_words(None)) == "" and str(keep_words("")) == ""
     assert str(keep_words('<마트>')) == '<span class="kw">&lt;마트&gt;</span>'   # escaped inside the span too
+
+
+@pytest.mark.parametrize("word, pair, expected_particle", [
+    ("모임", "은/는", "은"),            # a Mac sends names decomposed: the last jamo is the 받침 ㅁ
+    ("햇살", "이/가", "이"),
+    ("현금", "으로/로", "으로"),
+    ("서울", "으로/로", "로"),
+    ("나무", "을/를", "를"),
+])
+def test_a_decomposed_word_takes_the_particle_of_its_composed_form(word, pair, expected_particle):
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", word)
+    assert decomposed != word
+    assert particle(decomposed, pair) == expected_particle
+
+
+@pytest.mark.parametrize("word, pair, expected_particle", [
+    ("１０", "은/는", "은"),            # full-width digits (a Korean keyboard's 전각 mode) read as 10
+    ("３", "으로/로", "으로"),
+    ("ＰＤＦ", "으로/로", "로"),
+])
+def test_full_width_digits_and_letters_are_read_as_their_plain_forms(word, pair, expected_particle):
+    assert particle(word, pair) == expected_particle

@@ -248,3 +248,32 @@ def test_residency_passes_exactly_when_resident_times_100_reaches_the_percent(to
     if not check.ok:
         shown = int(re.search(r"\((\d+)%\)", check.message).group(1))
         assert shown < percent  # never reads as meeting the minimum
+
+
+@pytest.mark.parametrize("scope", ["서울특별시 마포구", "서울시 마포구", "마포구 서대문구", "마포구,서대문구", " 마포구 "])
+def test_a_scope_written_with_the_city_or_spaces_names_its_districts(scope):
+    """The programme's 거주 지역 is typed by staff: '서울특별시 마포구' means 마포구, not a district
+    nobody lives in (every group was refused at submission)."""
+    from blueprints.groups.eligibility import districts_in_scope
+
+    assert "마포구" in districts_in_scope(scope) and "은평구" not in districts_in_scope(scope)
+    assert living("마포구", "마포구", scope=scope, share=1.0).ok
+    assert not living("마포구", "은평구", scope=scope, share=1.0).ok
+
+
+def test_a_scope_naming_no_district_is_found_out():
+    from blueprints.groups.eligibility import SEOUL_DISTRICTS, districts_in_scope, unknown_scope_parts
+
+    assert districts_in_scope("서울특별시") == SEOUL_DISTRICTS == districts_in_scope("서울")
+    assert unknown_scope_parts("서울특별시 마포구, 서대문구") == []
+    assert unknown_scope_parts("마포, 서대문구") == ["마포"]
+    assert unknown_scope_parts("경기도") == ["경기도"]
+
+
+def test_a_passing_share_is_never_written_below_the_minimum():
+    """2 of 3 (66.666…%) meets a minimum typed as 66.66 %: the message must not read
+    '66.6%, 최소 66.66% 요건을 충족합니다' (a share below the minimum that passes)."""
+    result = living("마포구", "마포구", "서울 밖", share=0.6666)
+    assert result.ok
+    assert "3가구 중 2가구(66.66%)로, 최소 66.66% 요건을 충족합니다" in result.message
+    assert "3가구 중 2가구(66%)로, 최소 50%" in living("마포구", "마포구", "서울 밖", share=0.5).message

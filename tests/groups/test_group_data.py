@@ -165,11 +165,18 @@ def test_registering_removes_the_draft_and_a_draft_is_one_persons(client, auth, 
     assert draft_of(parent) is None
 
 
-def test_a_draft_untouched_for_a_week_is_not_offered_and_is_cleared_by_the_next_save(client, auth, parent,
-                                                                                     make_user):
+def test_a_draft_untouched_for_the_settings_days_is_not_offered_and_the_page_says_how_long(client, auth, parent,
+                                                                                         make_user, app, monkeypatch):
+    """REGISTRATION_DRAFT_DAYS: how long the page promises to keep a draft, how long it is offered
+    (retention destroys it after, audited: tests/privacy); another person's save deletes nothing."""
+    monkeypatch.setitem(app.config, "REGISTRATION_DRAFT_DAYS", 30)
     auth.login("parent@example.kr")
+    assert "30일 동안 이어 쓰지 않으면" in client.get(URL).get_data(as_text=True)
     client.post_form(f"{URL}/next", registration_data(step=1))
-    draft_of(parent).updated_at = utcnow() - services.DRAFT_TTL - timedelta(minutes=1)
+    draft_of(parent).updated_at = utcnow() - timedelta(days=29)
+    db.session.commit()
+    assert "2단계 · 가구" in client.get(URL).get_data(as_text=True)
+    draft_of(parent).updated_at = utcnow() - timedelta(days=30, minutes=1)
     db.session.commit()
     assert "1단계 · 기본 정보" in client.get(URL).get_data(as_text=True)
     assert draft_of(parent) is not None  # a GET writes nothing
@@ -177,7 +184,7 @@ def test_a_draft_untouched_for_a_week_is_not_offered_and_is_cleared_by_the_next_
     other = make_user("other@example.kr", phone="01044440000")
     auth.login("other@example.kr")
     client.post_form(f"{URL}/next", registration_data(step=1, leader_phone="010-4444-0000"))
-    assert draft_of(parent) is None and draft_of(other) is not None
+    assert draft_of(parent) is not None and draft_of(other) is not None
 
 
 # One registration-number rule ----------------------------------------------------------------
@@ -256,6 +263,48 @@ def test_registrations_at_the_same_moment_get_distinct_numbers(app, make_user):
     assert len(set(results)) == len(ids)
     year = services.reg_no_year()
     assert sorted(results) == [f"G-{year}-{n:04d}" for n in range(1, len(ids) + 1)]
+
+
+@pytest.mark.postgres_only
+def test_the_same_registration_sent_twice_at_once_registers_one_group(app, make_user):
+    """A double click (or a retried request) on 등록: both requests passed the duplicate checks
+    before either had inserted, and two groups of the same name and 대표 were registered."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL")
+    user_id = make_user("p@example.kr", name="대표", phone="01077770000").id
+    barrier = threading.Barrier(2)
+    results = []
+
+    def worker():
+        with app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                from blueprints.groups.eligibility import Household
+
+                data = services.Registration(
+                    name="햇살품앗이", district="마포구", dong="망원동", meeting_place="방", activity_type="놀이",
+                    description="함께", consent_collection=True, affiliation="other",
+                    households=[Household(parent_name=user.name, phone=user.phone, role="leader",
+                                          birth_yms=("2024-05",), district="마포구")])
+                barrier.wait()
+                group, _ = services.register_group(data, by=user)
+                db.session.commit()
+                results.append(group.reg_no)
+            except services.GroupError as exc:
+                db.session.rollback()
+                results.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert db.session.scalar(select(func.count(Group.id))) == 1
+    [registered] = [r for r in results if isinstance(r, str)]
+    [refused] = [r for r in results if isinstance(r, services.GroupError)]
+    assert registered in str(refused)   # the second is told the first one's number
 
 
 # Staff set the affiliation; the 대표 gives or withdraws the publication consent -----------------
@@ -457,6 +506,47 @@ def test_a_live_check_sent_from_a_step_already_left_does_not_move_the_draft_back
     client.htmx("POST", f"{URL}/check", target="eligibility-panel", data=registration_data(step=1, name="옛 이름"))
     draft = draft_of(parent)
     assert draft.step == 2 and draft.data["name"] == "햇살품앗이"
+
+
+def test_a_live_check_arriving_after_the_registration_does_not_bring_the_draft_back(client, auth, parent):
+    """Ticking a consent box and pressing '모임 등록하기' at once: the panel's check (sent 200 ms
+    after the change) reaches the server after the group was registered and its draft removed.
+    It used to save the whole form again, so the wizard offered the registered group anew."""
+    auth.login("parent@example.kr")
+    for step in (1, 2, 3):
+        client.post_form(f"{URL}/next", registration_data(step=step))
+    assert client.post_form(f"{URL}/finish", registration_data(step=4)).status_code == 303
+    response = client.htmx("POST", f"{URL}/check", target="eligibility-panel", data=registration_data(step=4))
+    assert response.status_code == 200
+    assert draft_of(parent) is None
+    assert "1단계 · 기본 정보" in client.get(URL).get_data(as_text=True)
+
+
+@pytest.mark.postgres_only
+def test_a_draft_removed_while_a_save_is_on_its_way_is_not_an_error(client, auth, parent, app):
+    """The same race on the server: the live check has read the draft when the registration
+    (another request) removes it; its write then found no row (StaleDataError: a 500)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("two transactions at once need PostgreSQL")
+    from sqlalchemy import delete, event
+
+    auth.login("parent@example.kr")
+    client.post_form(f"{URL}/next", registration_data(step=1))
+
+    def removed_meanwhile(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE REGISTRATION_DRAFTS"):
+            with db.engine.begin() as other:
+                other.execute(delete(RegistrationDraft))
+
+    event.listen(db.engine, "before_cursor_execute", removed_meanwhile)
+    try:
+        response = client.htmx("POST", f"{URL}/check", target="eligibility-panel",
+                               data=registration_data(step=2, name="숲속놀이터"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", removed_meanwhile)
+    assert response.status_code == 200 and "지원 요건 확인" in response.get_data(as_text=True)
+    assert draft_of(parent) is None   # and the late check does not bring it back
+    assert draft_of(parent) is None
 
 
 def test_an_oversized_post_is_answered_but_not_kept_as_a_draft(client, auth, parent):

@@ -99,3 +99,28 @@ def test_staff_menu_links_the_group_list(client, staff):
     page = client.get("/dashboard").get_data(as_text=True)
     assert 'href="/groups/"' in page and "모임 목록" in page
     assert 'href="/groups/mine"' not in page
+
+
+@pytest.mark.parametrize("extra", ["fmt=csv", "endpoint=x", "_method=POST", "_external=1", "_anchor=x",
+                                   "programme_id=999"])
+def test_a_hand_edited_query_string_still_shows_the_list_with_links_to_this_site(client, staff, groups, extra,
+                                                                                 make_programme, monkeypatch):
+    """The export, sort and page links carry the list's filters: an unknown or reserved name in
+    the query string ('fmt', 'endpoint', '_external', ...) answered 500 or built links elsewhere."""
+    import functools
+
+    from blueprints.groups import services
+
+    monkeypatch.setattr(services, "search_groups", functools.partial(services.search_groups, per_page=1))
+    programme = make_programme()
+    for url in (f"/groups/?q=품앗이&{extra}", f"/groups/?{extra}", f"/applications/programme/{programme.id}?q=햇살&{extra}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.get_data(as_text=True)
+        assert '="http://' not in page and '#x"' not in page, url
+    page = client.get(f"/groups/?q=품앗이&{extra}").get_data(as_text=True)
+    assert "/groups/export.csv?q=%ED%92%88%EC%95%97%EC%9D%B4" in page   # the filter is carried
+    page = client.get(f"/groups/?{extra}").get_data(as_text=True)
+    assert "page=2" in page                                               # the pager is drawn
+    page = client.get(f"/applications/programme/{programme.id}?q=햇살&{extra}").get_data(as_text=True)
+    assert f'href="/applications/programme/{programme.id}/export.csv?q=' in page   # this programme's export

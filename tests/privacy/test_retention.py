@@ -300,3 +300,56 @@ def test_the_other_evidence_files_and_undo_copies_of_a_line_go_with_the_records(
     assert db.session.scalar(select(func.count()).select_from(ExpenseAttachment)) == 0
     assert db.session.scalar(select(func.count()).select_from(DeletedExpense)) == 0
     assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+
+
+# Registration drafts: what a parent typed in the wizard (other households' names and numbers,
+# before anyone consented) goes REGISTRATION_DRAFT_DAYS after it was last saved -----------------
+
+def _draft(user, saved_at):
+    from blueprints.groups.models import RegistrationDraft
+
+    draft = RegistrationDraft(user_id=user.id, step=2, updated_at=saved_at,
+                              data={"name": "햇살품앗이", "households": [{"parent_name": "박보호", "phone": "01033330001"}]})
+    db.session.add(draft)
+    db.session.commit()
+    return draft.id
+
+
+def _drafts():
+    from blueprints.groups.models import RegistrationDraft
+
+    return set(db.session.scalars(select(RegistrationDraft.user_id)))
+
+
+def test_registration_drafts_go_the_setting_s_days_after_their_last_save_audited_with_a_count(app, make_user,
+                                                                                                 monkeypatch):
+    monkeypatch.setitem(app.config, "REGISTRATION_DRAFT_DAYS", 30)
+    old = make_user("old@example.kr")
+    recent = make_user("recent@example.kr")
+    _draft(old, kst_datetime(2027, 3, 1, 23, 50))       # saved on 1 March in Seoul (14:50 UTC)
+    _draft(recent, kst_datetime(2027, 3, 2, 0, 10))     # 2 March in Seoul, though 1 March in UTC
+    assert run(today=date(2027, 3, 31)).done == []      # 1 March + 30 days: still kept that day
+    assert _drafts() == {old.id, recent.id}
+    report = run(today=date(2027, 4, 1))
+    assert _drafts() == {recent.id}
+    assert [line for line, _ in report.done] == ["모임 등록 임시저장 1건: 파기"]
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.drafts_destroyed")).all()
+    assert "30일" in event.summary and "햇살" not in (event.summary + (event.changes or ""))
+    assert json.loads(event.changes)["after"] == {"drafts": 1}
+    run(today=date(2027, 4, 2))
+    assert _drafts() == set()
+
+
+def test_a_draft_sweep_is_not_recorded_when_nothing_was_due_and_a_dry_run_keeps_the_drafts(app, make_user,
+                                                                                              monkeypatch):
+    monkeypatch.setitem(app.config, "REGISTRATION_DRAFT_DAYS", 7)
+    user = make_user("old@example.kr")
+    _draft(user, kst_datetime(2027, 3, 1, 12, 0))
+    run(today=date(2027, 3, 8))
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "retention.drafts_destroyed")) == 0
+    lines = []
+    report = run(today=date(2027, 3, 9), dry_run=True, echo=lines.append)
+    assert _drafts() == {user.id} and lines == ["[시험] 모임 등록 임시저장 1건: 파기"]
+    assert report.done and db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "retention.drafts_destroyed")) == 0

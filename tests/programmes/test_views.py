@@ -513,3 +513,18 @@ def test_publish_refuses_a_programme_whose_window_has_passed(client, staff, make
     response = client.post_form(f"/programmes/{programme.id}/publish", follow_redirects=True)
     assert "신청 마감이 이미 지났습니다." in _text(response)
     assert _reload(programme).status == "draft"
+
+
+def test_a_residency_scope_that_names_no_district_is_refused_and_kept(client, staff, make_programme, section_form):
+    """The 거주 지역 decides who may submit: a typo ('마포') would have refused every group."""
+    programme = make_programme()
+    data = section_form(programme, "eligibility")
+    data["residency_scope"] = "마포, 서대문구"
+    response = client.post_form(f"/programmes/{programme.id}/edit/eligibility", data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "마포" in body and "알 수 없는 지역" in body and 'value="마포, 서대문구"' in body
+    assert _reload(programme).rules["eligibility"]["residency"]["scope"] == "서울특별시"
+    data["residency_scope"] = "서울특별시 마포구"
+    assert client.post_form(f"/programmes/{programme.id}/edit/eligibility", data).status_code == 303
+    assert _reload(programme).rules["eligibility"]["residency"]["scope"] == "서울특별시 마포구"
