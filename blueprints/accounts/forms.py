@@ -31,7 +31,15 @@ class SignupForm(ProfileFields):
 
 
 class AcceptInviteForm(ProfileFields):
-    pass
+    """The invited parent's account. The group's number for the household is not shown in the
+    field (an invitation to a mistyped address would show it to a stranger): left empty, it
+    stays; typed, the typed one replaces it."""
+
+    def __init__(self, *args, number_on_file: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if number_on_file:
+            self.phone.validators = [Optional(), mobile_number]
+            self.phone.flags.required = False
 
 
 class VerifyEmailForm(BaseForm):

@@ -9,7 +9,6 @@ from blueprints.core.auth import ROLE_LABELS, authorize, login_required, permiss
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.core.security import same_site_path
 from blueprints.core.forms import EmptyForm
-from blueprints.core.formatting import format_phone
 from blueprints.core.htmx import is_inline, render
 from extensions import db
 
@@ -254,14 +253,18 @@ def accept_invite(token):
     row = services.find_valid_token(token, "invite")
     if row is None:
         return render("accounts/token_invalid.html", status=410)
-    # Opened with what the inviter entered (a group's household: its name and phone).
-    form = (AcceptInviteForm(name=row.user.name, phone=format_phone(row.user.phone))
-            if request.method == "GET" else AcceptInviteForm())
+    # Opened with the name the inviter entered; the number they entered is kept unless another is
+    # typed, and shown masked (the mail may have gone to a mistyped address).
+    number_on_file = row.user.phone
+    form = (AcceptInviteForm(name=row.user.name, number_on_file=number_on_file)
+            if request.method == "GET" else AcceptInviteForm(number_on_file=number_on_file))
     if form.validate_on_submit():
-        user = services.accept_invite(row, name=form.name.data, phone=form.phone.data, password=form.password.data)
+        user = services.accept_invite(row, name=form.name.data, phone=form.phone.data or number_on_file,
+                                      password=form.password.data)
         commit()
         return finish_sign_in(user, "", "계정을 설정했습니다. 환영합니다.")
-    return render("accounts/accept_invite.html", form=form, invited=row.user, status=422 if form.errors else 200)
+    return render("accounts/accept_invite.html", form=form, invited=row.user, number_on_file=number_on_file,
+                  status=422 if form.errors else 200)
 
 
 # Proving the address -----------------------------------------------------------------------

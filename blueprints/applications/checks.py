@@ -44,6 +44,7 @@ class CheckResult:
     categories: list[CategoryRow] = field(default_factory=list)
     total_won: int = 0
     limit_won: int = 0
+    residency: object = None   # groups.eligibility.Residency, when the whole application was checked
 
     @property
     def hard(self) -> list[Issue]:

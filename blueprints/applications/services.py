@@ -96,6 +96,7 @@ def full_check(application: Application) -> checks.CheckResult:
         result.issues.append(checks.Issue("hard", f"모임 요건({check.title}): {check.message}", None,
                                           f"eligibility_{check.code}"))
     result.extend(checks.check_residency(verdict.residency))
+    result.residency = verdict.residency
     if group.consent_provision_at is None:
         result.issues.append(checks.Issue("hard", "신청하려면 모임 정보의 자치구·시 제공에 동의해야 합니다. 모임 정보에서 동의해 주세요.",
                                           None, "provision_consent"))
@@ -356,7 +357,17 @@ def build_snapshot(application: Application, result: checks.CheckResult) -> dict
         "warnings": [i.message for i in result.warnings],
         "attachments": [dict(id=a.id, label=a.label, kind=a.stored_file.kind, size=a.stored_file.size)
                         for a in application.attachments],
+        # What held at submission: households move and districts get corrected later.
+        "residency": _residency_figures(result.residency),
     }
+
+
+def _residency_figures(residency) -> dict | None:
+    if residency is None:
+        return None
+    return {"scope": residency.scope, "households": residency.total, "resident": residency.resident,
+            "share_percent": residency.share_text, "minimum": float(residency.min_share),
+            "outside": list(residency.outside), "unknown": list(residency.unknown)}
 
 
 def _category_label(rules: dict, code: str) -> str:

@@ -140,7 +140,8 @@ EXPORT_COLUMNS = [Column("신청번호", INT), Column("등록번호"), Column("�
 
 
 def export_rows(programme: Programme, form: ListFilterForm | None = None):
-    """The applications the list shows with these filters (all without), one row per budget line.
+    """The applications the list shows with these filters, in its order (all by number without),
+    one row per budget line.
     Plain columns, not ORM objects: an application's JSON (its frozen snapshot, ~10 KB) would be
     decoded once per budget line."""
     from blueprints.programmes.rules import category
@@ -152,9 +153,11 @@ def export_rows(programme: Programme, form: ListFilterForm | None = None):
             .join(Group, Group.id == Application.group_id)
             .outerjoin(BudgetLine, BudgetLine.application_id == Application.id)
             .where(Application.programme_id == programme.id))
+    sort = Application.id
     if form is not None:
         stmt = _where(stmt, form)
-    stmt = stmt.order_by(Application.id, BudgetLine.position)
+        sort = SORTS.get(form.sort.data or "submitted", SORTS["submitted"])
+    stmt = stmt.order_by(sort, Application.id, BudgetLine.position)   # in the list's order
     labels: dict[str, str] = {}
     for (app_id, reg_no, name, district, status, submitted_at, requested, warnings,
          line_id, code, item, unit_price, quantity, amount, note) in db.session.execute(stmt):

@@ -1,4 +1,4 @@
-"""Form pieces every domain uses: the base forms (whitespace and control characters stripped)
+"""Form pieces every domain uses: the base forms (text composed to NFC, whitespace and control characters stripped)
 and one field of each kind (money, whole number, percent, date, Seoul date-time, check boxes)."""
 import re
 import unicodedata
@@ -18,7 +18,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _strip(value):
-    return _CONTROL.sub("", value).strip() if isinstance(value, str) else value
+    """Typed text as stored: composed Hangul (NFC; a Mac or an iPhone can send 모임 as ten jamo,
+    which sort, search, compare and print as separate letters), without control characters or
+    surrounding space."""
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFC", _CONTROL.sub("", value)).strip()
 
 
 class StripMeta:

@@ -59,7 +59,9 @@ def reg_no_year(when: datetime | None = None) -> int:
 def next_reg_no(year: int) -> str:
     """G-2027-0007: the next free running number of the year (one query)."""
     prefix = f"G-{year}-"
-    last = db.session.scalar(select(func.max(Group.reg_no)).where(Group.reg_no.like(prefix + "%")))
+    # The longest first: as text, G-2027-9999 would come after G-2027-10000.
+    last = db.session.scalar(select(Group.reg_no).where(Group.reg_no.like(prefix + "%"))
+                             .order_by(func.length(Group.reg_no).desc(), Group.reg_no.desc()).limit(1))
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
 

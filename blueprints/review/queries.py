@@ -124,6 +124,13 @@ def pending_reviews_statement():
                    Application.status == ApplicationState.under_review))
 
 
+def holds_results_back(assignment: ReviewAssignment) -> bool:
+    """pending_reviews_statement's condition for an assignment already loaded (kept beside it so
+    that the two cannot drift apart)."""
+    return (assignment.status == AssignmentState.assigned
+            and assignment.application.status == ApplicationState.under_review)
+
+
 def pending_reviews_count(programme: Programme) -> int:
     stmt = pending_reviews_statement().where(ReviewAssignment.programme_id == programme.id)
     return db.session.scalar(select(func.count()).select_from(stmt.subquery()))

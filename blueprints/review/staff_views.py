@@ -5,7 +5,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from sqlalchemy import func, select
 
 from blueprints.accounts.models import User
-from blueprints.applications.models import Application, ApplicationState
+from blueprints.applications.models import Application
 from blueprints.core.auth import authorize, permission_required, register_permission
 from blueprints.core.exports import send_table
 from blueprints.core.forms import EmptyForm
@@ -58,9 +58,7 @@ def overview(programme_id):
     return render("review/overview.html", programme=programme, settings=settings, items=items,
                   apps=queries.applications_in_review(programme), published=published,
                   declined=[i for i in items if i.status == AssignmentState.declined], n=queries.reviewers_per_application(programme),
-                  # The reviews that hold the results back (queries.pending_reviews_statement's condition).
-                  pending=[i for i in items if i.status == AssignmentState.assigned
-                           and i.application.status == ApplicationState.under_review],
+                  pending=[i for i in items if queries.holds_results_back(i)],
                   aggregates=AGGREGATES, comment_rules=COMMENT_RULES)
 
 

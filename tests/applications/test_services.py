@@ -25,6 +25,10 @@ def test_submit_freezes_a_snapshot(complete_application):
     snap = application.snapshot
     assert snap["total_won"] == 360_000 and len(snap["lines"]) == 3 and snap["group"]["households"] == 5
     assert snap["lines"][2]["category_label"] == "간식비"
+    # The residency figures that held at submission (households move; districts get corrected).
+    residency = snap["residency"]
+    assert (residency["households"], residency["resident"]) == (5, 5) and residency["unknown"] == []
+    assert residency["share_percent"] == "100" and residency["scope"]
     with pytest.raises(services.ApplicationError):
         services.save_budget(application, [], based_on_version=None, user=leader)  # frozen while submitted
 

@@ -418,6 +418,18 @@ def test_export_exports_what_the_filtered_list_shows(client, auth, complete_appl
             assert {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)} == expected, query
 
 
+def test_export_rows_come_in_the_lists_order(client, auth, complete_application, make_user):
+    app_a, app_b, url = _two_submitted_as_staff(complete_application, make_user, auth,
+                                                first={"district": "서초구"}, second={"district": "마포구"})
+    for sort, expected in (("district", [app_b.id, app_a.id]), ("submitted", [app_b.id, app_a.id])):
+        page = client.get(url, query_string={"sort": sort}).get_data(as_text=True)
+        listed = [int(i) for i in re.findall(r'name="ids" value="(\d+)"', page)]
+        assert listed == expected, sort
+        text = client.get(_export_links(page)["csv"]).get_data(as_text=True).lstrip("\ufeff")
+        exported = list(dict.fromkeys(int(row["신청번호"]) for row in csv.DictReader(io.StringIO(text))))
+        assert exported == listed, sort
+
+
 def test_a_page_past_the_end_shows_the_last_page(client, auth, complete_application, make_user):
     """A stale link (?page=99 after a filter or with 25 a page) shows the last page, not "2건" over
     an empty table."""

@@ -112,3 +112,18 @@ def test_rows_of_groups_and_programmes_drop_control_characters(app):
     assert household.parent_name.data == "김철수"
     row = ProhibitedItemForm(formdata=MultiDict({"label": "\x00주류 ", "keywords": "술,\x1b맥주"}))
     assert (row.label.data, row.keywords.data) == ("주류", "술,맥주")
+
+
+def test_decomposed_hangul_is_stored_composed(app):
+    """A name typed on a Mac arrives as jamo (NFD): stored as typed, it sorted and compared as
+    other text, missed the duplicate-name check and printed as separate letters in Excel."""
+    import unicodedata
+
+    from blueprints.groups.forms import HouseholdForm
+
+    typed = unicodedata.normalize("NFD", " 김철수 ")
+    assert len(typed) > 5
+    household = HouseholdForm(formdata=MultiDict({"parent_name": typed}))
+    assert household.parent_name.data == "김철수"
+    form = _form(money=unicodedata.normalize("NFD", "1,000원"))
+    assert form.validate() and form.money.data == 1000

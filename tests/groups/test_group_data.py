@@ -210,6 +210,19 @@ def test_numbers_run_on_within_the_year_and_restart_in_the_next(app):
     assert (a.reg_no, b.reg_no, c.reg_no) == ("G-2026-0001", "G-2026-0002", "G-2027-0001")
 
 
+def test_numbers_go_on_past_9999(app):
+    """Compared as text, G-2027-9999 sorts after G-2027-10000: the 10,001st group got 10000 again
+    and every registration after it failed on the unique number."""
+    when = datetime(2027, 5, 1, tzinfo=timezone.utc)
+    first = services.insert_with_reg_no(new_group("가", "01000000001"), when=when)
+    first.reg_no = "G-2027-9999"
+    db.session.commit()
+    numbers = [services.insert_with_reg_no(new_group(name, f"0100000000{n + 2}"), when=when).reg_no
+               for n, name in enumerate("나다")]
+    db.session.commit()
+    assert numbers == ["G-2027-10000", "G-2027-10001"]
+
+
 def test_a_number_taken_meanwhile_is_skipped_not_an_error(app, monkeypatch):
     """What a concurrent registration does to us, made to happen: the number read as free is
     taken by the time we insert. Only the savepoint is undone; the group gets the next number."""
@@ -429,7 +442,9 @@ def test_inviting_a_household_opens_the_form_filled_with_what_the_group_knows(cl
         f"/groups/{group.id}?invite={linked.id}").get_data(as_text=True)
 
 
-def test_the_invited_parents_account_setup_opens_with_the_groups_name_and_phone(client, auth, group):
+def test_the_invited_parents_account_setup_opens_with_the_groups_name_and_keeps_its_phone(client, auth, group):
+    """The name is filled in; the number is shown masked (the mail may reach a mistyped address)
+    and kept when the field is left empty, replaced when another is typed."""
     from blueprints.core.mail import OutboxMessage
 
     household = group.members[4]
@@ -441,7 +456,13 @@ def test_the_invited_parents_account_setup_opens_with_the_groups_name_and_phone(
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
     page = client.get(path).get_data(as_text=True)
     assert f'value="{household.parent_name}"' in page
-    assert f'value="{household.phone[:3]}-{household.phone[3:7]}-{household.phone[7:]}"' in page
+    assert household.phone[3:7] not in page and f"{household.phone[:3]}-****-{household.phone[-4:]}" in page
+    setup = {"name": household.parent_name, "phone": "", "password": "abcd1234!", "password_confirm": "abcd1234!",
+             "consent_privacy": "y"}
+    assert client.post_form(path, {**setup, "password_confirm": "x"}).status_code == 422   # a mistake: the number stays optional
+    assert client.post_form(path, setup).status_code in (302, 303)
+    user = db.session.scalar(select(User).where(User.email == "new@example.kr"))
+    assert user.phone == household.phone and user.has_password
 
 
 # Every control of the group page has its own id and a label ----------------------------------
