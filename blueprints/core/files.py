@@ -23,6 +23,7 @@ from .models import UTCDateTime, utcnow
 
 KINDS = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
 EXTENSIONS = {"pdf": "pdf", "jpeg": "jpg", "png": "png"}
+IMAGE_KINDS = {"jpeg", "png"}   # the kinds shown as pictures (thumbnails, print copies)
 MAX_IMAGE_SIDE = 2000          # px; a phone photo of a receipt stays readable
 # Our own limit (setting MAX_IMAGE_PIXELS, 40 MP by default; a 108-MP phone is the largest in
 # use), checked on the header before a pixel is decoded. Pillow's own guard only warns up to
@@ -53,7 +54,7 @@ class StoredFile(db.Model):
 
     @property
     def is_image(self) -> bool:
-        return self.kind in {"jpeg", "png"}
+        return self.kind in IMAGE_KINDS
 
     def path(self) -> Path:
         return storage_path(self.sha256)
@@ -287,8 +288,12 @@ def send_stored_file(stored: StoredFile, *, inline: bool = False):
     download_name = stored.original_name or f"file-{stored.id}.{EXTENSIONS[stored.kind]}"
     if not download_name.lower().endswith("." + EXTENSIONS[stored.kind]):
         download_name += "." + EXTENSIONS[stored.kind]
-    response = send_file(stored.path(), mimetype=stored.mimetype, as_attachment=not inline,
-                         download_name=download_name, max_age=0)
+    return _private(send_file(stored.path(), mimetype=stored.mimetype, as_attachment=not inline,
+                              download_name=download_name, max_age=0))
+
+
+def _private(response):
+    """An applicant's file: never executable, never sniffed by the browser, never cached."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
@@ -304,11 +309,7 @@ def send_thumbnail(stored: StoredFile):
     if not stored.is_image:
         abort(404)
     path = print_copy(stored, THUMBNAIL_PX * 25.4 / 150, THUMBNAIL_PX * 25.4 / 150)
-    response = send_file(path, mimetype="image/jpeg" if path.suffix == ".jpg" else stored.mimetype, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _private(send_file(path, mimetype="image/jpeg" if path.suffix == ".jpg" else stored.mimetype, max_age=0))
 
 
 # Pending uploads ------------------------------------------------------------------------------

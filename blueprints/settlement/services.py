@@ -766,9 +766,17 @@ def submission_blockers(settlement: Settlement) -> list[str]:
 
 def returned_lines(award) -> list[Expense]:
     """The lines finance staff sent back for a fix (보완 요청) and not yet fixed, in ledger order."""
-    return db.session.scalars(select(Expense).where(Expense.award_id == award.id,
-                                                    Expense.review_status == ExpenseReviewState.needs_fix)
-                              .order_by(Expense.spent_on, Expense.seq)).all()
+    return returned_lines_by_award([award.id]).get(award.id, [])
+
+
+def returned_lines_by_award(award_ids) -> dict[int, list[Expense]]:
+    """returned_lines of several awards in one query."""
+    lines: dict[int, list[Expense]] = {}
+    for e in db.session.scalars(select(Expense).where(Expense.award_id.in_(award_ids),
+                                                      Expense.review_status == ExpenseReviewState.needs_fix)
+                                .order_by(Expense.spent_on, Expense.seq)):
+        lines.setdefault(e.award_id, []).append(e)
+    return lines
 
 
 def fixes_asked(user) -> list[dict]:
@@ -788,11 +796,7 @@ def fixes_asked(user) -> list[dict]:
         .order_by(Settlement.id)).all()
     if not rows:
         return []
-    lines: dict[int, list[Expense]] = {}
-    for e in db.session.scalars(select(Expense).where(Expense.award_id.in_([a.id for _, a in rows]),
-                                                      Expense.review_status == ExpenseReviewState.needs_fix)
-                                .order_by(Expense.spent_on, Expense.seq)):
-        lines.setdefault(e.award_id, []).append(e)
+    lines = returned_lines_by_award([a.id for _, a in rows])
     return [dict(settlement=st, award=award, returned=lines.get(award.id, [])) for st, award in rows]
 
 

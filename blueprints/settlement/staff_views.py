@@ -8,7 +8,7 @@ from sqlalchemy.orm import defer, lazyload, selectinload
 
 from blueprints.core.auth import authorize, can, permission_required, register_permission
 from blueprints.core.exports import FORMATS, send_table
-from blueprints.core.files import StoredFile
+from blueprints.core.files import IMAGE_KINDS, StoredFile
 from blueprints.core.formatting import kdate, won
 from blueprints.core.forms import EmptyForm, is_confirmed
 from blueprints.core.htmx import is_inline, page_redirect, render, set_htmx_headers
@@ -31,7 +31,6 @@ _LINE_COLUMNS = (Expense.id, Expense.seq, Expense.spent_on, Expense.category, Ex
                  Expense.receipt_file_id, Expense.hard_count, Expense.warn_count, Expense.review_status,
                  Expense.review_reason)
 _URL_MARK = 2_147_483_647
-IMAGE_KINDS = {"jpeg", "png"}   # StoredFile.is_image, for plain rows
 
 
 def _url_pattern(endpoint, **values):
