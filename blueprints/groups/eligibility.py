@@ -273,6 +273,8 @@ class Residency:
         minimum = format_percent(self.min_share)  # as the programme page writes it
         if not self.total:
             return "아직 입력한 가구가 없습니다."
+        if not self.min_share:
+            return "이 사업은 거주 가구 비율을 따지지 않습니다."
         if len(self.unknown) == self.total:
             return (f"거주 자치구를 입력해 주세요. 가구마다 사는 자치구를 알아야 {self.scope} 거주 가구 비율"
                     f"(최소 {minimum}%)을 확인할 수 있습니다.")
@@ -284,6 +286,8 @@ class Residency:
     @property
     def details(self) -> list[str]:
         lines = []
+        if not self.min_share:
+            return lines
         if self.unknown and len(self.unknown) < self.total:
             lines.append("거주 자치구를 입력해 주세요: " + ", ".join(self.unknown) + " 가구")
         elif self.unknown:

@@ -235,6 +235,11 @@ def test_a_group_with_no_district_recorded_is_asked_for_them_not_silently_failed
     assert result.details == ["거주 자치구가 없는 가구: 보호자0, 보호자1, 보호자2, 보호자3, 보호자4"]
 
 
+def test_a_programme_without_a_minimum_does_not_ask_for_districts():
+    result = living("", "", "", share=0)
+    assert result.ok and result.message == "이 사업은 거주 가구 비율을 따지지 않습니다." and result.details == []
+
+
 @given(total=st.integers(min_value=1, max_value=30), data=st.data(),
        percent=st.integers(min_value=0, max_value=100))
 def test_residency_passes_exactly_when_resident_times_100_reaches_the_percent(total, data, percent):
