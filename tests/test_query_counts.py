@@ -155,8 +155,10 @@ def test_settlement_review_runs_the_same_statements_for_2_or_6_lines(client, aut
             # photos (a thumbnail each) and PDF receipts (a labelled link): the receipt's kind
             # comes with the lines, not one query per line
             receipt = Upload(jpeg_bytes(), f"r{i}.jpg") if i % 2 == 0 else Upload(receipt_pdf(), f"r{i}.pdf")
+            # and other evidence files (one line in two): listed from one query, not one per line
+            others = [(Upload(jpeg_bytes(color=(i, 9, 9)), f"명세서{i}.jpg"), "statement")] if i % 2 else []
             s.save_expense(award, expense_in(description=f"재료 {i}", amount_won=10_000), user=treasurer,
-                           receipt=receipt)
+                           receipt=receipt, attachments=others)
         s.save_session(award, held_on=date(2027, 4, 10), title="봄 숲놀이", place="불광천", content="숲에서 놀이",
                        households=5, adults=6, children=7, outcome="즐거웠어요", user=treasurer)
         settlement = s.settlement_for(award, create=True)
@@ -169,6 +171,7 @@ def test_settlement_review_runs_the_same_statements_for_2_or_6_lines(client, aut
         page = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
         assert page.count('name="decision" value="recognised"') == n
         assert page.count('class="receipt-thumb"') == n // 2 and page.count("PDF 영수증 보기") == n // 2
+        assert page.count('class="other-evidence"') == n // 2
     assert counts[0] == counts[1], f"settlement review: {counts[0]} queries with 2 lines, {counts[1]} with 6"
 
 

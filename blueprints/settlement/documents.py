@@ -58,17 +58,16 @@ def context(settlement) -> dict:
     f = services.figures(settlement)
     expenses = []
     for e in rows:
-        printed, tall = receipt_print(e.receipt) if e.receipt else (None, False)
         expenses.append(dict(
             seq=e.seq, evidence_no=e.evidence_no, spent_on=e.spent_on.isoformat(), category=services.category_label(rules, e.category),
             vendor=e.vendor, biz_no=e.biz_no, description=e.description, amount_won=e.amount_won,
             method=checks.METHOD_LABELS.get(e.method, e.method), approval_no=e.approval_no,
             participants=e.participants, review=ExpenseReviewState.title_of(e.review_status), review_status=e.review_status,
             reason=e.review_reason,
-            receipt=(dict(kind=e.receipt.kind, uri=printed.resolve().as_uri(), tall=tall,
-                          sha=e.receipt.sha256,
-                          path=str(e.receipt.path()), pages=pdf_page_count(e.receipt.path()) if e.receipt.kind == "pdf" else 0)
-                     if e.receipt else None)))
+            receipt=printable(e.receipt, mark=e.evidence_no, label="영수증") if e.receipt else None,
+            # the line's other evidence (도서목록, 거래명세서 …) follow its receipt in 붙임 1
+            others=[printable(a.stored_file, mark=f"{e.evidence_no} {a.kind_label}", label=a.kind_label)
+                    for a in e.attachments]))
     sessions = [dict(held_on=s.held_on.isoformat(), place=s.place, title=s.title, content=s.content,
                      households=s.households, adults=s.adults, children=s.children, outcome=s.outcome,
                      photos=[p.stored_file.path().resolve().as_uri() for p in s.photos][:2])
@@ -111,6 +110,19 @@ def context(settlement) -> dict:
                for t in trail],
         review_events=reviews,
     )
+
+
+def printable(stored, *, mark: str, label: str) -> dict:
+    """An evidence file as 붙임 1 prints it: a photo's print copy, or a PDF's pages (merged in
+    after rendering, in the numbered pages reserved under ``mark``)."""
+    printed, tall = receipt_print(stored)
+    return dict(kind=stored.kind, uri=printed.resolve().as_uri(), tall=tall, sha=stored.sha256, mark=mark,
+                label=label, path=str(stored.path()), pages=pdf_page_count(stored.path()) if stored.kind == "pdf" else 0)
+
+
+def pdf_documents(expenses: list[dict]) -> list[dict]:
+    """Every PDF among the lines' evidence files, in the order 붙임 1 prints them."""
+    return [d for e in expenses for d in ([e["receipt"]] if e["receipt"] else []) + e["others"] if d["kind"] == "pdf"]
 
 
 def pdf_page_count(path) -> int:
@@ -162,25 +174,26 @@ def build(ctx: dict) -> bytes:
 
     pdf = render_pdf("pdf/settlement.html", generated_at=utcnow(),
                      operator_name=current_app.config["OPERATOR_NAME"], **ctx)
-    pdf_receipts = [e for e in ctx["expenses"] if e["receipt"] and e["receipt"]["kind"] == "pdf"]
-    if not pdf_receipts:
+    documents = pdf_documents(ctx["expenses"])
+    if not documents:
         return pdf
-    return merge_receipts(pdf, pdf_receipts)
+    return merge_receipts(pdf, documents)
 
 
-def merge_receipts(pdf: bytes, receipts: list[dict]) -> bytes:
-    """The HTML reserved one numbered page per page of each PDF receipt, each marked by a
-    heading ("[증빙-002 PDF 1/2]") that lands in the PDF outline with its page number; those
-    pages are swapped for the receipt's own pages, so page totals stay right, without anything
+def merge_receipts(pdf: bytes, documents: list[dict]) -> bytes:
+    """The HTML reserved one numbered page per page of each PDF evidence file (``printable``),
+    each marked by a heading ("[증빙-002 PDF 1/2]", "[증빙-002 거래명세서 PDF 1/1]") that lands in
+    the PDF outline with its page number; those pages are swapped for the file's own pages, so
+    page totals stay right, without anything
     that would run when the PDF is opened. The outline is rebuilt from the document's headings
     (without the slot marks)."""
     from pypdf import PdfReader, PdfWriter
 
     reader = PdfReader(io.BytesIO(pdf))
     by_mark = {}
-    for e in receipts:
-        for k in range(e["receipt"]["pages"]):
-            by_mark[f"[{e['evidence_no']} PDF {k + 1}/{e['receipt']['pages']}]"] = (e, k)
+    for d in documents:
+        for k in range(d["pages"]):
+            by_mark[f"[{d['mark']} PDF {k + 1}/{d['pages']}]"] = (d, k)
     slots: dict[int, tuple[dict, int]] = {}
     headings: list[tuple[str, int]] = []
 
@@ -200,13 +213,13 @@ def merge_receipts(pdf: bytes, receipts: list[dict]) -> bytes:
     writer = PdfWriter()
     for index, page in enumerate(reader.pages):
         if index in slots:
-            e, k = slots[index]
-            path = e["receipt"]["path"]
+            d, k = slots[index]
+            path = d["path"]
             if path not in opened:
                 try:
                     opened[path] = PdfReader(path)
-                except Exception:  # unreadable receipt: its numbered placeholder page stays
-                    current_app.logger.warning("receipt %s could not be merged", e["evidence_no"])
+                except Exception:  # unreadable file: its numbered placeholder page stays
+                    current_app.logger.warning("evidence %s could not be merged", d["mark"])
                     opened[path] = None
             source = opened[path]
             if source is not None and k < len(source.pages):

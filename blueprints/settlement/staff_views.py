@@ -19,7 +19,8 @@ from extensions import db
 from . import bp, services, worklist
 from .exports import expenses_sheet, settlements_sheet
 from .forms import RefundForm, ReturnForm, ReviewLineForm, SettlementListFilter
-from .models import Expense, ExpenseReviewState, ExportJob, ExportJobState, Settlement, SettlementState
+from .models import (AttachmentKind, Expense, ExpenseAttachment, ExpenseReviewState, ExportJob, ExportJobState,
+                     Settlement, SettlementState)
 
 register_permission("review_settlements", "finance")
 register_permission("list_settlements", "finance", "staff")
@@ -45,9 +46,10 @@ class ReviewLine:
     per line were most of the page's cost). Reads an Expense or a row of ``_LINE_COLUMNS``."""
 
     __slots__ = ("id", "status", "css", "evidence_no", "head", "amount", "changed", "description", "meta",
-                 "receipt_url", "receipt_thumbnail", "receipt_alt", "review_label", "review_reason", "url", "error")
+                 "receipt_url", "receipt_thumbnail", "receipt_alt", "review_label", "review_reason", "url", "error",
+                 "evidence")
 
-    def __init__(self, e, *, line_url, receipt_url, thumbnail_url, changed=False, error=None):
+    def __init__(self, e, *, line_url, receipt_url, thumbnail_url, changed=False, error=None, evidence=()):
         from .checks import METHOD_LABELS
 
         self.id = e.id
@@ -75,6 +77,34 @@ class ReviewLine:
         self.review_reason = e.review_reason
         self.url = line_url.format(e.id)
         self.error = error
+        self.evidence = evidence   # the other evidence files (OtherEvidence), in the order they came
+
+
+class OtherEvidence:
+    """An evidence file beside the receipt (도서목록, 거래명세서, 참석자 명단 …) as the line shows it:
+    a photo opens large like the receipt, a PDF in a new tab."""
+
+    __slots__ = ("label", "url", "is_image")
+
+    def __init__(self, row, *, url):
+        self.label = AttachmentKind.title_of(row.kind)
+        self.url = url.format(row.id)
+        self.is_image = row.file_kind in IMAGE_KINDS
+
+
+def _other_evidence(expense_ids) -> dict[int, list[OtherEvidence]]:
+    """The lines' other evidence files, one query whatever the number of lines."""
+    if not expense_ids:
+        return {}
+    url = _url_pattern("settlement.attachment", attachment_id=_URL_MARK)
+    found: dict[int, list[OtherEvidence]] = {}
+    for row in db.session.execute(
+            select(ExpenseAttachment.id, ExpenseAttachment.expense_id, ExpenseAttachment.kind,
+                   StoredFile.kind.label("file_kind"))
+            .join(StoredFile, StoredFile.id == ExpenseAttachment.stored_file_id)
+            .where(ExpenseAttachment.expense_id.in_(expense_ids)).order_by(ExpenseAttachment.id)):
+        found.setdefault(row.expense_id, []).append(OtherEvidence(row, url=url))
+    return found
 
 
 def _review_lines(settlement, rows, *, changed_seqs=frozenset(), line_errors=None):
@@ -82,8 +112,10 @@ def _review_lines(settlement, rows, *, changed_seqs=frozenset(), line_errors=Non
     receipt_url = _url_pattern("settlement.receipt", expense_id=_URL_MARK, inline=1)
     thumbnail_url = _url_pattern("settlement.receipt_thumbnail", expense_id=_URL_MARK)
     line_errors = line_errors or {}
+    evidence = _other_evidence([e.id for e in rows])
     return [ReviewLine(e, line_url=line_url, receipt_url=receipt_url, thumbnail_url=thumbnail_url,
-                       changed=e.seq in changed_seqs, error=line_errors.get(e.id)) for e in rows]
+                       changed=e.seq in changed_seqs, error=line_errors.get(e.id), evidence=evidence.get(e.id, ()))
+            for e in rows]
 
 
 def _review_page(settlement, *, status=200, refund_form=None, return_form=None, line_errors=None):

@@ -104,6 +104,45 @@ def test_settlement_pdf_text_fonts_pages_and_cache(big_settlement, tmp_path, app
     assert changed != data
 
 
+def statement_pdf() -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string="<p>STATEMENT-PAGE-ONE</p><p style='break-before: page'>STATEMENT-PAGE-TWO</p>").write_pdf()
+
+
+@needs_poppler
+def test_a_lines_other_evidence_follows_its_receipt_in_the_appendix(paid_award, finance, tmp_path):
+    """도서목록 (a photo) and 거래명세서 (a two-page PDF) are printed after the line's receipt, each
+    captioned with the line and its kind; the PDF's own pages are merged in."""
+    from pypdf import PdfReader
+
+    from blueprints.settlement.documents import settlement_pdf
+
+    _, treasurer, award = paid_award()
+    s.save_expense(award, expense_in(vendor="책방", description="그림책", amount_won=30_000), user=treasurer,
+                   receipt=Upload(jpeg_bytes(), "r.jpg"),
+                   attachments=[(Upload(jpeg_bytes(color=(1, 2, 3)), "목록.jpg"), "book_list"),
+                                (Upload(statement_pdf(), "명세서.pdf"), "statement")])
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text="보고", interest_won=0, user=treasurer)
+    s.submit(settlement, user=treasurer)
+    db.session.commit()
+    data, _ = settlement_pdf(settlement)
+    path = tmp_path / "s.pdf"
+    path.write_bytes(data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    appendix = text.split("붙임 1. 영수증철")[1]
+    assert appendix.index("증빙-001 · ") < appendix.index("증빙-001 도서목록 · ") < appendix.index("증빙-001 거래명세서 · ")
+    assert "PDF 거래명세서 2쪽이 이어집니다" in appendix
+    assert "STATEMENT-PAGE-ONE" in appendix and "STATEMENT-PAGE-TWO" in appendix
+    reader = PdfReader(str(path))
+    pages = len(reader.pages)
+    assert f"{pages}/{pages}" in text.replace(" ", "")    # the footer counts the merged pages
+    assert not [item for item in reader.outline if not isinstance(item, list) and "PDF 1/" in str(item.title)]
+    # two pictures embedded (WeasyPrint shares them among the pages' resources): receipt and book list
+    assert len({image.data for page in reader.pages for image in page.images}) == 2
+
+
 def test_zip_job_and_cli(big_settlement, finance, client, auth, runner, tmp_path):
     auth.login(finance.email)
     programme_id = big_settlement.award.programme_id

@@ -75,3 +75,33 @@ def test_another_groups_receipt_thumbnail_is_refused(paid_award, finance, make_u
     auth.login(other_treasurer.email)
     assert client.get(f"/settlement/expenses/{photo.id}/receipt/thumbnail").status_code in (403, 404)
     assert client.get(f"/settlement/expenses/{photo.id}/receipt?inline=1").status_code in (403, 404)
+
+
+def test_the_lines_other_evidence_files_open_from_the_review(paid_award, finance, client, auth):
+    """도서목록, 거래명세서 … go with the line to finance: a photo opens large like the receipt, a PDF
+    in a new tab; each link names the line for a screen reader, and opens the file."""
+    _, treasurer, award = paid_award()
+    line = s.save_expense(award, expense_in(vendor="책방", amount_won=30_000), user=treasurer,
+                          receipt=Upload(jpeg_bytes(), "r.jpg"),
+                          attachments=[(Upload(jpeg_bytes(color=(1, 2, 3)), "목록.jpg"), "book_list"),
+                                       (Upload(receipt_pdf(), "명세서.pdf"), "statement")])
+    plain = s.save_expense(award, expense_in(vendor="마트", amount_won=5_000), user=treasurer,
+                           receipt=Upload(jpeg_bytes(color=(7, 7, 7)), "m.jpg"))
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text="보고", interest_won=0, user=treasurer)
+    s.submit(settlement, user=treasurer)
+    db.session.commit()
+    book, statement = sorted(line.attachments, key=lambda a: a.id)
+    auth.login(finance.email)
+    page = client.get(f"/settlement/review/{settlement.id}").get_data(as_text=True)
+    shown = page.split(f'id="line-{line.id}"')[1].split("</article>")[0]
+    assert (f'<a href="/settlement/expense-attachments/{book.id}" hx-boost="false" target="_blank" rel="noopener" '
+            f'data-viewer>도서목록<span class="sr-only"> (증빙-001)</span></a>') in shown
+    assert (f'<a href="/settlement/expense-attachments/{statement.id}" hx-boost="false" target="_blank" rel="noopener">'
+            f'거래명세서(PDF)<span class="sr-only"> (증빙-001)</span></a>') in shown
+    assert "other-evidence" not in page.split(f'id="line-{plain.id}"')[1].split("</article>")[0]
+    assert client.get(f"/settlement/expense-attachments/{statement.id}").mimetype == "application/pdf"
+    # the line htmx swaps in after a decision lists them too
+    answer = client.htmx("POST", f"/settlement/review/{settlement.id}/lines/{line.id}", target=f"line-{line.id}",
+                         data={"decision": "recognised", "reason": ""}).get_data(as_text=True)
+    assert "도서목록" in answer and "거래명세서(PDF)" in answer
