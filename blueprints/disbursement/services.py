@@ -3,6 +3,7 @@ finance dashboard's figures. They mutate, flush and audit; the view commits."""
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import date
 
@@ -47,15 +48,21 @@ def schedule_for(award) -> list[dict]:
 
 
 def normalise_account(text: str) -> str:
-    return re.sub(r"[\s-]", "", text or "")
+    """Full-width digits and dashes made plain (NFKC), spaces and dashes gone. Other scripts'
+    digits stay as typed, for ``accept_award`` to refuse (str.isdigit() says yes to them, a
+    bank transfer does not)."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", text or ""))
 
 
 def accept_award(award, *, bank: str, account_number: str, holder: str, user) -> Disbursement:
-    if award.status != AwardState.offered:
-        raise DisbursementError("이미 수락했거나 수락할 수 없는 교부결정입니다.")
     digits = normalise_account(account_number)
-    if not digits.isdigit() or not 8 <= len(digits) <= 20:
+    if not re.fullmatch(r"[0-9]{8,20}", digits):
         raise DisbursementError("계좌번호는 숫자 8~20자리로 입력해 주세요.")
+    # The award's row lock, then its status (both officers pressing 교부 신청 at once, or a
+    # double click without JS: the second waits here and finds it accepted, not a unique error).
+    award = lock_row(Award, award.id)
+    if award is None or award.status != AwardState.offered:
+        raise DisbursementError("이미 수락했거나 수락할 수 없는 교부결정입니다.")
     row = Disbursement(award_id=award.id, amount_won=award.amount_won, paid_won=0, bank=bank,
                        account_number=digits, account_holder=holder, schedule=schedule_for(award),
                        accepted_at=utcnow(), accepted_by_id=user.id)
