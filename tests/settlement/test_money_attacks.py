@@ -82,3 +82,69 @@ def test_leader_and_treasurer_accepting_at_the_same_moment_make_one_disbursement
         t.join()
     assert sorted(outcomes) == ["DisbursementError", "ok"]
     assert db.session.scalar(select(func.count(Disbursement.id))) == 1
+
+
+# Refunds: the settlement closes only on money that has arrived ---------------------------------
+
+def _approved_with_refund(paid_award, finance):
+    """An approved settlement of a 800,000원 award with 100,000원 recognised: 700,000원 to return."""
+    from blueprints.settlement import services as s
+    from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+
+    _, treasurer, award = paid_award()
+    s.save_expense(award, expense_in(amount_won=100_000), user=treasurer, receipt=Upload(jpeg_bytes(), "r.jpg"))
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text="활동했습니다.", interest_won=0, user=treasurer)
+    s.submit(settlement, user=treasurer)
+    s.review_line(s.expenses(award)[0], decision="recognised", reason="", user=finance)
+    s.approve(settlement, user=finance)
+    db.session.commit()
+    assert settlement.refund_due_won == 700_000
+    return settlement
+
+
+def test_a_refund_dated_after_today_does_not_close_the_settlement(paid_award, finance, client, auth):
+    """입금 확인일 tomorrow (today is 2027-06-10 here): the money is not there yet; the date is
+    refused next to its box, the figures typed are kept and the settlement stays open."""
+    from blueprints.settlement.models import Refund
+
+    settlement = _approved_with_refund(paid_award, finance)
+    auth.login(finance.email)
+    response = client.post_form(f"/settlement/review/{settlement.id}/refund",
+                                {"amount_won": "700,000", "received_on": "2027-06-11", "depositor": "햇살(김대표)"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "입금 확인일이 오늘(2027. 6. 10.)보다 뒤입니다" in page and 'value="햇살(김대표)"' in page
+    db.session.expire_all()
+    assert settlement.status == "approved" and settlement.award.status == "settled"
+    assert db.session.scalar(select(func.count(Refund.id))) == 0
+    ok = client.post_form(f"/settlement/review/{settlement.id}/refund",
+                          {"amount_won": "700,000", "received_on": "2027-06-10", "depositor": "햇살(김대표)"})
+    assert ok.status_code == 303
+    db.session.expire_all()
+    assert settlement.status == "closed"
+
+
+@pytest.mark.parametrize("utc_now, received_on, accepted", [
+    # 23:30 KST on 2027-06-10 (14:30 UTC): the 11th is still tomorrow in Seoul.
+    ("2027-06-10T14:30:00+00:00", date(2027, 6, 11), False),
+    ("2027-06-10T14:30:00+00:00", date(2027, 6, 10), True),
+    # 00:30 KST on 2027-06-11 (15:30 UTC on the 10th): the 11th is today in Seoul.
+    ("2027-06-10T15:30:00+00:00", date(2027, 6, 11), True),
+])
+def test_refund_date_is_judged_in_seoul(paid_award, finance, monkeypatch, utc_now, received_on, accepted):
+    from datetime import datetime
+
+    from blueprints.core import timeutil
+    from blueprints.settlement import services as s
+
+    settlement = _approved_with_refund(paid_award, finance)
+    monkeypatch.setattr(s, "today_kst", timeutil.today_kst)          # the real rule, not the tests' pinned day
+    monkeypatch.setattr(timeutil, "now_utc", lambda: datetime.fromisoformat(utc_now))
+    if accepted:
+        s.record_refund(settlement, amount_won=700_000, received_on=received_on, depositor="햇살", user=finance)
+        assert settlement.status == "closed"
+    else:
+        with pytest.raises(s.RefundNotReceived):
+            s.record_refund(settlement, amount_won=700_000, received_on=received_on, depositor="햇살", user=finance)
+        assert settlement.status == "approved"

@@ -347,7 +347,7 @@ class MoneyLifecycle(RuleBasedStateMachine):
         due = settlement.refund_due_won or 0
         amount = due if right else due + 10
         allowed = self.settlement_status == "approved" and right
-        if self.attempt(lambda: s.record_refund(settlement, amount_won=amount, received_on=date(2027, 7, 1),
+        if self.attempt(lambda: s.record_refund(settlement, amount_won=amount, received_on=date(2027, 6, 10),
                                                 depositor="햇살(김대표)", user=self.user("finance")),
                         allowed, s.SettlementError, ["refund.recorded", "settlement.closed"]) is not None:
             self.settlement_status, self.award_status = "closed", "closed"

@@ -56,7 +56,7 @@ def test_no_payment_once_the_settlement_is_submitted(awarded, finance, stage):
         s.review_line(line, decision="recognised", reason="", user=finance)
         s.approve(settlement, user=finance)
     if stage == "closed":
-        s.record_refund(settlement, amount_won=460_000, received_on=date(2027, 7, 1), depositor="햇살", user=finance)
+        s.record_refund(settlement, amount_won=460_000, received_on=date(2027, 6, 10), depositor="햇살", user=finance)
     d.pass_mid_check(disb, user=finance)
     db.session.commit()
     award_status, refund_due = award.status, settlement.refund_due_won
