@@ -92,6 +92,10 @@ def show_award(award_id):
                 services.accept_award(award, bank=form.bank.data, account_number=form.account_number.data,
                                       holder=form.account_holder.data, user=g.user)
             except services.DisbursementError as exc:
+                db.session.rollback()
+                if award.status != AwardState.offered:   # the other officer's acceptance, just before
+                    flash("이미 교부 신청을 했습니다.", "info")
+                    return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
                 form.account_number.errors = [str(exc)]
             else:
                 commit()

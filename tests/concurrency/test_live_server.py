@@ -144,6 +144,23 @@ def _accepted(awarded, **kwargs):
     return award, disb
 
 
+def test_both_officers_accepting_the_award_at_once_accept_it_once(awarded, browser):
+    """Leader and treasurer, two tabs each, press 교부 신청 at the same moment (or double-click
+    without JS): one disbursement, one audit event; every tab lands on the award page (303),
+    none on a unique-constraint error."""
+    leader, treasurer, award = awarded()
+    tabs = [b.tab() for b in (browser(leader.email), browser(treasurer.email)) for _ in range(2)]
+    form = {"bank": "신한은행", "account_number": "110-123-456789", "account_holder": "햇살", "confirm": "y"}
+    before = row_counts()
+
+    answers = fire([lambda t=t: t.post(f"/disbursement/awards/{award.id}", form) for t in tabs])
+
+    assert {a.status for a in answers} == {303}, [(a.status, a.body[:200]) for a in answers]
+    assert db.session.scalar(select(func.count(Disbursement.id))) == 1
+    assert events("award.accepted") == 1
+    assert added_rows(before) == {"disbursements": 1, "audit_events": 1}
+
+
 def test_payment_double_clicked_in_eight_tabs_is_paid_once(awarded, finance, browser):
     award, disb = _accepted(awarded)
     finance_browser = browser(finance.email)
