@@ -250,7 +250,7 @@ def dashboard_rows(programme_id: int | None = None):
              .join(Application, Application.id == Award.application_id).join(Group, Group.id == Application.group_id)
              .outerjoin(Disbursement, Disbursement.award_id == Award.id)
              .group_by(Programme.id, Programme.title, Group.district).order_by(Programme.id, Group.district))
-    if programme_id:
+    if programme_id is not None:
         query = query.where(Programme.id == programme_id)
     return [dict(programme_id=r[0], programme=r[1], district=r[2], awards=r[3], awarded=int(r[4]), paid=int(r[5]),
                  unpaid=int(r[4]) - int(r[5])) for r in db.session.execute(query)]
@@ -268,7 +268,7 @@ def payments_sheet(programme_id: int | None = None) -> Sheet:
              .join(Award, Award.id == Disbursement.award_id).join(Programme, Programme.id == Award.programme_id)
              .join(Application, Application.id == Award.application_id).join(Group, Group.id == Application.group_id)
              .order_by(Award.programme_id, Award.rank, Payment.instalment))
-    if programme_id:
+    if programme_id is not None:
         query = query.where(Award.programme_id == programme_id)
     rows = [[title, group.reg_no, group.name, group.district, award.amount_won, p.instalment, p.paid_on, p.amount_won,
              p.reference, disb.bank, disb.masked_account] for p, disb, award, title, group in db.session.execute(query)]

@@ -148,3 +148,34 @@ def test_refund_date_is_judged_in_seoul(paid_award, finance, monkeypatch, utc_no
         with pytest.raises(s.RefundNotReceived):
             s.record_refund(settlement, amount_won=700_000, received_on=received_on, depositor="햇살", user=finance)
         assert settlement.status == "approved"
+
+
+# Ids past the database's INTEGER ---------------------------------------------------------------
+
+BIG = "9" * 20
+
+
+@pytest.mark.parametrize("method, url", [
+    ("GET", f"/disbursement/awards/{BIG}"), ("POST", f"/disbursement/awards/{BIG}/payments"),
+    ("POST", f"/disbursement/awards/{BIG}/account"), ("GET", f"/settlement/review/{BIG}"),
+    ("POST", f"/settlement/review/{BIG}/refund"), ("POST", f"/settlement/review/{BIG}/approve"),
+    ("GET", f"/settlement/programme/{BIG}"), ("GET", f"/settlement/programme/{BIG}/settlements.csv"),
+    ("GET", "/settlement/review/2147483648"),
+])
+def test_an_id_past_the_integer_range_is_not_found(paid_award, finance, client, auth, method, url):
+    """PostgreSQL refuses a parameter past INTEGER ('integer out of range'): a hand-made id of 20
+    digits answered 500. It is a page that does not exist."""
+    paid_award()
+    auth.login(finance.email)
+    response = client.post_form(url, {}) if method == "POST" else client.get(url)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("url", [f"/disbursement/?programme={BIG}", f"/disbursement/?programme={BIG}&due=1",
+                                 f"/disbursement/payments.csv?programme={BIG}"])
+def test_a_programme_filter_past_the_integer_range_filters_to_nothing(paid_award, finance, client, auth, url):
+    paid_award()
+    auth.login(finance.email)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "햇살" not in response.get_data(as_text=True)
