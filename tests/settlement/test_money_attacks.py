@@ -179,3 +179,11 @@ def test_a_programme_filter_past_the_integer_range_filters_to_nothing(paid_award
     response = client.get(url)
     assert response.status_code == 200
     assert "햇살" not in response.get_data(as_text=True)
+
+
+def test_the_live_expense_check_with_an_expense_id_past_integer_answers(paid_award, client, auth):
+    _, treasurer, award = paid_award()
+    auth.login(treasurer.email)
+    response = client.htmx("POST", f"/settlement/awards/{award.id}/expenses/check",
+                           data={"vendor": "다이소", "amount_won": "1,000", "expense_id": BIG})
+    assert response.status_code == 200
