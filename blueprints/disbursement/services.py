@@ -16,8 +16,10 @@ from blueprints.applications.models import Application
 from blueprints.awards.models import Award, AwardState
 from blueprints.core import audit
 from blueprints.core.exports import DATE, INT, WON, Column, Sheet
+from blueprints.core.formatting import kdate
 from blueprints.core.models import utcnow
 from blueprints.core.persistence import lock_row
+from blueprints.core.timeutil import today_kst
 from blueprints.groups.models import Group
 from blueprints.programmes.models import Programme
 from blueprints.settlement.models import Settlement, SettlementState
@@ -28,6 +30,12 @@ from .models import Disbursement, Payment
 
 class DisbursementError(Exception):
     """A rule of disbursement; the message is shown to the person."""
+
+
+class PaymentNotMade(DisbursementError):
+    """A payment dated after today (Asia/Seoul): the money has not left yet. Shown next to the date."""
+
+    field = "paid_on"
 
 
 def schedule_for(award) -> list[dict]:
@@ -203,6 +211,11 @@ def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: i
         raise DisbursementError(f"{instalment}회차는 중간 점검을 마친 뒤 지급합니다.")
     if amount_won <= 0:
         raise DisbursementError("지급액을 입력해 주세요.")
+    today = today_kst()
+    if paid_on > today:
+        # A payment counts as paid at once (the dashboard, the group's balance, its refund).
+        raise PaymentNotMade(f"지급일이 오늘({kdate(today)})보다 뒤입니다. 이체한 날을 적어 주세요. "
+                             "지급은 이체한 뒤에 기록합니다.")
     if amount_won > row.amount_won - row.paid_won:
         raise DisbursementError(f"지급액 합계가 교부결정액을 넘습니다. 남은 금액은 {row.amount_won - row.paid_won:,}원입니다.")
     if amount_won > left:

@@ -150,7 +150,7 @@ def record_payment(award_id):
                     paid_on=form.paid_on.data, reference=form.reference.data or "", idempotency_key=key, user=g.user)
             except services.DisbursementError as exc:
                 db.session.rollback()
-                form.amount_won.errors.append(str(exc))
+                getattr(form, getattr(exc, "field", "amount_won")).errors.append(str(exc))
             else:
                 commit()
                 _flash_payment(payment, created)

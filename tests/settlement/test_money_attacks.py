@@ -187,3 +187,56 @@ def test_the_live_expense_check_with_an_expense_id_past_integer_answers(paid_awa
     response = client.htmx("POST", f"/settlement/awards/{award.id}/expenses/check",
                            data={"vendor": "다이소", "amount_won": "1,000", "expense_id": BIG})
     assert response.status_code == 200
+
+
+# Payments: recorded once the money left, judged in Seoul ------------------------------------------
+
+def test_a_payment_dated_after_today_is_refused_next_to_its_date(awarded, finance, client, auth):
+    """지급일 2028 for 2027 (today is 2027-06-10 here): a payment not made yet would count as
+    paid — on the dashboard, in the group's balance and in the refund it owes."""
+    _, _, award = _accepted(awarded)
+    auth.login(finance.email)
+    response = client.post_form(f"/disbursement/awards/{award.id}/payments",
+                                {"instalment": "1", "amount_won": "800,000", "paid_on": "2028-03-28",
+                                 "idempotency_key": d.new_payment_key(award.disbursement)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "지급일이 오늘(2027. 6. 10.)보다 뒤입니다" in page and 'value="2028-03-28"' in page
+    assert db.session.scalar(select(func.count(Payment.id))) == 0
+
+
+@pytest.mark.parametrize("utc_now, paid_on, accepted", [
+    # 23:30 KST on 2027-03-31, the last day of March (14:30 UTC): April is still tomorrow in Seoul.
+    ("2027-03-31T14:30:00+00:00", date(2027, 4, 1), False),
+    ("2027-03-31T14:30:00+00:00", date(2027, 3, 31), True),
+    # 00:30 KST on 2027-04-01 (15:30 UTC on the 31st): the 1st is today in Seoul.
+    ("2027-03-31T15:30:00+00:00", date(2027, 4, 1), True),
+])
+def test_payment_date_is_judged_in_seoul(awarded, finance, monkeypatch, utc_now, paid_on, accepted):
+    from datetime import datetime
+
+    from blueprints.core import timeutil
+
+    _, _, award = _accepted(awarded)
+    monkeypatch.setattr(d, "today_kst", timeutil.today_kst)          # the real rule, not the tests' pinned day
+    monkeypatch.setattr(timeutil, "now_utc", lambda: datetime.fromisoformat(utc_now))
+    pay = lambda: d.record_payment(award.disbursement, instalment=1, amount_won=800_000, paid_on=paid_on,  # noqa: E731
+                                   reference="", idempotency_key="edge", user=finance)
+    if accepted:
+        assert pay()[1] is True
+    else:
+        with pytest.raises(d.DisbursementError):
+            pay()
+        assert award.disbursement.paid_won == 0
+
+
+def test_the_payment_form_offers_the_seoul_date_just_after_midnight(awarded, finance, client, auth, monkeypatch):
+    from datetime import datetime
+
+    from blueprints.core import timeutil
+
+    _, _, award = _accepted(awarded)
+    monkeypatch.setattr(timeutil, "now_utc", lambda: datetime.fromisoformat("2027-03-31T15:30:00+00:00"))
+    auth.login(finance.email)
+    page = client.get(f"/disbursement/awards/{award.id}").get_data(as_text=True)
+    assert 'value="2027-04-01"' in page
