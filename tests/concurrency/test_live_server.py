@@ -202,6 +202,38 @@ def test_two_finance_staff_paying_more_than_the_award_together_one_is_refused(aw
     assert added_rows(before) == {"payments": 1, "audit_events": 1}
 
 
+def test_a_payment_racing_the_settlement_submission_is_before_it_or_refused(awarded, finance, browser):
+    """Finance pays the rest of the award as the leader submits the settlement: the payment is
+    recorded before the submission (which then settles on it), or refused with the reason; never
+    a payment after the submission that no reviewer would see."""
+    leader, treasurer, award = awarded()
+    disb = d.accept_award(award, bank="신한은행", account_number="110123456789", holder="햇살", user=leader)
+    d.record_payment(disb, instalment=1, amount_won=500_000, paid_on=date(2027, 3, 28), reference="",
+                     idempotency_key="first", user=finance)
+    s.save_expense(award, expense_in(amount_won=100_000), user=treasurer, receipt=Upload(jpeg_bytes(), "r.jpg"))
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text="활동했습니다.", interest_won=0, user=treasurer)
+    db.session.commit()
+    submitter, payer = browser(leader.email), browser(finance.email)
+    form = {"instalment": "1", "amount_won": "300,000", "paid_on": "2027-03-30", "reference": "지출-8",
+            "idempotency_key": d.new_payment_key(disb)}
+
+    answers = fire([lambda: submitter.post(f"/settlement/{settlement.id}/submit", {"confirm": "1"}),
+                    lambda: payer.post(f"/disbursement/awards/{award.id}/payments", form)])
+
+    submit, pay = answers
+    db.session.expire_all()
+    assert submit.status == 303 and db.session.get(Settlement, settlement.id).status == "submitted"
+    paid = db.session.get(Disbursement, disb.id).paid_won
+    order = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(
+        ("payment.recorded", "settlement.submitted"))).order_by(AuditEvent.id))]
+    if pay.status == 303:
+        assert paid == 800_000 and order == ["payment.recorded", "payment.recorded", "settlement.submitted"]
+    else:
+        assert pay.status == 422 and "정산서를 제출한 뒤에는 지급을 기록할 수 없습니다" in pay.body, pay.body[:300]
+        assert paid == 500_000 and order == ["payment.recorded", "settlement.submitted"]
+
+
 # Settlement approvals -------------------------------------------------------------------------
 
 def _submitted_settlement(paid_award, finance, email="leader@example.kr", decide=True):
