@@ -112,7 +112,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from blueprints import ALL_BLUEPRINTS
+    from blueprints.core.persistence import IdConverter
 
+    # Before the blueprints' rules are bound: every <int:…> in a URL is a database id.
+    app.url_map.converters["int"] = IdConverter
     for blueprint in ALL_BLUEPRINTS:
         app.register_blueprint(blueprint)
     # Every model is imported now: set up the mappers, so that a backref (Award.disbursement,

@@ -452,3 +452,72 @@ def test_settlement_exports_and_award_pages_run_the_same_statements_for_more_awa
         assert text.count("재료 ") == n * lines
     differ = {page: c for page, c in counts.items() if c[0] != c[1]}
     assert not differ, f"statements with 2 awards × 2 lines, then 5 × 6 (N+1): {differ}"
+
+
+def test_settlement_pdf_and_zip_run_the_same_statements_for_2_or_6_lines(client, auth, paid_award, finance,  # noqa: F811
+                                                                         open_programme_period):  # noqa: F811
+    """The settlement PDF (정산보고서) and the programme's ZIP of every PDF: 2 awards with 2 lines
+    (each line's receipt, review and audit trail), then 2 awards with 6 lines. The ZIP renders one
+    document per settlement (the job fans out per settlement), never a statement per line."""
+    from datetime import date
+
+    from blueprints.settlement import services as s
+    from tests.settlement.conftest import Upload, expense_in, jpeg_bytes
+
+    counts = {}
+    for lines, prefix in ((2, "a"), (6, "b")):
+        programme = open_programme_period()
+        for i in range(2):
+            _, treasurer, award = paid_award(email=f"{prefix}{i}@example.kr", programme=programme)
+            for k in range(lines):
+                s.save_expense(award, expense_in(description=f"재료 {k}", amount_won=10_000), user=treasurer,
+                               receipt=Upload(jpeg_bytes(color=(k * 30 % 256, i * 90, 60)), f"r{k}.jpg"))
+                s.save_session(award, held_on=date(2027, 4, 10 + k), title=f"{k + 1}회 모임", place="불광천",
+                               content="숲에서 놀이", households=5, adults=6, children=7, outcome="즐거웠어요",
+                               user=treasurer)
+            settlement = s.settlement_for(award, create=True)
+            s.save_settlement(settlement, report_text="보고", interest_won=0, user=treasurer)
+            s.submit(settlement, user=treasurer)
+            for e in s.expenses(award):
+                s.review_line(e, decision="recognised", reason="", user=finance)
+        db.session.commit()
+        auth.logout()
+        auth.login(finance.email)
+        counts.setdefault("settlement pdf", []).append(queries(client, f"/settlement/{settlement.id}/pdf"))
+        counts.setdefault("zip of every pdf", []).append(
+            queries(client, f"/settlement/programme/{programme.id}/zip", method="POST",
+                    data={"csrf_token": client.csrf_token()}))
+    differ = {page: c for page, c in counts.items() if c[0] != c[1]}
+    assert not differ, f"statements with 2 awards × 2 lines, then 2 × 6 (N+1): {differ}"
+
+
+def test_payments_due_list_and_export_run_the_same_statements_for_2_or_5_awards_paid_in_parts(
+        client, auth, awarded, finance, open_programme_period):  # noqa: F811
+    """지급할 교부만 (the dashboard's ?due=1) and the 교부내역 export, with every award paid in
+    parts (two payments on the first instalment of a 70/30 schedule): 2 awards, then 5."""
+    from datetime import date
+
+    from blueprints.disbursement import services as d
+
+    counts = {}
+    for n, prefix in ((2, "a"), (5, "b")):
+        programme = open_programme_period()
+        rules = programme.rules
+        programme.rules = {**rules, "disbursement": {**rules["disbursement"], "mode": "split"}}
+        for i in range(n):
+            leader, _, award = awarded(email=f"{prefix}{i}@example.kr", programme=programme)
+            disb = d.accept_award(award, bank="신한은행", account_number="110123456789", holder="모임", user=leader)
+            for part, key in ((100_000, "p1"), (200_000, "p2")):
+                d.record_payment(disb, instalment=1, amount_won=part, paid_on=date(2027, 3, 28), reference="",
+                                 idempotency_key=key, user=finance)
+        db.session.commit()
+        auth.logout()
+        auth.login(finance.email)
+        for name, url in (("due list", f"/disbursement/?programme={programme.id}&due=1"),
+                          ("payments export", f"/disbursement/payments.csv?programme={programme.id}"),
+                          ("award page", f"/disbursement/awards/{award.id}")):
+            counts.setdefault(name, []).append(queries(client, url))
+        page = client.get(f"/disbursement/?programme={programme.id}&due=1").get_data(as_text=True)
+        assert page.count(f"/disbursement/awards/") >= n
+    differ = {page: c for page, c in counts.items() if c[0] != c[1]}
+    assert not differ, f"statements with 2 awards paid in parts, then 5 (N+1): {differ}"

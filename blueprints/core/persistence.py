@@ -2,6 +2,7 @@
 row lock that makes concurrent requests on one object take turns."""
 from flask import abort, flash, g
 from sqlalchemy import inspect, select, text
+from werkzeug.routing import IntegerConverter
 
 from extensions import db
 
@@ -31,8 +32,27 @@ def commit_change(change, refusal: type[Exception], *, errors: list | None = Non
     return True
 
 
+MAX_ID = 2_147_483_647   # a database INTEGER (PostgreSQL refuses a parameter past it: a 500)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every URL: an id past the database's INTEGER does not match the route
+    (404), rather than reaching PostgreSQL as 'integer out of range' (500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def id_arg(value) -> int | None:
+    """An id from a query string or form (``request.args.get(…, type=int)``), or None when it
+    cannot be one (past INTEGER, zero or negative): a filter on it then matches nothing known."""
+    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
+
+
 def get_or_404(model, ident):
     """Fetch by primary key or answer 404 (the object check comes after, via authorize)."""
+    if isinstance(ident, int) and not -MAX_ID - 1 <= ident <= MAX_ID:
+        abort(404)
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)

@@ -1,6 +1,8 @@
 """Award acceptance (교부 신청) and payment forms."""
+import re
+
 from wtforms import BooleanField, HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from blueprints.core.forms import MAX_LINE_WON, BaseForm, KDateField, MoneyField
 
@@ -26,3 +28,9 @@ class PaymentForm(BaseForm):
     paid_on = KDateField("지급일", validators=[DataRequired("지급일을 입력해 주세요.")])
     reference = StringField("지출결의·이체 참조번호", validators=[Optional(), Length(max=100)])
     idempotency_key = HiddenField()   # made by the server: disbursement.services.new_payment_key
+
+    def validate_instalment(self, field):
+        # The choices depend on the disbursement (the view fills them for the page); a posted
+        # value must at least be a 회차 number, for the service to check against the schedule.
+        if not re.fullmatch(r"[0-9]{1,3}", field.data or ""):
+            raise ValidationError("교부 계획의 회차를 골라 주세요.")

@@ -3,6 +3,7 @@ finance dashboard's figures. They mutate, flush and audit; the view commits."""
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import date
 
@@ -15,8 +16,10 @@ from blueprints.applications.models import Application
 from blueprints.awards.models import Award, AwardState
 from blueprints.core import audit
 from blueprints.core.exports import DATE, INT, WON, Column, Sheet
+from blueprints.core.formatting import kdate
 from blueprints.core.models import utcnow
 from blueprints.core.persistence import lock_row
+from blueprints.core.timeutil import today_kst
 from blueprints.groups.models import Group
 from blueprints.programmes.models import Programme
 from blueprints.settlement.models import Settlement, SettlementState
@@ -27,6 +30,12 @@ from .models import Disbursement, Payment
 
 class DisbursementError(Exception):
     """A rule of disbursement; the message is shown to the person."""
+
+
+class PaymentNotMade(DisbursementError):
+    """A payment dated after today (Asia/Seoul): the money has not left yet. Shown next to the date."""
+
+    field = "paid_on"
 
 
 def schedule_for(award) -> list[dict]:
@@ -47,15 +56,21 @@ def schedule_for(award) -> list[dict]:
 
 
 def normalise_account(text: str) -> str:
-    return re.sub(r"[\s-]", "", text or "")
+    """Full-width digits and dashes made plain (NFKC), spaces and dashes gone. Other scripts'
+    digits stay as typed, for ``accept_award`` to refuse (str.isdigit() says yes to them, a
+    bank transfer does not)."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", text or ""))
 
 
 def accept_award(award, *, bank: str, account_number: str, holder: str, user) -> Disbursement:
-    if award.status != AwardState.offered:
-        raise DisbursementError("이미 수락했거나 수락할 수 없는 교부결정입니다.")
     digits = normalise_account(account_number)
-    if not digits.isdigit() or not 8 <= len(digits) <= 20:
+    if not re.fullmatch(r"[0-9]{8,20}", digits):
         raise DisbursementError("계좌번호는 숫자 8~20자리로 입력해 주세요.")
+    # The award's row lock, then its status (both officers pressing 교부 신청 at once, or a
+    # double click without JS: the second waits here and finds it accepted, not a unique error).
+    award = lock_row(Award, award.id)
+    if award is None or award.status != AwardState.offered:
+        raise DisbursementError("이미 수락했거나 수락할 수 없는 교부결정입니다.")
     row = Disbursement(award_id=award.id, amount_won=award.amount_won, paid_won=0, bank=bank,
                        account_number=digits, account_holder=holder, schedule=schedule_for(award),
                        accepted_at=utcnow(), accepted_by_id=user.id)
@@ -196,6 +211,11 @@ def record_payment(disbursement: Disbursement, *, instalment: int, amount_won: i
         raise DisbursementError(f"{instalment}회차는 중간 점검을 마친 뒤 지급합니다.")
     if amount_won <= 0:
         raise DisbursementError("지급액을 입력해 주세요.")
+    today = today_kst()
+    if paid_on > today:
+        # A payment counts as paid at once (the dashboard, the group's balance, its refund).
+        raise PaymentNotMade(f"지급일이 오늘({kdate(today)})보다 뒤입니다. 이체한 날을 적어 주세요. "
+                             "지급은 이체한 뒤에 기록합니다.")
     if amount_won > row.amount_won - row.paid_won:
         raise DisbursementError(f"지급액 합계가 교부결정액을 넘습니다. 남은 금액은 {row.amount_won - row.paid_won:,}원입니다.")
     if amount_won > left:
@@ -243,7 +263,7 @@ def dashboard_rows(programme_id: int | None = None):
              .join(Application, Application.id == Award.application_id).join(Group, Group.id == Application.group_id)
              .outerjoin(Disbursement, Disbursement.award_id == Award.id)
              .group_by(Programme.id, Programme.title, Group.district).order_by(Programme.id, Group.district))
-    if programme_id:
+    if programme_id is not None:
         query = query.where(Programme.id == programme_id)
     return [dict(programme_id=r[0], programme=r[1], district=r[2], awards=r[3], awarded=int(r[4]), paid=int(r[5]),
                  unpaid=int(r[4]) - int(r[5])) for r in db.session.execute(query)]
@@ -261,7 +281,7 @@ def payments_sheet(programme_id: int | None = None) -> Sheet:
              .join(Award, Award.id == Disbursement.award_id).join(Programme, Programme.id == Award.programme_id)
              .join(Application, Application.id == Award.application_id).join(Group, Group.id == Application.group_id)
              .order_by(Award.programme_id, Award.rank, Payment.instalment))
-    if programme_id:
+    if programme_id is not None:
         query = query.where(Award.programme_id == programme_id)
     rows = [[title, group.reg_no, group.name, group.district, award.amount_won, p.instalment, p.paid_on, p.amount_won,
              p.reference, disb.bank, disb.masked_account] for p, disb, award, title, group in db.session.execute(query)]

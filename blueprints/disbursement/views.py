@@ -6,7 +6,7 @@ from blueprints.core.auth import authorize, login_required, permission_required,
 from blueprints.core.exports import FORMATS, send_table
 from blueprints.core.formatting import kdate
 from blueprints.core.htmx import render
-from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.persistence import commit, get_or_404, id_arg
 from blueprints.core.timeutil import today_kst
 from extensions import db
 
@@ -92,6 +92,10 @@ def show_award(award_id):
                 services.accept_award(award, bank=form.bank.data, account_number=form.account_number.data,
                                       holder=form.account_holder.data, user=g.user)
             except services.DisbursementError as exc:
+                db.session.rollback()
+                if award.status != AwardState.offered:   # the other officer's acceptance, just before
+                    flash("이미 교부 신청을 했습니다.", "info")
+                    return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
                 form.account_number.errors = [str(exc)]
             else:
                 commit()
@@ -146,7 +150,7 @@ def record_payment(award_id):
                     paid_on=form.paid_on.data, reference=form.reference.data or "", idempotency_key=key, user=g.user)
             except services.DisbursementError as exc:
                 db.session.rollback()
-                form.amount_won.errors.append(str(exc))
+                getattr(form, getattr(exc, "field", "amount_won")).errors.append(str(exc))
             else:
                 commit()
                 _flash_payment(payment, created)
@@ -180,6 +184,13 @@ def mid_check(award_id):
     return redirect(url_for("disbursement.show_award", award_id=award.id), 303)
 
 
+def _programme_arg() -> int | None:
+    """?programme=: None for every programme (absent or not a number); an id no programme can
+    have (past the database's INTEGER) filters to nothing, never a database error."""
+    raw = request.args.get("programme", type=int)
+    return raw if raw is None else (id_arg(raw) or 0)
+
+
 @bp.route("/")
 @permission_required("view_finance_dashboard")
 def dashboard():
@@ -188,7 +199,7 @@ def dashboard():
     from blueprints.awards.models import Award
     from blueprints.programmes.models import Programme
 
-    programme_id = request.args.get("programme", type=int)
+    programme_id = _programme_arg()
     programmes = db.session.scalars(select(Programme).order_by(Programme.year.desc(), Programme.id.desc())).all()
     rows = services.dashboard_rows(programme_id)
     due = request.args.get("due") == "1"
@@ -197,7 +208,7 @@ def dashboard():
     # Each row's disbursement and settlement in one statement each, not two per award.
     query = (select(Award).options(selectinload(Award.disbursement), selectinload(Award.settlement))
              .order_by(Award.programme_id, Award.rank))
-    if programme_id:
+    if programme_id is not None:
         query = query.where(Award.programme_id == programme_id)
     if due:   # 지급할 교부만: the dashboard's "지급할 교부 N건" links here
         from .models import Disbursement
@@ -215,5 +226,5 @@ def dashboard():
 def export_payments(fmt):
     if fmt not in FORMATS:
         abort(404)
-    sheet = services.payments_sheet(request.args.get("programme", type=int))
+    sheet = services.payments_sheet(_programme_arg())
     return send_table(sheet, fmt, f"교부내역.{fmt}", fallback=f"payments.{fmt}")

@@ -53,6 +53,13 @@ def _same_as_confirmed(settlement: Settlement, seen_version: int | None) -> None
         raise ChangedMeanwhile()
 
 
+class RefundNotReceived(SettlementError):
+    """A refund dated after today (Asia/Seoul): the money has not arrived, so the settlement
+    may not close on it. Shown next to the date."""
+
+    field = "received_on"
+
+
 class ExpenseRejected(SettlementError):
     def __init__(self, result):
         super().__init__("규정에 맞지 않는 내용이 있어 저장하지 않았습니다. 표시된 내용을 고쳐 주세요.")
@@ -981,6 +988,11 @@ def record_refund(settlement: Settlement, *, amount_won: int, received_on: date,
         raise SettlementError("승인된 정산에만 반환을 기록할 수 있습니다.")
     if amount_won != settlement.refund_due_won:
         raise SettlementError(f"반환액은 {settlement.refund_due_won:,}원이어야 합니다.")
+    today = today_kst()
+    if received_on > today:
+        # Recording it closes the settlement: only money that has arrived (the day judged in Seoul).
+        raise RefundNotReceived(f"입금 확인일이 오늘({kdate(today)})보다 뒤입니다. 입금이 확인된 날을 적어 주세요. "
+                                "정산은 반환금이 들어온 뒤에 종결합니다.")
     row = Refund(settlement_id=settlement.id, amount_won=amount_won, received_on=received_on,
                  depositor=depositor.strip(), note=note, recorded_by_id=user.id)
     db.session.add(row)

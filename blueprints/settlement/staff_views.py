@@ -258,7 +258,7 @@ def record_refund(settlement_id):
             db.session.rollback()
             if settlement.status == SettlementState.closed:  # recorded by a colleague while this request waited
                 return _refund_already_recorded(settlement)
-            form.amount_won.errors = [str(exc)]
+            getattr(form, getattr(exc, "field", "amount_won")).errors = [str(exc)]
         else:
             commit()
             flash("반환 입금을 기록했습니다. 정산이 종결되었습니다.", "success")

@@ -12,7 +12,7 @@ from blueprints.core.forms import EmptyForm, is_confirmed
 from blueprints.core.htmx import (is_inline, page_redirect, render, render_flash_oob, requested_fragment,
                                   set_htmx_headers)
 from blueprints.core.pdf import pdf_response
-from blueprints.core.persistence import commit, get_or_404
+from blueprints.core.persistence import commit, get_or_404, id_arg
 from blueprints.core.timeutil import today_kst
 from blueprints.core.formatting import kdate
 from extensions import db
@@ -273,7 +273,7 @@ def check_expense(award_id):
     award = load_award(award_id, "edit")
     form = _expense_form(award, formdata=request.form)
     form.validate()
-    expense_id = request.form.get("expense_id", type=int)
+    expense_id = id_arg(request.form.get("expense_id", type=int))
     data = _expense_in(form)
     data.has_receipt = bool(request.form.get("has_receipt")) or bool(expense_id and db.session.get(Expense, expense_id)
                                                                     and db.session.get(Expense, expense_id).receipt_file_id)

@@ -34,11 +34,11 @@ def test_refunds_list_what_is_due_and_what_came_back(app, money_world, finance):
 
     lines = results.refunds(programme_id=money_world["p"].id)
     assert [(r.district, r.due_won, r.received_won) for r in lines] == [("마포구", 750_000, None)]
-    s.record_refund(money_world["settlement_a"], amount_won=750_000, received_on=date(2027, 7, 1),
+    s.record_refund(money_world["settlement_a"], amount_won=750_000, received_on=date(2027, 6, 10),
                     depositor="햇살모임", note="", user=finance)
     db.session.commit()
     (line,) = results.refunds(programme_id=money_world["p"].id)
-    assert (line.received_won, line.received_on) == (750_000, date(2027, 7, 1))
+    assert (line.received_won, line.received_on) == (750_000, date(2027, 6, 10))
     assert line.due_won == queries.district_table(programme_id=money_world["p"].id)[1].refund_won
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from blueprints.applications.models import Application
 from blueprints.core.audit import AuditEvent
+from blueprints.core.timeutil import today_kst
 from blueprints.disbursement import services as d
 from blueprints.disbursement.models import Disbursement, Payment
 from blueprints.review import services as review
@@ -143,6 +144,23 @@ def _accepted(awarded, **kwargs):
     return award, disb
 
 
+def test_both_officers_accepting_the_award_at_once_accept_it_once(awarded, browser):
+    """Leader and treasurer, two tabs each, press 교부 신청 at the same moment (or double-click
+    without JS): one disbursement, one audit event; every tab lands on the award page (303),
+    none on a unique-constraint error."""
+    leader, treasurer, award = awarded()
+    tabs = [b.tab() for b in (browser(leader.email), browser(treasurer.email)) for _ in range(2)]
+    form = {"bank": "신한은행", "account_number": "110-123-456789", "account_holder": "햇살", "confirm": "y"}
+    before = row_counts()
+
+    answers = fire([lambda t=t: t.post(f"/disbursement/awards/{award.id}", form) for t in tabs])
+
+    assert {a.status for a in answers} == {303}, [(a.status, a.body[:200]) for a in answers]
+    assert db.session.scalar(select(func.count(Disbursement.id))) == 1
+    assert events("award.accepted") == 1
+    assert added_rows(before) == {"disbursements": 1, "audit_events": 1}
+
+
 def test_payment_double_clicked_in_eight_tabs_is_paid_once(awarded, finance, browser):
     award, disb = _accepted(awarded)
     finance_browser = browser(finance.email)
@@ -182,6 +200,38 @@ def test_two_finance_staff_paying_more_than_the_award_together_one_is_refused(aw
     paid = db.session.scalar(select(func.sum(Payment.amount_won)).where(Payment.disbursement_id == disb.id))
     assert row.paid_won == paid == 500_000 <= row.amount_won
     assert added_rows(before) == {"payments": 1, "audit_events": 1}
+
+
+def test_a_payment_racing_the_settlement_submission_is_before_it_or_refused(awarded, finance, browser):
+    """Finance pays the rest of the award as the leader submits the settlement: the payment is
+    recorded before the submission (which then settles on it), or refused with the reason; never
+    a payment after the submission that no reviewer would see."""
+    leader, treasurer, award = awarded()
+    disb = d.accept_award(award, bank="신한은행", account_number="110123456789", holder="햇살", user=leader)
+    d.record_payment(disb, instalment=1, amount_won=500_000, paid_on=date(2027, 3, 28), reference="",
+                     idempotency_key="first", user=finance)
+    s.save_expense(award, expense_in(amount_won=100_000), user=treasurer, receipt=Upload(jpeg_bytes(), "r.jpg"))
+    settlement = s.settlement_for(award, create=True)
+    s.save_settlement(settlement, report_text="활동했습니다.", interest_won=0, user=treasurer)
+    db.session.commit()
+    submitter, payer = browser(leader.email), browser(finance.email)
+    form = {"instalment": "1", "amount_won": "300,000", "paid_on": "2027-03-30", "reference": "지출-8",
+            "idempotency_key": d.new_payment_key(disb)}
+
+    answers = fire([lambda: submitter.post(f"/settlement/{settlement.id}/submit", {"confirm": "1"}),
+                    lambda: payer.post(f"/disbursement/awards/{award.id}/payments", form)])
+
+    submit, pay = answers
+    db.session.expire_all()
+    assert submit.status == 303 and db.session.get(Settlement, settlement.id).status == "submitted"
+    paid = db.session.get(Disbursement, disb.id).paid_won
+    order = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(
+        ("payment.recorded", "settlement.submitted"))).order_by(AuditEvent.id))]
+    if pay.status == 303:
+        assert paid == 800_000 and order == ["payment.recorded", "payment.recorded", "settlement.submitted"]
+    else:
+        assert pay.status == 422 and "정산서를 제출한 뒤에는 지급을 기록할 수 없습니다" in pay.body, pay.body[:300]
+        assert paid == 500_000 and order == ["payment.recorded", "settlement.submitted"]
 
 
 # Settlement approvals -------------------------------------------------------------------------
@@ -267,7 +317,8 @@ def test_refund_recorded_from_several_tabs_at_once_is_recorded_once(paid_award, 
     s.approve(settlement, user=finance)
     db.session.commit()
     other = make_user("fin2@example.kr", roles=("finance",), name="회계담당 최재무")
-    form = {"amount_won": "501,234", "received_on": "2027-07-10", "depositor": s.expected_depositor(settlement)}
+    # The live server judges the refund date against the real day (Seoul): no later than today.
+    form = {"amount_won": "501,234", "received_on": today_kst().isoformat(), "depositor": s.expected_depositor(settlement)}
     tabs = [b.tab() for b in (browser(finance.email), browser(other.email)) for _ in range(3)]
     before = row_counts()
 

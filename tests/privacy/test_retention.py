@@ -45,7 +45,7 @@ def closed_settlement(paid_award, finance):
         s.submit(settlement, user=treasurer)
         s.review_line(expense, decision="recognised", reason="", user=finance)
         s.approve(settlement, user=finance)
-        refund = s.record_refund(settlement, amount_won=settlement.refund_due_won, received_on=date(2027, 7, 14),
+        refund = s.record_refund(settlement, amount_won=settlement.refund_due_won, received_on=date(2027, 6, 10),
                                  depositor=s.expected_depositor(settlement), user=finance)
         refund.created_at = CLOSED_AT
         db.session.commit()

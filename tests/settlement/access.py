@@ -93,7 +93,11 @@ def settlement_world(users, group_a, make_programme) -> dict:
 
     from unittest import mock
 
-    with mock.patch.object(s, "today_kst", lambda: date(2027, 6, 10)):   # spending dated in the programme year
+    from blueprints.disbursement import services as d
+
+    # spending and payments dated in the programme year
+    with mock.patch.object(s, "today_kst", lambda: date(2027, 6, 10)), \
+            mock.patch.object(d, "today_kst", lambda: date(2027, 6, 10)):
         return _build(users, group_a, make_programme)
 
 

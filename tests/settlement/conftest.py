@@ -14,10 +14,13 @@ PERIOD = dict(activity_start=date(2027, 4, 1), activity_end=date(2027, 5, 31), s
 
 @pytest.fixture(autouse=True)
 def _frozen_today(monkeypatch):
-    """Spending is judged against 'today' (no future dates): pin it after the activity period."""
+    """Spending, payments and refunds are judged against 'today' (no future dates): pin it after
+    the activity period."""
+    from blueprints.disbursement import services as disbursement
     from blueprints.settlement import services
 
     monkeypatch.setattr(services, "today_kst", lambda: date(2027, 6, 10))
+    monkeypatch.setattr(disbursement, "today_kst", lambda: date(2027, 6, 10))
 
 
 @pytest.fixture

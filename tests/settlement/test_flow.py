@@ -147,10 +147,10 @@ def test_fix_and_resubmit_cycle_with_diff_then_approval_and_refund(paid_award, f
     # paid 800,000 + interest 1,234 − recognised (100,000 + 90,000) = 611,234
     assert (row.status, row.recognised_won, row.refund_due_won) == ("approved", 190_000, 611_234)
     bad = client.post_form(f"/settlement/review/{settlement.id}/refund",
-                           {"amount_won": "611,230", "received_on": "2027-07-10", "depositor": "x"})
+                           {"amount_won": "611,230", "received_on": "2027-06-10", "depositor": "x"})
     assert bad.status_code == 422
     ok = client.post_form(f"/settlement/review/{settlement.id}/refund",
-                          {"amount_won": "611,234", "received_on": "2027-07-10",
+                          {"amount_won": "611,234", "received_on": "2027-06-10",
                            "depositor": s.expected_depositor(row)})
     assert ok.status_code == 303
     db.session.expire_all()

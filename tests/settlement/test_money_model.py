@@ -341,13 +341,16 @@ class MoneyLifecycle(RuleBasedStateMachine):
             self.award_status = "closed" if closes else "settled"
 
     @precondition(lambda self: self.settlement_status is not None)
-    @rule(right=st.booleans())
-    def record_refund(self, right):
+    @rule(right=st.booleans(), received_on=st.sampled_from([date(2027, 6, 10), date(2027, 6, 10), date(2027, 4, 2),
+                                                             date(2027, 6, 11)]))
+    def record_refund(self, right, received_on):
+        """The amount due, or 10원 more; received today, earlier, or tomorrow (not arrived yet:
+        today is 2027-06-10 in these tests)."""
         settlement = self.award.settlement
         due = settlement.refund_due_won or 0
         amount = due if right else due + 10
-        allowed = self.settlement_status == "approved" and right
-        if self.attempt(lambda: s.record_refund(settlement, amount_won=amount, received_on=date(2027, 7, 1),
+        allowed = self.settlement_status == "approved" and right and received_on <= date(2027, 6, 10)
+        if self.attempt(lambda: s.record_refund(settlement, amount_won=amount, received_on=received_on,
                                                 depositor="햇살(김대표)", user=self.user("finance")),
                         allowed, s.SettlementError, ["refund.recorded", "settlement.closed"]) is not None:
             self.settlement_status, self.award_status = "closed", "closed"

@@ -56,7 +56,7 @@ def test_no_payment_once_the_settlement_is_submitted(awarded, finance, stage):
         s.review_line(line, decision="recognised", reason="", user=finance)
         s.approve(settlement, user=finance)
     if stage == "closed":
-        s.record_refund(settlement, amount_won=460_000, received_on=date(2027, 7, 1), depositor="햇살", user=finance)
+        s.record_refund(settlement, amount_won=460_000, received_on=date(2027, 6, 10), depositor="햇살", user=finance)
     d.pass_mid_check(disb, user=finance)
     db.session.commit()
     award_status, refund_due = award.status, settlement.refund_due_won
@@ -97,7 +97,7 @@ def test_late_payment_over_http_is_refused_with_the_reason_and_the_form_is_gone(
     page = client.get(f"/disbursement/awards/{award.id}").get_data(as_text=True)
     assert "정산서를 제출한 뒤에는 지급을 기록할 수 없습니다" in page and "지급 기록</button>" not in page
     r = client.post_form(f"/disbursement/awards/{award.id}/payments",
-                         {"instalment": "2", "amount_won": "240,000", "paid_on": "2027-07-20", "reference": "",
+                         {"instalment": "2", "amount_won": "240,000", "paid_on": "2027-06-01", "reference": "",
                           "idempotency_key": "anything"})
     assert r.status_code == 422 and "정산서를 제출한 뒤에는 지급을 기록할 수 없습니다" in r.get_data(as_text=True)
     db.session.expire_all()

@@ -36,10 +36,10 @@ def test_split_schedule_70_30_after_mid_check(awarded, finance):
     d.record_payment(disb, instalment=1, amount_won=567_000, paid_on=date(2027, 3, 28), reference="", idempotency_key="a",
                      user=finance)
     with pytest.raises(d.DisbursementError, match="중간 점검"):
-        d.record_payment(disb, instalment=2, amount_won=243_000, paid_on=date(2027, 7, 20), reference="",
+        d.record_payment(disb, instalment=2, amount_won=243_000, paid_on=date(2027, 6, 1), reference="",
                          idempotency_key="b", user=finance)
     d.pass_mid_check(disb, user=finance)
-    d.record_payment(disb, instalment=2, amount_won=243_000, paid_on=date(2027, 7, 20), reference="", idempotency_key="b",
+    d.record_payment(disb, instalment=2, amount_won=243_000, paid_on=date(2027, 6, 1), reference="", idempotency_key="b",
                      user=finance)
     db.session.commit()
     assert disb.paid_won == 810_000 and award.status == "paid"
