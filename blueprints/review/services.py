@@ -26,7 +26,7 @@ from .models import (AssignmentState, ConflictDeclaration, ReminderLog, ReviewAs
                      ScenarioState, SelectionEntry, SelectionScenario)
 # The read model: what the operations below consult, and reachable as services.<name> too.
 from .queries import (IN_REVIEW, MATRIX_PER_PAGE, applications_in_review, assignment_of,  # noqa: F401
-                      assignment_panel, assignments_of_programme, compare, conflicts_for, declarations,
+                      assignment_panel, assignments_of_programme, compare, conflicts_for, conflicts_now, declarations,
                       feedback_for, loads, matrix, matrix_page, my_assignments, pass_mark, pending_reviews_count,
                       profiles, progress, proposed_for, ranking, reviewers, reviewers_per_application, rounding_unit, rubric,
                       scenario_summary, score_text, score_totals, scores_moved, settings_for, stats, tie_break)
@@ -88,7 +88,11 @@ def declare_conflict(application: Application, reviewer: User, *, kind: str, rea
     audit.record("review.conflict_declared", application,
                  summary=f"이해충돌 신고({DECLARATION_KINDS[kind]}): 심사위원 {reviewer.name} — {reason.strip()[:100]}")
     current = assignment_of(application, reviewer)
-    if current is not None and current.status == AssignmentState.assigned:
+    # A review already submitted comes out too while the application is in review: a score
+    # given with a conflict must not count (publishing then sees the scores moved). After the
+    # decision the declaration is recorded and the reviewer no longer sees it (conflicts_now).
+    if current is not None and (current.status == AssignmentState.assigned or (
+            current.status == AssignmentState.submitted and application.status == ApplicationState.under_review)):
         _set_declined(current, "conflict", f"{DECLARATION_KINDS[kind]}: {reason.strip()}", user=user)
     return declaration
 
@@ -184,14 +188,16 @@ def unassign(item: ReviewAssignment, *, user) -> None:
 
 
 def _set_declined(item: ReviewAssignment, kind: str, reason: str, *, user) -> None:
+    before = item.status
     item.status = AssignmentState.declined
     item.decline_kind = kind
     item.decline_reason = reason
+    item.submitted_at = None
     for score in list(item.scores):
         item.scores.remove(score)
     db.session.flush()
     audit.record("review.declined", item, summary=f"{item.reviewer.name} 위원 거절({_decline_label(kind)}): {reason[:100]}",
-                 before={"status": AssignmentState.assigned}, after={"status": AssignmentState.declined}, actor=user)
+                 before={"status": before}, after={"status": AssignmentState.declined}, actor=user)
 
 
 def _decline_label(kind):
@@ -252,6 +258,9 @@ def save_scores(item: ReviewAssignment, check: S.ScoreCheck, *, user, submit: bo
         raise ReviewError(LOCKED)
     if item.application.status != ApplicationState.under_review:
         raise ReviewError("심사가 끝난 신청서입니다.")
+    conflict = conflicts_now([item]).get(item.id)
+    if conflict:
+        raise ReviewError("이 신청서와 이해충돌이 있어 심사할 수 없습니다(" + ", ".join(conflict) + "). 배정을 거절해 주세요.")
     if not check.ok:
         raise ReviewError("입력 내용을 확인해 주세요.")
     if submit and not check.complete:

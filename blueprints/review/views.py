@@ -29,6 +29,7 @@ def inject_review_progress():
 @permission_required("do_review")
 def mine():
     items = queries.my_assignments(g.user)
+    conflicts = queries.conflicts_now(items)
     totals = queries.score_totals(items)
     done, total = queries.progress(g.user)
     settings = {}
@@ -36,11 +37,22 @@ def mine():
         programme = item.application.programme
         if programme.id not in settings:
             settings[programme.id] = queries.settings_for(programme)
-    return render("review/mine.html", items=items, totals=totals, done=done, total=total, settings=settings)
+    return render("review/mine.html", items=items, totals=totals, done=done, total=total, settings=settings,
+                  conflicts=conflicts)
 
 
 def _load(assignment_id: int, action: str) -> ReviewAssignment:
     return authorize(action, get_or_404(ReviewAssignment, assignment_id))
+
+
+def _own(assignment_id: int) -> ReviewAssignment:
+    """The signed-in reviewer's own assignment, to read or score: never one whose application
+    they now have a conflict with (a household of the group took their number after the
+    assignment, a conflict was declared after they submitted). Staff read scores in the matrix."""
+    item = _load(assignment_id, "view")
+    if item.reviewer_id != g.user.id or queries.conflicts_now([item]):
+        abort(403)
+    return item
 
 
 def _score_input():
@@ -65,9 +77,7 @@ def _page(item, *, check=None, status=200, message=None):
 @bp.route("/assignment/<int:assignment_id>", methods=["GET", "POST"])
 @login_required
 def score(assignment_id):
-    item = _load(assignment_id, "view")
-    if item.reviewer_id != g.user.id:
-        abort(403)  # staff read scores in the matrix; this page is the reviewer's own
+    item = _own(assignment_id)
     if request.method == "GET":
         return _page(item)
     if item.status == AssignmentState.submitted:
@@ -108,9 +118,7 @@ def score(assignment_id):
 def live_total(assignment_id):
     """htmx: the total and messages for what is typed so far (nothing is saved). Only "view"
     is needed: a last keystroke may arrive just after the reviewer submitted."""
-    item = _load(assignment_id, "view")
-    if item.reviewer_id != g.user.id:
-        abort(403)
+    item = _own(assignment_id)
     if not is_inline():
         return redirect(url_for("review.score", assignment_id=item.id), 303)
     scores, comments = _score_input()

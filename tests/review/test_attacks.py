@@ -21,6 +21,60 @@ def _form(programme, total, comment="의견", action="save"):
     return data
 
 
+def test_a_reviewer_who_becomes_a_household_of_the_group_no_longer_sees_or_scores_it(client, auth, submitted,
+                                                                                     make_reviewers, staff):
+    """Assigned without a conflict; then a household of the group is given the reviewer's
+    mobile number (the reviewer joined the group, or the group corrected its list). The
+    conflict is there now: the reviewer must not read the submission nor score it."""
+    programme, (application,) = submitted(1)
+    (reviewer,) = make_reviewers(1)
+    item = services.assign(application, reviewer, user=staff)
+    db.session.commit()
+    application.group.members[2].phone = reviewer.phone
+    db.session.commit()
+    auth.login(reviewer.email)
+    page = client.get(f"/review/assignment/{item.id}")
+    assert page.status_code == 403
+    assert application.snapshot["purpose"] not in page.get_data(as_text=True)
+    assert client.post_form(f"/review/assignment/{item.id}", _form(programme, 80)).status_code == 403
+    assert client.htmx("POST", f"/review/assignment/{item.id}/total", target="score-total",
+                       data=_form(programme, 80)).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(ReviewAssignment, item.id).scores == []
+    mine = client.get("/review/mine").get_data(as_text=True)
+    assert f'href="/review/assignment/{item.id}"' not in mine
+    assert "구성원과 휴대전화번호가 같습니다(같은 가구). 이 신청서는 심사할 수 없습니다." in mine
+    assert f'href="/review/assignment/{item.id}/decline"' in mine   # the reviewer can record it
+    db.session.expire_all()
+    check = services.check_for(item, spread(80, services.rubric(programme)), {}, final=False)
+    with pytest.raises(services.ReviewError, match="이해충돌"):
+        services.save_scores(db.session.get(ReviewAssignment, item.id), check, user=reviewer)
+
+
+def test_a_conflict_declared_after_the_review_was_submitted_takes_the_review_out(client, auth, submitted,
+                                                                                 make_reviewers, staff):
+    """Staff learn of a 제척 after the reviewer submitted: the declaration must take that review
+    out of the score (and out of the reviewer's sight), not merely be recorded beside it."""
+    programme, (application,) = submitted(1)
+    r1, r2 = make_reviewers(2)
+    a1 = services.assign(application, r1, user=staff)
+    a2 = services.assign(application, r2, user=staff)
+    rubric = services.rubric(programme)
+    for item, reviewer, total in ((a1, r1, 95), (a2, r2, 60)):
+        services.save_scores(item, services.check_for(item, spread(total, rubric), {c["code"]: "의견" for c in rubric},
+                                                      final=True), user=reviewer, submit=True)
+    db.session.commit()
+    services.declare_conflict(application, r1, kind="exclusion", reason="대표의 배우자", user=staff)
+    db.session.commit()
+    db.session.expire_all()
+    a1 = db.session.get(ReviewAssignment, a1.id)
+    assert a1.status == AssignmentState.declined
+    (row,) = services.ranking(programme)
+    assert row["reviewers"] == 1 and float(row["item"].score) == 60.0
+    auth.login(r1.email)
+    assert client.get(f"/review/assignment/{a1.id}").status_code == 403
+
+
 def test_comments_typed_decomposed_are_stored_composed(client, auth, submitted, make_reviewers, staff):
     programme, (application,) = submitted(1)
     (reviewer,) = make_reviewers(1)
