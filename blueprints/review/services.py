@@ -167,6 +167,11 @@ def auto_assign(programme: Programme, *, user) -> A.Plan:
     plan = A.auto_assign({a.id: n - active.get(a.id, 0) for a in apps}, [p.id for p in people],
                          on_application=on_app, loads=loads(programme), blocked=blocked)
     apps_by_id = {a.id: a for a in apps}
+    # An application returned while in review and sent again is '제출' with its reviewers
+    # still on it: it is in review again (with every place filled no assign() below does it).
+    for application in apps:
+        if active.get(application.id):
+            mark_under_review(application, user=user)
     per_reviewer: dict[int, int] = {}
     for app_id, reviewer_id in plan.pairs:
         assign(apps_by_id[app_id], by_id[reviewer_id], user=user, auto=True, settings=settings, notify=False)

@@ -88,3 +88,31 @@ def test_comments_typed_decomposed_are_stored_composed(client, auth, submitted, 
     db.session.expire_all()
     comments = {s.comment for s in db.session.get(ReviewAssignment, item.id).scores}
     assert comments == {"활동 계획이 구체적입니다"}
+
+
+def test_an_application_returned_during_review_and_sent_again_goes_back_to_its_reviewers(submitted, make_reviewers,
+                                                                                         staff):
+    """Staff return an application in review for changes; the group sends it again. Its
+    reviewers are still on it: it is in review again (they can score the new submission),
+    not left '제출' with every place filled, where nothing ever moves it on and publishing
+    waits for it for good."""
+    programme, (application,) = submitted(1)
+    people = make_reviewers(3)
+    rubric = services.rubric(programme)
+    items = [services.assign(application, r, user=staff) for r in people]
+    services.save_scores(items[0], services.check_for(items[0], spread(70, rubric), {c["code"]: "의견" for c in rubric},
+                                                      final=True), user=people[0], submit=True)
+    db.session.commit()
+    app_services.return_for_changes(application, "예산계획을 보완해 주세요.", user=staff)
+    db.session.commit()
+    leader = application.group.officer("leader").user
+    assert app_services.submit(application, user=leader)
+    db.session.commit()
+    services.auto_assign(programme, user=staff)   # every place is filled: nothing to add
+    db.session.commit()
+    db.session.expire_all()
+    assert application.status == ApplicationState.under_review
+    # The open reviews can be scored again, and staff can reopen the one submitted on the earlier version.
+    items = [db.session.get(ReviewAssignment, i.id) for i in items]
+    assert items[1].can(people[1], "score")
+    assert items[0].can(staff, "reopen")
