@@ -335,7 +335,12 @@ def create_scenario(programme: Programme, *, name: str, quota_per_district: int 
 
 def adjust_entry(entry: SelectionEntry, *, selected: bool, amount_won: int, reason: str, user) -> None:
     """Staff change the selection or the amount; a written reason is required, the budget holds."""
-    scenario = entry.scenario
+    # Lock the scenario and read its entries fresh: two officers selecting at once would each
+    # sum the others without the other's choice and together pass the budget. The second waits
+    # here and then counts the first's.
+    scenario = lock_row(SelectionScenario, entry.scenario_id)
+    db.session.refresh(scenario, ["entries"])
+    entry = next(e for e in scenario.entries if e.id == entry.id)
     programme = db.session.get(Programme, scenario.programme_id)
     if scenario.status != ScenarioState.draft:
         raise ReviewError("결과를 공개한 시나리오는 고칠 수 없습니다.")

@@ -116,3 +116,61 @@ def test_an_application_returned_during_review_and_sent_again_goes_back_to_its_r
     items = [db.session.get(ReviewAssignment, i.id) for i in items]
     assert items[1].can(people[1], "score")
     assert items[0].can(staff, "reopen")
+
+
+@pytest.mark.postgres_only
+def test_two_officers_selecting_at_once_cannot_take_a_scenario_over_the_budget(app, scored, staff):
+    """Two officers each select another group in the same scenario, each within the budget
+    alone, together over it: the second waits for the first and is refused with what is left."""
+    import threading
+    import time
+
+    from blueprints.review.models import SelectionEntry, SelectionScenario
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    programme, apps, _ = scored([[90], [85], [80]])
+    programme.budget_total_won = 100_000_000
+    db.session.commit()
+    scenario = services.create_scenario(programme, name="A", quota_per_district=None, user=staff)
+    first, second, third = scenario.entries
+    for entry in (second, third):
+        services.adjust_entry(entry, selected=False, amount_won=entry.proposed_won, reason="예비", user=staff)
+    programme.budget_total_won = first.amount_won + max(second.proposed_won, third.proposed_won)
+    db.session.commit()
+    budget, ids, staff_id = programme.budget_total_won, (second.id, third.id), staff.id
+    first_done = threading.Event()
+    outcomes = {}
+
+    def select_entry(entry_id, name):
+        from blueprints.accounts.models import User
+
+        with app.app_context():
+            try:
+                if name == "second":
+                    first_done.wait(10)
+                entry = db.session.get(SelectionEntry, entry_id)
+                entry.scenario.entries  # the page had loaded them before the other officer saved
+                services.adjust_entry(entry, selected=True, amount_won=entry.proposed_won, reason="추가 선정",
+                                      user=db.session.get(User, staff_id))
+                if name == "first":
+                    first_done.set()
+                    time.sleep(0.5)
+                db.session.commit()
+                outcomes[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - the loser's error is the point
+                db.session.rollback()
+                outcomes[name] = type(exc).__name__
+                first_done.set()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=select_entry, args=(ids[0], "first")),
+               threading.Thread(target=select_entry, args=(ids[1], "second"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    db.session.expire_all()
+    assert outcomes == {"first": "ok", "second": "ReviewError"}
+    assert db.session.get(SelectionScenario, scenario.id).total_selected_won <= budget
