@@ -21,13 +21,13 @@ from extensions import db
 from . import assignment as A
 from . import scoring as S
 from . import selection as SEL
-from .conflicts import DECLARATION_KINDS
+from .conflicts import DECLARATION_KINDS, ReviewerInfo, conflict_reasons
 from .models import (AssignmentState, ConflictDeclaration, ReminderLog, ReviewAssignment, ReviewerProfile, ReviewSettings, Score,
                      ScenarioState, SelectionEntry, SelectionScenario)
 # The read model: what the operations below consult, and reachable as services.<name> too.
 from .queries import (IN_REVIEW, MATRIX_PER_PAGE, applications_in_review, assignment_of,  # noqa: F401
                       assignment_panel, assignments_of_programme, compare, conflicts_for, conflicts_now, declarations,
-                      feedback_for, loads, matrix, matrix_page, my_assignments, pass_mark, pending_reviews_count,
+                      feedback_for, group_info, loads, matrix, matrix_page, my_assignments, pass_mark, pending_reviews_count,
                       profiles, progress, proposed_for, ranking, reviewers, reviewers_per_application, rounding_unit, rubric,
                       scenario_summary, score_text, score_totals, scores_moved, settings_for, stats, tie_break)
 
@@ -72,7 +72,21 @@ def save_profile(reviewer: User, *, district: str, dong: str, affiliation: str =
 
 # Conflicts ----------------------------------------------------------------------------------
 
+def refuse_own_group(application: Application, user) -> None:
+    """An officer whose own household is in the applying group (their account is a member's,
+    or they share a member's mobile or e-mail) does not steer its review or selection:
+    choosing or removing reviewers, recording a conflict, reopening, adjusting the selection.
+    The mechanical steps (자동 배정, a scenario's calculation, publishing) stay open."""
+    reasons = conflict_reasons(ReviewerInfo(user_id=user.id, name=user.name, phone=user.phone or "", email=user.email),
+                               group_info(application.group))
+    if reasons:
+        raise ReviewError(f"본인이 구성원으로 있는 모임의 신청서(#{application.id})입니다: {', '.join(reasons)}. "
+                          "다른 사업담당이 처리해 주세요.")
+
+
 def declare_conflict(application: Application, reviewer: User, *, kind: str, reason: str, user) -> ConflictDeclaration:
+    if user.id != reviewer.id:   # the reviewer declaring their own conflict (declining) may
+        refuse_own_group(application, user)
     if kind not in DECLARATION_KINDS:
         raise ReviewError("제척·기피·회피 중 하나를 골라 주세요.")
     if not reason.strip():
@@ -115,6 +129,8 @@ def assign(application: Application, reviewer: User, *, user, auto: bool = False
            notify: bool = True) -> ReviewAssignment:
     if application.status not in IN_REVIEW:
         raise ReviewError("제출되었거나 심사 중인 신청서에만 심사위원을 배정할 수 있습니다.")
+    if not auto:
+        refuse_own_group(application, user)
     if not reviewer.has_role("reviewer") or not reviewer.is_active:
         raise ReviewError("심사위원 역할이 있는 활성 계정만 배정할 수 있습니다.")
     settings = settings or settings_for(application.programme)
@@ -186,6 +202,7 @@ def auto_assign(programme: Programme, *, user) -> A.Plan:
 def unassign(item: ReviewAssignment, *, user) -> None:
     if item.status == AssignmentState.submitted:
         raise ReviewError("제출된 심사는 배정을 취소할 수 없습니다. 먼저 재개해 주세요.")
+    refuse_own_group(item.application, user)
     summary = f"신청서 #{item.application_id}에서 {item.reviewer.name} 위원 배정 취소"
     audit.record("review.unassigned", item, summary=summary, before={"status": item.status}, actor=user)
     db.session.delete(item)
@@ -295,6 +312,7 @@ def reopen(item: ReviewAssignment, *, reason: str, user) -> None:
         raise ReviewError("제출된 심사만 재개할 수 있습니다.")
     if not reason.strip():
         raise ReviewError("재개 사유를 적어 주세요.")
+    refuse_own_group(item.application, user)
     item.status = AssignmentState.assigned
     item.submitted_at = None
     item.reopened_count += 1
@@ -344,6 +362,7 @@ def adjust_entry(entry: SelectionEntry, *, selected: bool, amount_won: int, reas
     programme = db.session.get(Programme, scenario.programme_id)
     if scenario.status != ScenarioState.draft:
         raise ReviewError("결과를 공개한 시나리오는 고칠 수 없습니다.")
+    refuse_own_group(entry.application, user)
     reason = reason.strip()
     differs = selected != entry.auto_selected or (amount_won != entry.proposed_won)
     if differs and not reason:

@@ -193,9 +193,13 @@ def unassign(assignment_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     application_id = item.application_id
-    services.unassign(item, user=g.user)
-    commit()
-    flash("배정을 취소했습니다.", "success")
+    try:
+        services.unassign(item, user=g.user)
+    except services.ReviewError as exc:
+        flash(str(exc), "error")
+    else:
+        commit()
+        flash("배정을 취소했습니다.", "success")
     return redirect(url_for("review.assign_application", application_id=application_id), 303)
 
 
@@ -207,9 +211,13 @@ def reopen(assignment_id):
     if not form.validate_on_submit():
         flash("재개 사유를 적어 주세요.", "error")
     else:
-        services.reopen(item, reason=form.reason.data, user=g.user)
-        commit()
-        flash(f"{item.reviewer.name} 위원의 심사를 다시 열었습니다.", "success")
+        try:
+            services.reopen(item, reason=form.reason.data, user=g.user)
+        except services.ReviewError as exc:
+            flash(str(exc), "error")
+        else:
+            commit()
+            flash(f"{item.reviewer.name} 위원의 심사를 다시 열었습니다.", "success")
     return redirect(url_for("review.assign_application", application_id=item.application_id), 303)
 
 

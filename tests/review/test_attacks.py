@@ -174,3 +174,41 @@ def test_two_officers_selecting_at_once_cannot_take_a_scenario_over_the_budget(a
     db.session.expire_all()
     assert outcomes == {"first": "ok", "second": "ReviewError"}
     assert db.session.get(SelectionScenario, scenario.id).total_selected_won <= budget
+
+
+def test_an_officer_who_is_a_household_of_a_group_cannot_steer_its_review_or_selection(client, auth, scored,
+                                                                                      make_reviewers, staff, make_user):
+    """A 사업담당 whose own household is in an applying group (their account is the member's):
+    they may not choose or remove its reviewers, record a conflict that drops one, reopen a
+    review, or change its selection or amount. Another officer does it."""
+    programme, apps, _people = scored([[30], [90]])
+    own, other = apps
+    member = own.group.members[2]
+    member.user_id = staff.id
+    db.session.commit()
+    (extra,) = make_reviewers(1, prefix="x")
+    with pytest.raises(services.ReviewError, match="구성원"):
+        services.assign(own, extra, user=staff)
+    item = db.session.scalar(select(ReviewAssignment).where(ReviewAssignment.application_id == own.id))
+    with pytest.raises(services.ReviewError, match="구성원"):
+        services.declare_conflict(own, item.reviewer, kind="challenge", reason="점수가 낮아서", user=staff)
+    with pytest.raises(services.ReviewError, match="구성원"):
+        services.reopen(item, reason="다시 보세요", user=staff)
+    db.session.rollback()
+    scenario = services.create_scenario(programme, name="기본", quota_per_district=None, user=staff)
+    db.session.commit()
+    entry = next(e for e in scenario.entries if e.application_id == own.id)
+    auth.login(staff.email)
+    response = client.htmx("POST", f"/review/scenario/{scenario.id}/entry/{entry.id}", target=f"entry-{entry.id}",
+                           data={f"e{entry.id}-selected": "y", f"e{entry.id}-amount_won": f"{entry.proposed_won:,}",
+                                 f"e{entry.id}-reason": "지역 안배"})
+    assert response.status_code == 422
+    assert "구성원으로 있는 모임" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert not db.session.get(type(entry), entry.id).selected
+    # The other group's row is theirs to adjust as before.
+    mine = next(e for e in db.session.get(type(scenario), scenario.id).entries if e.application_id == other.id)
+    response = client.htmx("POST", f"/review/scenario/{scenario.id}/entry/{mine.id}", target=f"entry-{mine.id}",
+                           data={f"e{mine.id}-selected": "y", f"e{mine.id}-amount_won": f"{mine.proposed_won:,}",
+                                 f"e{mine.id}-reason": ""})
+    assert response.status_code == 200
