@@ -422,6 +422,12 @@ def publish_blocker_list(programme: Programme, scenario: SelectionScenario,
     problems = []
     if scenario.status != ScenarioState.draft:
         problems.append(PublishBlocker("published", "이미 공개한 시나리오입니다."))
+    elif programme.results_published:
+        # Results go out once: a later scenario (empty, nothing is in review any more) hit the
+        # one-published-scenario index as a 500.
+        problems.append(PublishBlocker("published", f"이미 선정 결과를 공개했습니다"
+                                       f"({to_kst(programme.results_published_at):%Y. %-m. %-d. %H:%M}). "
+                                       "결과는 한 번만 공개합니다."))
     if not programme.is_closed(now):
         problems.append(PublishBlocker("window", f"신청 기간이 아직 끝나지 않았습니다"
                                        f"({to_kst(programme.closes_at):%Y. %-m. %-d. %H:%M} 마감). "

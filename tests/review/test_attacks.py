@@ -9,7 +9,8 @@ from sqlalchemy import select
 from blueprints.applications import services as app_services
 from blueprints.applications.models import ApplicationState
 from blueprints.review import services
-from blueprints.review.models import AssignmentState, ReviewAssignment
+from blueprints.awards.models import Award
+from blueprints.review.models import AssignmentState, ReviewAssignment, SelectionScenario
 from extensions import db
 from tests.review.conftest import spread
 
@@ -212,3 +213,28 @@ def test_an_officer_who_is_a_household_of_a_group_cannot_steer_its_review_or_sel
                            data={f"e{mine.id}-selected": "y", f"e{mine.id}-amount_won": f"{mine.proposed_won:,}",
                                  f"e{mine.id}-reason": ""})
     assert response.status_code == 200
+
+
+def test_a_second_scenario_cannot_be_published_after_the_results(client, auth, scored, staff):
+    """After the results are out, a new scenario (empty: nothing is in review any more) sent
+    to 결과 공개 by a crafted POST is refused with the reason, not a 500 from the database's
+    one-published-scenario index; the scenario page shows the button disabled with it."""
+    from blueprints.awards import services as awards
+
+    programme, apps, _ = scored([[90], [30]])
+    first = services.create_scenario(programme, name="기본", quota_per_district=None, user=staff)
+    db.session.commit()
+    awards.publish_decision(first, user=staff)
+    db.session.commit()
+    auth.login(staff.email)
+    response = client.post_form(f"/review/programme/{programme.id}/scenarios", {"name": "다시"})
+    assert response.status_code == 303
+    second = db.session.scalar(select(SelectionScenario).where(SelectionScenario.id != first.id))
+    page = client.get(f"/review/scenario/{second.id}").get_data(as_text=True)
+    assert "이미 선정 결과를 공개했습니다" in page
+    response = client.post_form(f"/review/scenario/{second.id}/publish", {"confirm": "y", "conditions": ""})
+    assert response.status_code == 422
+    assert "이미 선정 결과를 공개했습니다" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(SelectionScenario, second.id).status == "draft"
+    assert len(db.session.scalars(select(Award)).all()) == 1
