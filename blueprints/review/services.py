@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from blueprints.accounts.models import User
 from blueprints.applications.models import Application, ApplicationState
 from blueprints.core import audit
+from blueprints.core.korean import with_particle
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
 from blueprints.core.persistence import lock_row
@@ -393,7 +394,7 @@ def adjust_entry(entry: SelectionEntry, *, selected: bool, amount_won: int, reas
 def record_result(application: Application, *, selected: bool, user) -> None:
     """under_review → selected | not_selected, on publishing the decision."""
     if application.status != ApplicationState.under_review:
-        raise ReviewError(f"신청서 #{application.id}는 심사 중이 아니라 결과를 정할 수 없습니다.")
+        raise ReviewError(f"{with_particle(f'신청서 #{application.id}', '은/는')} 심사 중이 아니라 결과를 정할 수 없습니다.")
     new = ApplicationState.selected if selected else ApplicationState.not_selected
     application.status = new
     db.session.flush()

@@ -10,6 +10,7 @@ from blueprints.core.auth import authorize, permission_required, register_permis
 from blueprints.core.exports import send_table
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_inline, render, set_htmx_headers
+from blueprints.core.korean import with_particle
 from blueprints.core.pdf import pdf_response
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.programmes.models import Programme
@@ -271,7 +272,7 @@ def scenarios(programme_id):
         scenario = services.create_scenario(programme, name=form.name.data,
                                             quota_per_district=form.quota_per_district.data, user=g.user)
         commit()
-        flash(f"시나리오 ‘{scenario.name}’을 만들었습니다.", "success")
+        flash(f"시나리오 {with_particle(f'‘{scenario.name}’', '을/를')} 만들었습니다.", "success")
         return redirect(url_for("review.scenario", scenario_id=scenario.id), 303)
     all_scenarios = db.session.scalars(select(SelectionScenario).where(
         SelectionScenario.programme_id == programme.id).order_by(SelectionScenario.id)).all()
@@ -313,7 +314,7 @@ def adjust(scenario_id, entry_id):
         else:
             commit()
             if not is_inline():
-                flash(f"신청서 #{entry.application_id}를 조정했습니다.", "success")
+                flash(f"{with_particle(f'신청서 #{entry.application_id}', '을/를')} 조정했습니다.", "success")
                 return redirect(url_for("review.scenario", scenario_id=item.id) + f"#entry-{entry.id}", 303)
     else:
         error = "입력 내용을 확인해 주세요."

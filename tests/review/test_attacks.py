@@ -238,3 +238,20 @@ def test_a_second_scenario_cannot_be_published_after_the_results(client, auth, s
     db.session.expire_all()
     assert db.session.get(SelectionScenario, second.id).status == "draft"
     assert len(db.session.scalars(select(Award)).all()) == 1
+
+
+def test_messages_take_the_particle_of_the_name_or_number_before_them(client, auth, scored, staff):
+    """‘자치구별 1개’를 (not 을), 신청서 #2를 / #1을: the particle follows what is read aloud."""
+    programme, apps, _ = scored([[90], [80]])
+    auth.login(staff.email)
+    response = client.post_form(f"/review/programme/{programme.id}/scenarios", {"name": "자치구별 1개"},
+                                follow_redirects=True)
+    assert "시나리오 ‘자치구별 1개’를 만들었습니다." in response.get_data(as_text=True)
+    scenario = db.session.scalar(select(SelectionScenario))
+    for entry in scenario.entries:
+        response = client.post_form(f"/review/scenario/{scenario.id}/entry/{entry.id}",
+                                    {f"e{entry.id}-selected": "y", f"e{entry.id}-amount_won": f"{entry.proposed_won:,}",
+                                     f"e{entry.id}-reason": ""}, follow_redirects=True)
+        expected = {"1": "을", "2": "를"}[str(entry.application_id)[-1]] if str(entry.application_id)[-1] in "12" else None
+        if expected:
+            assert f"신청서 #{entry.application_id}{expected} 조정했습니다." in response.get_data(as_text=True)
