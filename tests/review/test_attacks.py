@@ -44,7 +44,8 @@ def test_a_reviewer_who_becomes_a_household_of_the_group_no_longer_sees_or_score
     assert db.session.get(ReviewAssignment, item.id).scores == []
     mine = client.get("/review/mine").get_data(as_text=True)
     assert f'href="/review/assignment/{item.id}"' not in mine
-    assert "구성원과 휴대전화번호가 같습니다(같은 가구). 이 신청서는 심사할 수 없습니다." in mine
+    assert "이해충돌이 있어 이 신청서는 심사할 수 없습니다." in mine
+    assert "휴대전화번호" not in mine   # blind review: not which household, nor the group's 동
     assert f'href="/review/assignment/{item.id}/decline"' in mine   # the reviewer can record it
     db.session.expire_all()
     check = services.check_for(item, spread(80, services.rubric(programme)), {}, final=False)
