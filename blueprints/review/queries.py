@@ -201,7 +201,9 @@ def assignment_panel(application: Application) -> list[dict]:
         item = mine.get(person.id)
         if item is not None:
             state = item.status
-            why = [f"{item.decline_reason}"] if item.status == AssignmentState.declined else []
+            # A conflict that arose after the assignment: the reviewer can no longer open it;
+            # staff record it (이해충돌 기록) or cancel the assignment.
+            why = [f"{item.decline_reason}"] if item.status == AssignmentState.declined else conflicts[person.id]
         elif conflicts[person.id]:
             state, why = "conflict", conflicts[person.id]
         else:

@@ -47,6 +47,12 @@ def test_a_reviewer_who_becomes_a_household_of_the_group_no_longer_sees_or_score
     assert "이해충돌이 있어 이 신청서는 심사할 수 없습니다." in mine
     assert "휴대전화번호" not in mine   # blind review: not which household, nor the group's 동
     assert f'href="/review/assignment/{item.id}/decline"' in mine   # the reviewer can record it
+    # Staff see why on the application's assignment panel (to record it or cancel the assignment).
+    auth.logout()
+    auth.login(staff.email)
+    panel = client.get(f"/review/application/{application.id}/assign").get_data(as_text=True)
+    row = panel.split(f'id="reviewer-{reviewer.id}"')[1].split("</tr>")[0]
+    assert "구성원과 휴대전화번호가 같습니다(같은 가구)" in row and "배정 취소" in row
     db.session.expire_all()
     check = services.check_for(item, spread(80, services.rubric(programme)), {}, final=False)
     with pytest.raises(services.ReviewError, match="이해충돌"):
