@@ -34,6 +34,7 @@ from .queries import (IN_REVIEW, MATRIX_PER_PAGE, applications_in_review, assign
 
 SUBJECT = "[공동육아 자조모임]"
 LOCKED = "제출한 심사는 고칠 수 없습니다. 수정이 필요하면 사업담당에게 재개를 요청해 주세요."
+REVIEW_OVER = "심사가 끝난 신청서입니다(보완 요청, 부적격 처리 또는 결과 공개). 점수를 저장하지 않았습니다."
 
 
 class ReviewError(Exception):
@@ -280,7 +281,7 @@ def save_scores(item: ReviewAssignment, check: S.ScoreCheck, *, user, submit: bo
     if item.status != AssignmentState.assigned:
         raise ReviewError(LOCKED)
     if item.application.status != ApplicationState.under_review:
-        raise ReviewError("심사가 끝난 신청서입니다.")
+        raise ReviewError(REVIEW_OVER)
     conflict = conflicts_now([item]).get(item.id)
     if conflict:
         raise ReviewError("이 신청서와 이해충돌이 있어 심사할 수 없습니다(" + ", ".join(conflict) + "). 배정을 거절해 주세요.")

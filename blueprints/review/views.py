@@ -84,6 +84,9 @@ def score(assignment_id):
         # A second tab or a double click after the submit: the same answer as when it waited
         # on the row lock in save_scores (the page, read-only, with the reason), not a 403.
         return as_whole_page(_page(item, status=422, message=services.LOCKED))
+    if item.status == AssignmentState.assigned and item.application.status != ApplicationState.under_review:
+        # The tab was open when staff returned it, marked it ineligible or the results went out.
+        return as_whole_page(_page(item, status=422, message=services.REVIEW_OVER))
     authorize("score", item)
     if not EmptyForm().validate_on_submit():
         abort(400)

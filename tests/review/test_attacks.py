@@ -262,3 +262,21 @@ def test_messages_take_the_particle_of_the_name_or_number_before_them(client, au
         expected = {"1": "을", "2": "를"}[str(entry.application_id)[-1]] if str(entry.application_id)[-1] in "12" else None
         if expected:
             assert f"신청서 #{entry.application_id}{expected} 조정했습니다." in response.get_data(as_text=True)
+
+
+def test_scores_sent_after_the_application_left_review_get_the_reason_not_a_403(client, auth, submitted,
+                                                                               make_reviewers, staff):
+    """The reviewer's tab was open when staff marked the application ineligible (or the results
+    went out): saving answers the read-only page with why, and nothing is saved."""
+    programme, (application,) = submitted(1)
+    (reviewer,) = make_reviewers(1)
+    item = services.assign(application, reviewer, user=staff)
+    db.session.commit()
+    app_services.mark_ineligible(application, "중복 지원", user=staff)
+    db.session.commit()
+    auth.login(reviewer.email)
+    response = client.post_form(f"/review/assignment/{item.id}", _form(programme, 80))
+    assert response.status_code == 422
+    assert "심사가 끝난 신청서입니다" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ReviewAssignment, item.id).scores == []
