@@ -133,6 +133,7 @@ def assign(application: Application, reviewer: User, *, user, auto: bool = False
         raise ReviewError("제출되었거나 심사 중인 신청서에만 심사위원을 배정할 수 있습니다.")
     if not auto:
         refuse_own_group(application, user)
+        lock_row(Programme, application.programme_id)   # after a 자동 배정 running meanwhile (auto_assign)
     if not reviewer.has_role("reviewer") or not reviewer.is_active:
         raise ReviewError("심사위원 역할이 있는 활성 계정만 배정할 수 있습니다.")
     settings = settings or settings_for(application.programme)
@@ -163,6 +164,10 @@ def _notify_assigned(reviewer: User, programme: Programme, count: int) -> None:
 
 def auto_assign(programme: Programme, *, user) -> A.Plan:
     """Fill every application in review up to N reviewers, balanced, never a conflict."""
+    # One assignment run per programme at a time: a second 자동 배정 (or a hand assignment)
+    # waits here and then plans from what the first made (both planned the same pairs from the
+    # same start: the unique pair answered 500, a hand assignment could add a fourth reviewer).
+    lock_row(Programme, programme.id)
     settings = settings_for(programme)
     people = reviewers()
     by_id = {p.id: p for p in people}

@@ -4,7 +4,7 @@ review and sent again."""
 import unicodedata
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blueprints.applications import services as app_services
 from blueprints.applications.models import ApplicationState
@@ -280,3 +280,53 @@ def test_scores_sent_after_the_application_left_review_get_the_reason_not_a_403(
     assert "심사가 끝난 신청서입니다" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(ReviewAssignment, item.id).scores == []
+
+
+@pytest.mark.postgres_only
+def test_two_officers_pressing_auto_assign_at_once_fill_each_place_once(app, submitted, make_reviewers, staff):
+    """Both plans are made from the same empty start: the second waits for the first and then
+    finds every place filled (not a 500 from the unique pair, nor a fourth reviewer)."""
+    import threading
+    import time
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    programme, apps = submitted(2)
+    make_reviewers(4)
+    db.session.commit()
+    programme_id, staff_id = programme.id, staff.id
+    first_done = threading.Event()
+    outcomes = {}
+
+    def press(name):
+        from blueprints.accounts.models import User
+        from blueprints.programmes.models import Programme
+
+        with app.app_context():
+            try:
+                if name == "second":
+                    first_done.wait(10)
+                plan = services.auto_assign(db.session.get(Programme, programme_id), user=db.session.get(User, staff_id))
+                if name == "first":
+                    first_done.set()
+                    time.sleep(0.5)
+                db.session.commit()
+                outcomes[name] = len(plan.pairs)
+            except Exception as exc:  # noqa: BLE001 - a 500 is what this guards against
+                db.session.rollback()
+                outcomes[name] = type(exc).__name__
+                first_done.set()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=press, args=(name,)) for name in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    n = services.reviewers_per_application(programme)
+    assert outcomes == {"first": 2 * n, "second": 0}
+    db.session.expire_all()
+    counts = db.session.execute(select(ReviewAssignment.application_id, func.count()).group_by(
+        ReviewAssignment.application_id)).all()
+    assert sorted(c for _a, c in counts) == [n, n]
