@@ -93,6 +93,8 @@ def declare_conflict(application: Application, reviewer: User, *, kind: str, rea
         raise ReviewError("제척·기피·회피 중 하나를 골라 주세요.")
     if not reason.strip():
         raise ReviewError("사유를 적어 주세요.")
+    # The same declaration sent twice at once: the second waits here, then finds the first's.
+    lock_row(Application, application.id)
     existing = db.session.scalar(select(ConflictDeclaration).where(
         ConflictDeclaration.application_id == application.id, ConflictDeclaration.reviewer_id == reviewer.id))
     if existing is not None:
@@ -237,6 +239,11 @@ def _decline_label(kind):
 
 def decline(item: ReviewAssignment, *, kind: str, reason: str, conflict_kind: str | None = None, user) -> None:
     """The reviewer declines: for a conflict (recorded as a declaration) or for another reason."""
+    # A double tap: the second waits, then finds it declined. The application first, as
+    # declare_conflict locks it (one order: a staff declaration at the same moment cannot deadlock).
+    lock_row(Application, item.application_id)
+    lock_row(ReviewAssignment, item.id)
+    db.session.refresh(item)
     if item.status != AssignmentState.assigned:
         raise ReviewError("진행 중인 배정만 거절할 수 있습니다.")
     if kind not in ("conflict", "unavailable"):

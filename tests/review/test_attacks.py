@@ -330,3 +330,49 @@ def test_two_officers_pressing_auto_assign_at_once_fill_each_place_once(app, sub
     counts = db.session.execute(select(ReviewAssignment.application_id, func.count()).group_by(
         ReviewAssignment.application_id)).all()
     assert sorted(c for _a, c in counts) == [n, n]
+
+
+@pytest.mark.postgres_only
+def test_a_decline_sent_twice_at_once_is_recorded_once(app, submitted, make_reviewers, staff):
+    """A double tap on '거절' (no JavaScript): the second waits for the first and is told the
+    assignment is no longer open, not a 500 from the one-declaration-per-pair index."""
+    import threading
+    import time
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    programme, (application,) = submitted(1)
+    (reviewer,) = make_reviewers(1)
+    item = services.assign(application, reviewer, user=staff)
+    db.session.commit()
+    item_id, reviewer_id = item.id, reviewer.id
+    first_done = threading.Event()
+    outcomes = {}
+
+    def decline(name):
+        from blueprints.accounts.models import User
+
+        with app.app_context():
+            try:
+                if name == "second":
+                    first_done.wait(10)
+                services.decline(db.session.get(ReviewAssignment, item_id), kind="conflict", reason="대표와 친척",
+                                 conflict_kind="recusal", user=db.session.get(User, reviewer_id))
+                if name == "first":
+                    first_done.set()
+                    time.sleep(0.5)
+                db.session.commit()
+                outcomes[name] = "ok"
+            except Exception as exc:  # noqa: BLE001
+                db.session.rollback()
+                outcomes[name] = type(exc).__name__
+                first_done.set()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=decline, args=(name,)) for name in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes == {"first": "ok", "second": "ReviewError"}
