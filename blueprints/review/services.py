@@ -449,8 +449,17 @@ def publish_blocker_list(programme: Programme, scenario: SelectionScenario,
     waiting = db.session.scalar(select(func.count()).select_from(Application).where(
         Application.programme_id == programme.id, Application.status == ApplicationState.submitted))
     if waiting:
-        problems.append(PublishBlocker("unassigned", f"심사위원이 배정되지 않은 신청서가 {waiting}건 있습니다. "
-                                       "배정하거나 부적격 처리해 주세요.", waiting))
+        # Of these, the ones returned while in review and sent again still have their reviewers.
+        again = db.session.scalar(select(func.count(func.distinct(ReviewAssignment.application_id))).join(
+            Application, Application.id == ReviewAssignment.application_id).where(
+            Application.programme_id == programme.id, Application.status == ApplicationState.submitted,
+            ReviewAssignment.status != AssignmentState.declined))
+        if waiting - again:
+            problems.append(PublishBlocker("unassigned", f"심사위원이 배정되지 않은 신청서가 {waiting - again}건 있습니다. "
+                                           "배정하거나 부적격 처리해 주세요.", waiting - again))
+        if again:
+            problems.append(PublishBlocker("unassigned", f"보완 후 다시 제출된 신청서가 {again}건 있습니다. "
+                                           "배정 화면에서 ‘빈 자리 자동 배정’을 누르면 심사가 다시 시작됩니다.", again))
     pending = pending_reviews_count(programme)
     if pending:
         problems.append(PublishBlocker("pending", f"심사 {pending}건이 아직 끝나지 않았습니다. "

@@ -116,6 +116,11 @@ def test_an_application_returned_during_review_and_sent_again_goes_back_to_its_r
     leader = application.group.officer("leader").user
     assert app_services.submit(application, user=leader)
     db.session.commit()
+    # Until staff act, publishing says what to press (not that it has no reviewers).
+    scenario = services.create_scenario(programme, name="기본", quota_per_district=None, user=staff)
+    blockers = services.publish_blockers(programme, scenario)
+    assert any("다시 제출" in b and "‘빈 자리 자동 배정’" in b for b in blockers), blockers
+    assert not any("배정되지 않은" in b for b in blockers), blockers
     services.auto_assign(programme, user=staff)   # every place is filled: nothing to add
     db.session.commit()
     db.session.expire_all()
