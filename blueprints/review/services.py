@@ -418,7 +418,7 @@ def record_result(application: Application, *, selected: bool, user) -> None:
 @dataclass(frozen=True)
 class PublishBlocker:
     """One reason the results cannot be published yet: ``kind`` tells the page where the
-    missing piece is fixed (``window``, ``unassigned``, ``pending``, ``moved``, ``published``),
+    missing piece is fixed (``window``, ``unassigned``, ``pending``, ``conflict``, ``moved``, ``published``),
     ``count`` how many applications or reviews wait."""
 
     kind: str
@@ -464,6 +464,13 @@ def publish_blocker_list(programme: Programme, scenario: SelectionScenario,
     if pending:
         problems.append(PublishBlocker("pending", f"심사 {pending}건이 아직 끝나지 않았습니다. "
                                        "심사위원이 모두 제출하면 공개할 수 있습니다.", pending))
+    conflicted = conflicts_now([i for i in assignments_of_programme(programme)
+                                if i.application.status == ApplicationState.under_review])
+    if conflicted:
+        # A conflict that arose after the assignment (a household took the reviewer's number):
+        # its score must not decide; recording the conflict takes the review out.
+        problems.append(PublishBlocker("conflict", f"심사위원과 이해충돌이 새로 확인된 심사가 {len(conflicted)}건 있습니다. "
+                                       "배정 관리에서 이해충돌을 기록해 주세요(그 심사는 점수에서 빠집니다).", len(conflicted)))
     if scores_moved(scenario, programme):
         problems.append(PublishBlocker("moved", "시나리오를 만든 뒤 점수나 대상이 바뀌었습니다. 새 시나리오를 만들어 주세요."))
     return problems

@@ -381,3 +381,24 @@ def test_a_decline_sent_twice_at_once_is_recorded_once(app, submitted, make_revi
     for t in threads:
         t.join(30)
     assert outcomes == {"first": "ok", "second": "ReviewError"}
+
+
+def test_results_wait_while_a_counted_review_has_a_conflict_found_later(client, auth, scored, staff):
+    """A review submitted before a household of the group took the reviewer's number still
+    holds a score: publishing waits until staff record the conflict (which takes it out)."""
+    from blueprints.awards import services as awards
+
+    programme, (application, _other), people = scored([[90], [80]])
+    application.group.members[2].phone = people[0].phone
+    db.session.commit()
+    scenario = services.create_scenario(programme, name="기본", quota_per_district=None, user=staff)
+    db.session.commit()
+    blockers = services.publish_blockers(programme, scenario)
+    assert any("이해충돌" in b and "1건" in b for b in blockers), blockers
+    with pytest.raises(awards.AwardError, match="이해충돌"):
+        awards.publish_decision(scenario, user=staff)
+    db.session.rollback()
+    services.declare_conflict(application, people[0], kind="exclusion", reason="같은 가구", user=staff)
+    db.session.commit()
+    blockers = services.publish_blockers(programme, scenario)
+    assert not any("이해충돌" in b for b in blockers), blockers
