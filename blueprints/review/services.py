@@ -34,11 +34,16 @@ from .queries import (IN_REVIEW, MATRIX_PER_PAGE, applications_in_review, assign
 
 SUBJECT = "[공동육아 자조모임]"
 LOCKED = "제출한 심사는 고칠 수 없습니다. 수정이 필요하면 사업담당에게 재개를 요청해 주세요."
+CANCELLED = "사업담당이 이 배정을 취소했습니다. 입력한 내용은 저장되지 않았습니다."
 REVIEW_OVER = "심사가 끝난 신청서입니다(보완 요청, 부적격 처리 또는 결과 공개). 점수를 저장하지 않았습니다."
 
 
 class ReviewError(Exception):
     """A rule of the review domain; the message is shown to the person."""
+
+
+class AssignmentGone(ReviewError):
+    """Staff cancelled the assignment since the reviewer's page was loaded (nothing to show)."""
 
 
 # Settings -----------------------------------------------------------------------------------
@@ -242,7 +247,8 @@ def decline(item: ReviewAssignment, *, kind: str, reason: str, conflict_kind: st
     # A double tap: the second waits, then finds it declined. The application first, as
     # declare_conflict locks it (one order: a staff declaration at the same moment cannot deadlock).
     lock_row(Application, item.application_id)
-    lock_row(ReviewAssignment, item.id)
+    if lock_row(ReviewAssignment, item.id) is None:
+        raise AssignmentGone(CANCELLED)
     db.session.refresh(item)
     if item.status != AssignmentState.assigned:
         raise ReviewError("진행 중인 배정만 거절할 수 있습니다.")
@@ -288,7 +294,8 @@ def save_scores(item: ReviewAssignment, check: S.ScoreCheck, *, user, submit: bo
     """Save the reviewer's scores as a draft, or submit them (then they are locked)."""
     # Lock the row (a second tab submitting at once waits here, on SQLite too), then read it
     # and its scores fresh.
-    lock_row(ReviewAssignment, item.id)
+    if lock_row(ReviewAssignment, item.id) is None:   # staff cancelled it since the page was loaded
+        raise AssignmentGone(CANCELLED)
     db.session.refresh(item)
     if item.status != AssignmentState.assigned:
         raise ReviewError(LOCKED)

@@ -7,6 +7,7 @@ from blueprints.core.auth import authorize, login_required, permission_required,
 from blueprints.core.forms import EmptyForm, is_confirmed
 from blueprints.core.htmx import as_whole_page, is_inline, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
+from extensions import db
 
 from . import bp, queries, services
 from .forms import DeclineForm
@@ -106,6 +107,10 @@ def score(assignment_id):
                       back=url_for("review.score", assignment_id=item.id))
     try:
         services.save_scores(item, check, user=g.user, submit=submit)
+    except services.AssignmentGone as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("review.mine"), 303)
     except services.ReviewError as exc:
         return as_whole_page(_page(item, check=check, status=422, message=str(exc)))
     commit()
@@ -144,6 +149,10 @@ def decline(assignment_id):
         try:
             services.decline(item, kind=form.kind.data, reason=form.reason.data,
                              conflict_kind=form.conflict_kind.data, user=g.user)
+        except services.AssignmentGone as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("review.mine"), 303)
         except services.ReviewError as exc:
             form.reason.errors = [str(exc)]
         else:

@@ -402,3 +402,20 @@ def test_results_wait_while_a_counted_review_has_a_conflict_found_later(client, 
     db.session.commit()
     blockers = services.publish_blockers(programme, scenario)
     assert not any("이해충돌" in b for b in blockers), blockers
+
+
+def test_scores_saved_after_the_assignment_was_cancelled_meanwhile_get_the_reason(submitted, make_reviewers, staff):
+    """Staff cancel the assignment between the reviewer's page load and their save: the save
+    is refused with a message (the view shows it), not a 500 from refreshing a deleted row."""
+    from sqlalchemy import delete
+
+    programme, (application,) = submitted(1)
+    (reviewer,) = make_reviewers(1)
+    item = services.assign(application, reviewer, user=staff)
+    db.session.commit()
+    check = services.check_for(item, spread(80, services.rubric(programme)), {}, final=False)
+    db.session.execute(delete(ReviewAssignment).where(ReviewAssignment.id == item.id)   # the other request's
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    with pytest.raises(services.ReviewError, match="배정을 취소했습니다"):
+        services.save_scores(item, check, user=reviewer)
