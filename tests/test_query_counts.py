@@ -59,6 +59,11 @@ PAGES = {
     "review minutes (xlsx)": ("staff", "/review/programme/{programme}/minutes.xlsx"),
     "review minutes (pdf)": ("staff", "/review/programme/{programme}/minutes.pdf"),
     "reviewer scoring page": ("reviewer", "/review/assignment/{assignment}"),
+    "review programmes": ("staff", "/review/"),
+    "review assignment panel": ("staff", "/review/application/{app}/assign"),
+    "selection scenario": ("staff", "/review/scenario/{scenario}"),
+    "review scenarios (two compared)": (
+        "staff", "/review/programme/{programme}/scenarios?compare={scenario}&compare={scenario2}"),
 }
 
 
@@ -78,13 +83,16 @@ def sized(submitted, make_reviewers, staff):  # noqa: F811
                 item = services.assign(application, reviewer, user=staff)
                 check = services.check_for(item, spread(total, rubric), {c["code"]: "의견" for c in rubric}, final=True)
                 services.save_scores(item, check, user=reviewer, submit=True)
+        scenarios = [services.create_scenario(programme, name=name, quota_per_district=quota, user=staff)
+                     for name, quota in (("기본", None), ("자치구별 1개", 1))]
         db.session.commit()
         app = apps[0]
         from blueprints.review.models import ReviewAssignment
 
         assignment = db.session.scalar(select(ReviewAssignment.id).where(ReviewAssignment.application_id == app.id,
                                                                           ReviewAssignment.reviewer_id == reviewers[0].id))
-        ids = dict(programme=programme.id, app=app.id, group=app.group_id, assignment=assignment)
+        ids = dict(programme=programme.id, app=app.id, group=app.group_id, assignment=assignment,
+                   scenario=scenarios[0].id, scenario2=scenarios[1].id)
         return ids, {"staff": staff, "leader": app.group.officer("leader").user, "reviewer": reviewers[0]}
 
     return make

@@ -14,7 +14,7 @@ from sqlalchemy.orm import defer, joinedload, lazyload, selectinload
 from blueprints.accounts.models import User, UserRole
 from blueprints.applications.models import Application, ApplicationState
 from blueprints.core.paging import Page, page_number
-from blueprints.groups.models import Group
+from blueprints.groups.models import Group, GroupMember
 from blueprints.programmes.models import Programme
 from blueprints.programmes.rules import tie_break_label
 from extensions import db
@@ -101,6 +101,38 @@ def conflicts_for(application: Application, people: list[User], settings: Review
     return result
 
 
+def conflicts_now(items: list[ReviewAssignment]) -> dict[int, list[str]]:
+    """{assignment id: reasons} for the assignments whose reviewer has a conflict with the
+    application today, whatever held when they were assigned: a household of the group may
+    take the reviewer's number or account later, or a conflict be declared after the review
+    was submitted. Four statements for any number of assignments (the reviewer's queue)."""
+    items = [i for i in items if i.status != AssignmentState.declined]
+    if not items:
+        return {}
+    group_ids = {i.application.group_id for i in items}
+    members: dict[int, list[MemberInfo]] = {}
+    for m in db.session.execute(select(GroupMember.group_id, GroupMember.user_id, GroupMember.phone, GroupMember.email)
+                                .where(GroupMember.group_id.in_(group_ids))):
+        members.setdefault(m.group_id, []).append(MemberInfo(m.user_id, m.phone, m.email or ""))
+    declared = declarations(i.application_id for i in items)
+    rules = dict(db.session.execute(select(ReviewSettings.programme_id, ReviewSettings.same_dong_rule).where(
+        ReviewSettings.programme_id.in_({i.programme_id for i in items}))).all())
+    reviewer_ids = {i.reviewer_id for i in items}
+    profile_map = {p.user_id: p for p in db.session.scalars(select(ReviewerProfile).where(
+        ReviewerProfile.user_id.in_(reviewer_ids)))}
+    result = {}
+    for item in items:
+        group = item.application.group
+        declaration = declared.get((item.application_id, item.reviewer_id))
+        reasons = conflict_reasons(reviewer_info(item.reviewer, profile_map.get(item.reviewer_id)),
+                                   GroupInfo(group.district, group.dong, tuple(members.get(group.id, ()))),
+                                   declared=declaration.kind if declaration else None,
+                                   same_dong_rule=rules.get(item.programme_id, False))
+        if reasons:
+            result[item.id] = reasons
+    return result
+
+
 # Assignment ---------------------------------------------------------------------------------
 
 def applications_in_review(programme: Programme) -> list[Application]:
@@ -169,7 +201,9 @@ def assignment_panel(application: Application) -> list[dict]:
         item = mine.get(person.id)
         if item is not None:
             state = item.status
-            why = [f"{item.decline_reason}"] if item.status == AssignmentState.declined else []
+            # A conflict that arose after the assignment: the reviewer can no longer open it;
+            # staff record it (이해충돌 기록) or cancel the assignment.
+            why = [f"{item.decline_reason}"] if item.status == AssignmentState.declined else conflicts[person.id]
         elif conflicts[person.id]:
             state, why = "conflict", conflicts[person.id]
         else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -62,7 +63,8 @@ def check_scores(rubric: list[dict], raw_scores: dict[str, str | int | None], co
     for criterion in rubric:
         code, maximum = criterion["code"], int(criterion["max"])
         text = "" if raw_scores.get(code) is None else str(raw_scores.get(code)).strip()
-        comment = _CONTROL.sub("", comments.get(code) or "").strip()
+        # Stored composed (NFC), as every form stores typed text: a Mac or an iPhone sends jamo.
+        comment = unicodedata.normalize("NFC", _CONTROL.sub("", comments.get(code) or "")).strip()
         notes[code] = comment
         value = None
         if text:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from blueprints.accounts.models import User
 from blueprints.applications.models import Application, ApplicationState
 from blueprints.core import audit
+from blueprints.core.korean import with_particle
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
 from blueprints.core.persistence import lock_row
@@ -21,22 +22,28 @@ from extensions import db
 from . import assignment as A
 from . import scoring as S
 from . import selection as SEL
-from .conflicts import DECLARATION_KINDS
+from .conflicts import DECLARATION_KINDS, ReviewerInfo, conflict_reasons
 from .models import (AssignmentState, ConflictDeclaration, ReminderLog, ReviewAssignment, ReviewerProfile, ReviewSettings, Score,
                      ScenarioState, SelectionEntry, SelectionScenario)
 # The read model: what the operations below consult, and reachable as services.<name> too.
 from .queries import (IN_REVIEW, MATRIX_PER_PAGE, applications_in_review, assignment_of,  # noqa: F401
-                      assignment_panel, assignments_of_programme, compare, conflicts_for, declarations,
-                      feedback_for, loads, matrix, matrix_page, my_assignments, pass_mark, pending_reviews_count,
+                      assignment_panel, assignments_of_programme, compare, conflicts_for, conflicts_now, declarations,
+                      feedback_for, group_info, loads, matrix, matrix_page, my_assignments, pass_mark, pending_reviews_count,
                       profiles, progress, proposed_for, ranking, reviewers, reviewers_per_application, rounding_unit, rubric,
                       scenario_summary, score_text, score_totals, scores_moved, settings_for, stats, tie_break)
 
 SUBJECT = "[공동육아 자조모임]"
 LOCKED = "제출한 심사는 고칠 수 없습니다. 수정이 필요하면 사업담당에게 재개를 요청해 주세요."
+CANCELLED = "사업담당이 이 배정을 취소했습니다. 입력한 내용은 저장되지 않았습니다."
+REVIEW_OVER = "심사가 끝난 신청서입니다(보완 요청, 부적격 처리 또는 결과 공개). 점수를 저장하지 않았습니다."
 
 
 class ReviewError(Exception):
     """A rule of the review domain; the message is shown to the person."""
+
+
+class AssignmentGone(ReviewError):
+    """Staff cancelled the assignment since the reviewer's page was loaded (nothing to show)."""
 
 
 # Settings -----------------------------------------------------------------------------------
@@ -72,11 +79,27 @@ def save_profile(reviewer: User, *, district: str, dong: str, affiliation: str =
 
 # Conflicts ----------------------------------------------------------------------------------
 
+def refuse_own_group(application: Application, user) -> None:
+    """An officer whose own household is in the applying group (their account is a member's,
+    or they share a member's mobile or e-mail) does not steer its review or selection:
+    choosing or removing reviewers, recording a conflict, reopening, adjusting the selection.
+    The mechanical steps (자동 배정, a scenario's calculation, publishing) stay open."""
+    reasons = conflict_reasons(ReviewerInfo(user_id=user.id, name=user.name, phone=user.phone or "", email=user.email),
+                               group_info(application.group))
+    if reasons:
+        raise ReviewError(f"본인이 구성원으로 있는 모임의 신청서(#{application.id})입니다: {', '.join(reasons)}. "
+                          "다른 사업담당이 처리해 주세요.")
+
+
 def declare_conflict(application: Application, reviewer: User, *, kind: str, reason: str, user) -> ConflictDeclaration:
+    if user.id != reviewer.id:   # the reviewer declaring their own conflict (declining) may
+        refuse_own_group(application, user)
     if kind not in DECLARATION_KINDS:
         raise ReviewError("제척·기피·회피 중 하나를 골라 주세요.")
     if not reason.strip():
         raise ReviewError("사유를 적어 주세요.")
+    # The same declaration sent twice at once: the second waits here, then finds the first's.
+    lock_row(Application, application.id)
     existing = db.session.scalar(select(ConflictDeclaration).where(
         ConflictDeclaration.application_id == application.id, ConflictDeclaration.reviewer_id == reviewer.id))
     if existing is not None:
@@ -88,7 +111,11 @@ def declare_conflict(application: Application, reviewer: User, *, kind: str, rea
     audit.record("review.conflict_declared", application,
                  summary=f"이해충돌 신고({DECLARATION_KINDS[kind]}): 심사위원 {reviewer.name} — {reason.strip()[:100]}")
     current = assignment_of(application, reviewer)
-    if current is not None and current.status == AssignmentState.assigned:
+    # A review already submitted comes out too while the application is in review: a score
+    # given with a conflict must not count (publishing then sees the scores moved). After the
+    # decision the declaration is recorded and the reviewer no longer sees it (conflicts_now).
+    if current is not None and (current.status == AssignmentState.assigned or (
+            current.status == AssignmentState.submitted and application.status == ApplicationState.under_review)):
         _set_declined(current, "conflict", f"{DECLARATION_KINDS[kind]}: {reason.strip()}", user=user)
     return declaration
 
@@ -111,6 +138,9 @@ def assign(application: Application, reviewer: User, *, user, auto: bool = False
            notify: bool = True) -> ReviewAssignment:
     if application.status not in IN_REVIEW:
         raise ReviewError("제출되었거나 심사 중인 신청서에만 심사위원을 배정할 수 있습니다.")
+    if not auto:
+        refuse_own_group(application, user)
+        lock_row(Programme, application.programme_id)   # after a 자동 배정 running meanwhile (auto_assign)
     if not reviewer.has_role("reviewer") or not reviewer.is_active:
         raise ReviewError("심사위원 역할이 있는 활성 계정만 배정할 수 있습니다.")
     settings = settings or settings_for(application.programme)
@@ -141,6 +171,10 @@ def _notify_assigned(reviewer: User, programme: Programme, count: int) -> None:
 
 def auto_assign(programme: Programme, *, user) -> A.Plan:
     """Fill every application in review up to N reviewers, balanced, never a conflict."""
+    # One assignment run per programme at a time: a second 자동 배정 (or a hand assignment)
+    # waits here and then plans from what the first made (both planned the same pairs from the
+    # same start: the unique pair answered 500, a hand assignment could add a fourth reviewer).
+    lock_row(Programme, programme.id)
     settings = settings_for(programme)
     people = reviewers()
     by_id = {p.id: p for p in people}
@@ -163,6 +197,11 @@ def auto_assign(programme: Programme, *, user) -> A.Plan:
     plan = A.auto_assign({a.id: n - active.get(a.id, 0) for a in apps}, [p.id for p in people],
                          on_application=on_app, loads=loads(programme), blocked=blocked)
     apps_by_id = {a.id: a for a in apps}
+    # An application returned while in review and sent again is '제출' with its reviewers
+    # still on it: it is in review again (with every place filled no assign() below does it).
+    for application in apps:
+        if active.get(application.id):
+            mark_under_review(application, user=user)
     per_reviewer: dict[int, int] = {}
     for app_id, reviewer_id in plan.pairs:
         assign(apps_by_id[app_id], by_id[reviewer_id], user=user, auto=True, settings=settings, notify=False)
@@ -177,6 +216,7 @@ def auto_assign(programme: Programme, *, user) -> A.Plan:
 def unassign(item: ReviewAssignment, *, user) -> None:
     if item.status == AssignmentState.submitted:
         raise ReviewError("제출된 심사는 배정을 취소할 수 없습니다. 먼저 재개해 주세요.")
+    refuse_own_group(item.application, user)
     summary = f"신청서 #{item.application_id}에서 {item.reviewer.name} 위원 배정 취소"
     audit.record("review.unassigned", item, summary=summary, before={"status": item.status}, actor=user)
     db.session.delete(item)
@@ -184,14 +224,16 @@ def unassign(item: ReviewAssignment, *, user) -> None:
 
 
 def _set_declined(item: ReviewAssignment, kind: str, reason: str, *, user) -> None:
+    before = item.status
     item.status = AssignmentState.declined
     item.decline_kind = kind
     item.decline_reason = reason
+    item.submitted_at = None
     for score in list(item.scores):
         item.scores.remove(score)
     db.session.flush()
     audit.record("review.declined", item, summary=f"{item.reviewer.name} 위원 거절({_decline_label(kind)}): {reason[:100]}",
-                 before={"status": AssignmentState.assigned}, after={"status": AssignmentState.declined}, actor=user)
+                 before={"status": before}, after={"status": AssignmentState.declined}, actor=user)
 
 
 def _decline_label(kind):
@@ -202,6 +244,12 @@ def _decline_label(kind):
 
 def decline(item: ReviewAssignment, *, kind: str, reason: str, conflict_kind: str | None = None, user) -> None:
     """The reviewer declines: for a conflict (recorded as a declaration) or for another reason."""
+    # A double tap: the second waits, then finds it declined. The application first, as
+    # declare_conflict locks it (one order: a staff declaration at the same moment cannot deadlock).
+    lock_row(Application, item.application_id)
+    if lock_row(ReviewAssignment, item.id) is None:
+        raise AssignmentGone(CANCELLED)
+    db.session.refresh(item)
     if item.status != AssignmentState.assigned:
         raise ReviewError("진행 중인 배정만 거절할 수 있습니다.")
     if kind not in ("conflict", "unavailable"):
@@ -246,12 +294,16 @@ def save_scores(item: ReviewAssignment, check: S.ScoreCheck, *, user, submit: bo
     """Save the reviewer's scores as a draft, or submit them (then they are locked)."""
     # Lock the row (a second tab submitting at once waits here, on SQLite too), then read it
     # and its scores fresh.
-    lock_row(ReviewAssignment, item.id)
+    if lock_row(ReviewAssignment, item.id) is None:   # staff cancelled it since the page was loaded
+        raise AssignmentGone(CANCELLED)
     db.session.refresh(item)
     if item.status != AssignmentState.assigned:
         raise ReviewError(LOCKED)
     if item.application.status != ApplicationState.under_review:
-        raise ReviewError("심사가 끝난 신청서입니다.")
+        raise ReviewError(REVIEW_OVER)
+    conflict = conflicts_now([item]).get(item.id)
+    if conflict:
+        raise ReviewError("이 신청서와 이해충돌이 있어 심사할 수 없습니다(" + ", ".join(conflict) + "). 배정을 거절해 주세요.")
     if not check.ok:
         raise ReviewError("입력 내용을 확인해 주세요.")
     if submit and not check.complete:
@@ -281,6 +333,7 @@ def reopen(item: ReviewAssignment, *, reason: str, user) -> None:
         raise ReviewError("제출된 심사만 재개할 수 있습니다.")
     if not reason.strip():
         raise ReviewError("재개 사유를 적어 주세요.")
+    refuse_own_group(item.application, user)
     item.status = AssignmentState.assigned
     item.submitted_at = None
     item.reopened_count += 1
@@ -321,10 +374,16 @@ def create_scenario(programme: Programme, *, name: str, quota_per_district: int 
 
 def adjust_entry(entry: SelectionEntry, *, selected: bool, amount_won: int, reason: str, user) -> None:
     """Staff change the selection or the amount; a written reason is required, the budget holds."""
-    scenario = entry.scenario
+    # Lock the scenario and read its entries fresh: two officers selecting at once would each
+    # sum the others without the other's choice and together pass the budget. The second waits
+    # here and then counts the first's.
+    scenario = lock_row(SelectionScenario, entry.scenario_id)
+    db.session.refresh(scenario, ["entries"])
+    entry = next(e for e in scenario.entries if e.id == entry.id)
     programme = db.session.get(Programme, scenario.programme_id)
     if scenario.status != ScenarioState.draft:
         raise ReviewError("결과를 공개한 시나리오는 고칠 수 없습니다.")
+    refuse_own_group(entry.application, user)
     reason = reason.strip()
     differs = selected != entry.auto_selected or (amount_won != entry.proposed_won)
     if differs and not reason:
@@ -355,7 +414,7 @@ def adjust_entry(entry: SelectionEntry, *, selected: bool, amount_won: int, reas
 def record_result(application: Application, *, selected: bool, user) -> None:
     """under_review → selected | not_selected, on publishing the decision."""
     if application.status != ApplicationState.under_review:
-        raise ReviewError(f"신청서 #{application.id}는 심사 중이 아니라 결과를 정할 수 없습니다.")
+        raise ReviewError(f"{with_particle(f'신청서 #{application.id}', '은/는')} 심사 중이 아니라 결과를 정할 수 없습니다.")
     new = ApplicationState.selected if selected else ApplicationState.not_selected
     application.status = new
     db.session.flush()
@@ -366,7 +425,7 @@ def record_result(application: Application, *, selected: bool, user) -> None:
 @dataclass(frozen=True)
 class PublishBlocker:
     """One reason the results cannot be published yet: ``kind`` tells the page where the
-    missing piece is fixed (``window``, ``unassigned``, ``pending``, ``moved``, ``published``),
+    missing piece is fixed (``window``, ``unassigned``, ``pending``, ``conflict``, ``moved``, ``published``),
     ``count`` how many applications or reviews wait."""
 
     kind: str
@@ -384,6 +443,12 @@ def publish_blocker_list(programme: Programme, scenario: SelectionScenario,
     problems = []
     if scenario.status != ScenarioState.draft:
         problems.append(PublishBlocker("published", "이미 공개한 시나리오입니다."))
+    elif programme.results_published:
+        # Results go out once: a later scenario (empty, nothing is in review any more) hit the
+        # one-published-scenario index as a 500.
+        problems.append(PublishBlocker("published", f"이미 선정 결과를 공개했습니다"
+                                       f"({to_kst(programme.results_published_at):%Y. %-m. %-d. %H:%M}). "
+                                       "결과는 한 번만 공개합니다."))
     if not programme.is_closed(now):
         problems.append(PublishBlocker("window", f"신청 기간이 아직 끝나지 않았습니다"
                                        f"({to_kst(programme.closes_at):%Y. %-m. %-d. %H:%M} 마감). "
@@ -391,12 +456,28 @@ def publish_blocker_list(programme: Programme, scenario: SelectionScenario,
     waiting = db.session.scalar(select(func.count()).select_from(Application).where(
         Application.programme_id == programme.id, Application.status == ApplicationState.submitted))
     if waiting:
-        problems.append(PublishBlocker("unassigned", f"심사위원이 배정되지 않은 신청서가 {waiting}건 있습니다. "
-                                       "배정하거나 부적격 처리해 주세요.", waiting))
+        # Of these, the ones returned while in review and sent again still have their reviewers.
+        again = db.session.scalar(select(func.count(func.distinct(ReviewAssignment.application_id))).join(
+            Application, Application.id == ReviewAssignment.application_id).where(
+            Application.programme_id == programme.id, Application.status == ApplicationState.submitted,
+            ReviewAssignment.status != AssignmentState.declined))
+        if waiting - again:
+            problems.append(PublishBlocker("unassigned", f"심사위원이 배정되지 않은 신청서가 {waiting - again}건 있습니다. "
+                                           "배정하거나 부적격 처리해 주세요.", waiting - again))
+        if again:
+            problems.append(PublishBlocker("unassigned", f"보완 후 다시 제출된 신청서가 {again}건 있습니다. "
+                                           "배정 화면에서 ‘빈 자리 자동 배정’을 누르면 심사가 다시 시작됩니다.", again))
     pending = pending_reviews_count(programme)
     if pending:
         problems.append(PublishBlocker("pending", f"심사 {pending}건이 아직 끝나지 않았습니다. "
                                        "심사위원이 모두 제출하면 공개할 수 있습니다.", pending))
+    conflicted = conflicts_now([i for i in assignments_of_programme(programme)
+                                if i.application.status == ApplicationState.under_review])
+    if conflicted:
+        # A conflict that arose after the assignment (a household took the reviewer's number):
+        # its score must not decide; recording the conflict takes the review out.
+        problems.append(PublishBlocker("conflict", f"심사위원과 이해충돌이 새로 확인된 심사가 {len(conflicted)}건 있습니다. "
+                                       "배정 관리에서 이해충돌을 기록해 주세요(그 심사는 점수에서 빠집니다).", len(conflicted)))
     if scores_moved(scenario, programme):
         problems.append(PublishBlocker("moved", "시나리오를 만든 뒤 점수나 대상이 바뀌었습니다. 새 시나리오를 만들어 주세요."))
     return problems

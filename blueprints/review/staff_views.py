@@ -10,6 +10,7 @@ from blueprints.core.auth import authorize, permission_required, register_permis
 from blueprints.core.exports import send_table
 from blueprints.core.forms import EmptyForm
 from blueprints.core.htmx import is_inline, render, set_htmx_headers
+from blueprints.core.korean import with_particle
 from blueprints.core.pdf import pdf_response
 from blueprints.core.persistence import commit, get_or_404
 from blueprints.programmes.models import Programme
@@ -193,9 +194,13 @@ def unassign(assignment_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     application_id = item.application_id
-    services.unassign(item, user=g.user)
-    commit()
-    flash("배정을 취소했습니다.", "success")
+    try:
+        services.unassign(item, user=g.user)
+    except services.ReviewError as exc:
+        flash(str(exc), "error")
+    else:
+        commit()
+        flash("배정을 취소했습니다.", "success")
     return redirect(url_for("review.assign_application", application_id=application_id), 303)
 
 
@@ -207,9 +212,13 @@ def reopen(assignment_id):
     if not form.validate_on_submit():
         flash("재개 사유를 적어 주세요.", "error")
     else:
-        services.reopen(item, reason=form.reason.data, user=g.user)
-        commit()
-        flash(f"{item.reviewer.name} 위원의 심사를 다시 열었습니다.", "success")
+        try:
+            services.reopen(item, reason=form.reason.data, user=g.user)
+        except services.ReviewError as exc:
+            flash(str(exc), "error")
+        else:
+            commit()
+            flash(f"{item.reviewer.name} 위원의 심사를 다시 열었습니다.", "success")
     return redirect(url_for("review.assign_application", application_id=item.application_id), 303)
 
 
@@ -263,7 +272,7 @@ def scenarios(programme_id):
         scenario = services.create_scenario(programme, name=form.name.data,
                                             quota_per_district=form.quota_per_district.data, user=g.user)
         commit()
-        flash(f"시나리오 ‘{scenario.name}’을 만들었습니다.", "success")
+        flash(f"시나리오 {with_particle(f'‘{scenario.name}’', '을/를')} 만들었습니다.", "success")
         return redirect(url_for("review.scenario", scenario_id=scenario.id), 303)
     all_scenarios = db.session.scalars(select(SelectionScenario).where(
         SelectionScenario.programme_id == programme.id).order_by(SelectionScenario.id)).all()
@@ -305,7 +314,7 @@ def adjust(scenario_id, entry_id):
         else:
             commit()
             if not is_inline():
-                flash(f"신청서 #{entry.application_id}를 조정했습니다.", "success")
+                flash(f"{with_particle(f'신청서 #{entry.application_id}', '을/를')} 조정했습니다.", "success")
                 return redirect(url_for("review.scenario", scenario_id=item.id) + f"#entry-{entry.id}", 303)
     else:
         error = "입력 내용을 확인해 주세요."

@@ -7,6 +7,7 @@ from blueprints.core.auth import authorize, login_required, permission_required,
 from blueprints.core.forms import EmptyForm, is_confirmed
 from blueprints.core.htmx import as_whole_page, is_inline, render, set_htmx_headers
 from blueprints.core.persistence import commit, get_or_404
+from extensions import db
 
 from . import bp, queries, services
 from .forms import DeclineForm
@@ -29,6 +30,7 @@ def inject_review_progress():
 @permission_required("do_review")
 def mine():
     items = queries.my_assignments(g.user)
+    conflicts = queries.conflicts_now(items)
     totals = queries.score_totals(items)
     done, total = queries.progress(g.user)
     settings = {}
@@ -36,11 +38,22 @@ def mine():
         programme = item.application.programme
         if programme.id not in settings:
             settings[programme.id] = queries.settings_for(programme)
-    return render("review/mine.html", items=items, totals=totals, done=done, total=total, settings=settings)
+    return render("review/mine.html", items=items, totals=totals, done=done, total=total, settings=settings,
+                  conflicts=conflicts)
 
 
 def _load(assignment_id: int, action: str) -> ReviewAssignment:
     return authorize(action, get_or_404(ReviewAssignment, assignment_id))
+
+
+def _own(assignment_id: int) -> ReviewAssignment:
+    """The signed-in reviewer's own assignment, to read or score: never one whose application
+    they now have a conflict with (a household of the group took their number after the
+    assignment, a conflict was declared after they submitted). Staff read scores in the matrix."""
+    item = _load(assignment_id, "view")
+    if item.reviewer_id != g.user.id or queries.conflicts_now([item]):
+        abort(403)
+    return item
 
 
 def _score_input():
@@ -65,15 +78,16 @@ def _page(item, *, check=None, status=200, message=None):
 @bp.route("/assignment/<int:assignment_id>", methods=["GET", "POST"])
 @login_required
 def score(assignment_id):
-    item = _load(assignment_id, "view")
-    if item.reviewer_id != g.user.id:
-        abort(403)  # staff read scores in the matrix; this page is the reviewer's own
+    item = _own(assignment_id)
     if request.method == "GET":
         return _page(item)
     if item.status == AssignmentState.submitted:
         # A second tab or a double click after the submit: the same answer as when it waited
         # on the row lock in save_scores (the page, read-only, with the reason), not a 403.
         return as_whole_page(_page(item, status=422, message=services.LOCKED))
+    if item.status == AssignmentState.assigned and item.application.status != ApplicationState.under_review:
+        # The tab was open when staff returned it, marked it ineligible or the results went out.
+        return as_whole_page(_page(item, status=422, message=services.REVIEW_OVER))
     authorize("score", item)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -93,6 +107,10 @@ def score(assignment_id):
                       back=url_for("review.score", assignment_id=item.id))
     try:
         services.save_scores(item, check, user=g.user, submit=submit)
+    except services.AssignmentGone as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("review.mine"), 303)
     except services.ReviewError as exc:
         return as_whole_page(_page(item, check=check, status=422, message=str(exc)))
     commit()
@@ -108,9 +126,7 @@ def score(assignment_id):
 def live_total(assignment_id):
     """htmx: the total and messages for what is typed so far (nothing is saved). Only "view"
     is needed: a last keystroke may arrive just after the reviewer submitted."""
-    item = _load(assignment_id, "view")
-    if item.reviewer_id != g.user.id:
-        abort(403)
+    item = _own(assignment_id)
     if not is_inline():
         return redirect(url_for("review.score", assignment_id=item.id), 303)
     scores, comments = _score_input()
@@ -133,6 +149,10 @@ def decline(assignment_id):
         try:
             services.decline(item, kind=form.kind.data, reason=form.reason.data,
                              conflict_kind=form.conflict_kind.data, user=g.user)
+        except services.AssignmentGone as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("review.mine"), 303)
         except services.ReviewError as exc:
             form.reason.errors = [str(exc)]
         else:
