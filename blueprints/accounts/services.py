@@ -1,5 +1,6 @@
 """Account operations: they mutate, flush and record the audit event; the view commits."""
 import hashlib
+import ipaddress
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -105,6 +106,21 @@ def register_applicant(*, email: str, password: str, name: str, phone: str) -> U
 
 
 # Throttling ------------------------------------------------------------------------------
+
+def throttle_address(ip: str | None) -> str:
+    """The client as throttling counts it: an IPv4 address as it is (also when written as an
+    IPv4-mapped IPv6 address), an IPv6 address by its /64 network. One home line or cloud host
+    holds a whole /64, so counting single IPv6 addresses gave a fresh back-off to every try."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return (ip or "-")[:45]
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
 
 def _failures_since(column, value, kind: str) -> int:
     since = utcnow() - current_app.config["LOGIN_WINDOW"]

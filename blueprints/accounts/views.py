@@ -106,7 +106,8 @@ def safe_next(target: str | None) -> str:
 
 
 def client_ip() -> str:
-    return request.remote_addr or "-"
+    """The client's address as sign-in throttling counts it (an IPv6 /64 is one client)."""
+    return services.throttle_address(request.remote_addr)
 
 
 # An account whose address is not proved yet reaches only these pages; every other page
