@@ -188,10 +188,18 @@ def authenticate(email: str, password: str, ip: str) -> User | None:
     return None
 
 
-def change_password(user: User, new_password: str) -> None:
+def _set_password(user: User, new_password: str) -> None:
+    """However a password is set (changed, reset, set up through an invitation): every session
+    of the account ends and every unused link of it is spent, so a reset or set-up link still
+    lying in the mailbox cannot set the password again."""
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     revoke_user_sessions(user)
+    revoke_outstanding_tokens(user)
+
+
+def change_password(user: User, new_password: str) -> None:
+    _set_password(user, new_password)
     audit.record("user.password_changed", user, summary="비밀번호 변경")
 
 
@@ -252,9 +260,7 @@ def request_password_reset(email: str, ip: str) -> None:
 def reset_password(row: AuthToken, new_password: str) -> User:
     user = row.user
     consume_token(row)
-    user.password_hash = hash_password(new_password)
-    user.session_version += 1
-    revoke_user_sessions(user)
+    _set_password(user, new_password)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     audit.record("user.password_reset", user, actor=user, summary="비밀번호 재설정 완료")
     mark_verified(user)  # the link came to the address
@@ -317,7 +323,7 @@ def accept_invite(row: AuthToken, *, name: str, phone: str, password: str) -> Us
     consume_token(row)
     user.name = name.strip()
     user.phone = normalize_phone(phone)
-    user.password_hash = hash_password(password)
+    _set_password(user, password)
     user.privacy_consent_at = utcnow()
     user.privacy_consent_version = CONSENT_VERSION
     audit.record("user.invite_accepted", user, actor=user, summary="초대 수락, 계정 설정")
