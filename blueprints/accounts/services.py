@@ -272,6 +272,10 @@ def reset_password(row: AuthToken, new_password: str) -> User:
 def grant_role(user: User, role: str, *, by: User) -> bool:
     if role not in ROLES:
         raise AccountError("알 수 없는 역할입니다.")
+    if user.id == by.id:
+        # An admin who gave themself 회계담당 or 사업담당 would pay out and approve on their own
+        # word: a role always comes from another admin.
+        raise AccountError("자기 자신에게는 역할을 부여할 수 없습니다. 다른 관리자에게 요청해 주세요.")
     require_verified(user, "이메일 주소를 확인하지 않은 계정에는 역할을 줄 수 없습니다. 본인이 주소를 확인한 뒤 다시 시도해 주세요.")
     if user.has_role(role):
         return False
@@ -288,12 +292,28 @@ def revoke_role(user: User, role: str, *, by: User) -> bool:
     row = next((r for r in user.role_rows if r.role == role), None)
     if row is None:
         return False
+    if role == "admin":
+        keep_an_admin(user)
     before = sorted(user.roles)
     user.role_rows.remove(row)
     db.session.flush()
     audit.record("user.role_revoked", user, summary=f"{ROLE_LABELS[role]} 역할 회수",
                  before={"roles": before}, after={"roles": sorted(user.roles)})
     return True
+
+
+def keep_an_admin(leaving: User) -> None:
+    """Refuse when ``leaving`` is the last active 관리자. The admins' role rows are locked
+    first, so two admins removing each other at the same moment take turns and the second
+    sees the first's change (each had passed the permission check before either committed)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(UserRole).where(UserRole.role == "admin").values(role=UserRole.role))
+    db.session.execute(select(UserRole.id).where(UserRole.role == "admin").with_for_update())
+    others = db.session.scalar(
+        select(func.count(UserRole.id)).join(User, User.id == UserRole.user_id)
+        .where(UserRole.role == "admin", UserRole.user_id != leaving.id, User.is_active.is_(True)))
+    if not others:
+        raise AccountError("마지막 관리자입니다. 다른 관리자가 있어야 이 관리자의 역할을 회수하거나 계정을 비활성화할 수 있습니다.")
 
 
 def invite_user(*, email: str, name: str, roles: list[str], by: User) -> User:
@@ -334,6 +354,8 @@ def accept_invite(row: AuthToken, *, name: str, phone: str, password: str) -> Us
 def set_active(user: User, active: bool, *, by: User) -> None:
     if user.id == by.id and not active:
         raise AccountError("자기 자신의 계정은 비활성화할 수 없습니다.")
+    if not active and user.is_active and user.has_role("admin"):
+        keep_an_admin(user)
     before = user.is_active
     user.is_active = active
     user.session_version += 1

@@ -61,3 +61,58 @@ def test_a_password_set_through_one_link_spends_the_accounts_other_links(client,
     assert client.post_form(invite, SETUP).status_code == 303
     auth.logout()
     assert client.get(reset).status_code == 410
+
+
+# Roles -----------------------------------------------------------------------------------------
+
+def test_an_admin_grants_no_role_to_themself(client, auth, make_user):
+    """관리자 who could give themself 회계담당 would pay out and approve what they manage: a role
+    comes from another admin (audited as theirs)."""
+    admin = make_user("admin@example.kr", roles=("admin",))
+    auth.login("admin@example.kr")
+    for role in ("finance", "staff", "reviewer"):
+        response = client.post_form(f"/admin/users/{admin.id}/roles/grant", {"role": role}, follow_redirects=True)
+        assert "자기 자신에게는 역할을 부여할 수 없습니다" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).roles == {"admin"}
+    from blueprints.accounts import services
+    other = make_user("other@example.kr", roles=("admin",))
+    with client.application.test_request_context():
+        assert services.grant_role(db.session.get(User, admin.id), "finance", by=other) is True
+
+
+def test_two_admins_removing_each_other_at_once_leave_one(app, make_user):
+    """A and B, both 관리자, press 회수 on each other at the same moment: the second request
+    read 'A is an admin' before the first committed. The last admin is never removed."""
+    from blueprints.accounts import services
+    from blueprints.accounts.models import UserRole
+
+    a = make_user("a@example.kr", roles=("admin",))
+    b = make_user("b@example.kr", roles=("admin",))
+    a_as_loaded = db.session.get(User, a.id)  # request 2: A, checked as an admin …
+    # … while request 1 (B revoking A's admin) commits
+    db.session.execute(UserRole.__table__.delete().where(UserRole.user_id == a.id))
+    db.session.commit()
+    b = db.session.get(User, b.id)
+    try:
+        services.revoke_role(b, "admin", by=a_as_loaded)
+    except services.AccountError as exc:
+        assert "관리자" in str(exc)
+    db.session.commit()
+    admins = db.session.scalars(select(UserRole.user_id).where(UserRole.role == "admin")).all()
+    assert admins == [b.id]
+
+
+def test_the_last_active_admin_is_not_deactivated(app, make_user):
+    from blueprints.accounts import services
+
+    a = make_user("a@example.kr", roles=("admin",))
+    b = make_user("b@example.kr", roles=("admin",))
+    a.is_active = False  # deactivated by B a moment ago; A's own request still runs
+    db.session.commit()
+    try:
+        services.set_active(db.session.get(User, b.id), False, by=a)
+    except services.AccountError:
+        pass
+    db.session.commit()
+    assert db.session.get(User, b.id).is_active
