@@ -233,8 +233,17 @@ def find_valid_token(token: str, purpose: str) -> AuthToken | None:
     return row
 
 
+class LinkSpent(AccountError):
+    """The one-time link was used by another request after this one had found it unused."""
+
+
 def consume_token(row: AuthToken) -> None:
-    row.used_at = utcnow()
+    """Spend the link, once: one conditional UPDATE decides, so of two requests that both found
+    it unused (a double press, or two people with the link) only the first goes on."""
+    spent = db.session.execute(update(AuthToken).where(AuthToken.id == row.id, AuthToken.used_at.is_(None))
+                               .values(used_at=utcnow())).rowcount
+    if not spent:
+        raise LinkSpent("이미 사용한 링크입니다. 필요하면 새 링크를 받아 주세요.")
 
 
 def reset_is_throttled(email: str, ip: str) -> bool:

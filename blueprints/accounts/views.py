@@ -241,12 +241,21 @@ def reset_password(token):
         return render("accounts/token_invalid.html", status=410)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(row, form.password.data)
+        try:
+            services.reset_password(row, form.password.data)
+        except services.LinkSpent:
+            return _link_spent()
         commit()
         session.clear()
         flash("새 비밀번호를 설정했습니다. 새 비밀번호로 로그인해 주세요.", "success")
         return redirect(url_for("accounts.login"), 303)
     return render("accounts/reset_password.html", form=form, status=422 if form.errors else 200)
+
+
+def _link_spent():
+    """Another request used the link a moment ago (a double press): nothing done here."""
+    db.session.rollback()
+    return render("accounts/token_invalid.html", status=410)
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -260,8 +269,11 @@ def accept_invite(token):
     form = (AcceptInviteForm(name=row.user.name, number_on_file=number_on_file)
             if request.method == "GET" else AcceptInviteForm(number_on_file=number_on_file))
     if form.validate_on_submit():
-        user = services.accept_invite(row, name=form.name.data, phone=form.phone.data or number_on_file,
-                                      password=form.password.data)
+        try:
+            user = services.accept_invite(row, name=form.name.data, phone=form.phone.data or number_on_file,
+                                          password=form.password.data)
+        except services.LinkSpent:
+            return _link_spent()
         commit()
         return finish_sign_in(user, "", "계정을 설정했습니다. 환영합니다.")
     return render("accounts/accept_invite.html", form=form, invited=row.user, number_on_file=number_on_file,
@@ -315,7 +327,10 @@ def verify_email(token):
             form.form_errors.append(_login_throttled_message(wait))
             status = 429
         elif signed_in_as_owner or services.verify_password(user, form.password.data or ""):
-            services.verify_email(row)
+            try:
+                services.verify_email(row)
+            except services.LinkSpent:
+                return _link_spent()
             commit()
             session.pop("signup_email", None)
             message = "이메일 주소를 확인했습니다. 이제 모든 기능을 쓸 수 있습니다."

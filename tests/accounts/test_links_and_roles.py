@@ -116,3 +116,79 @@ def test_the_last_active_admin_is_not_deactivated(app, make_user):
         pass
     db.session.commit()
     assert db.session.get(User, b.id).is_active
+
+
+# Spent once, also when two requests arrive together ----------------------------------------------
+
+def _meanwhile(statement):
+    """What another request committed after this one had read (its own connection)."""
+    db.session.commit()
+    with db.engine.begin() as connection:
+        connection.execute(statement)
+
+
+def test_a_reset_link_sent_twice_at_once_sets_one_password(app, make_user):
+    """Two presses of '저장' (or the link's holder and someone else) each found the link
+    unused before either committed: only the first sets a password."""
+    from sqlalchemy import update
+
+    from blueprints.accounts import services
+    from blueprints.accounts.models import AuthToken
+    from blueprints.core.models import utcnow
+
+    user = make_user("me@example.kr")
+    with app.test_request_context():
+        token = services.issue_token(user, "reset")
+        db.session.commit()
+        row = services.find_valid_token(token, "reset")
+        _meanwhile(update(AuthToken).where(AuthToken.id == row.id).values(used_at=utcnow()))
+        try:
+            services.reset_password(row, "second123!")
+        except services.AccountError:
+            pass
+        db.session.commit()
+    db.session.expire_all()
+    assert not services.verify_password(db.session.get(User, user.id), "second123!")
+
+
+def test_a_recovery_code_sent_twice_at_once_opens_one_session(app, make_user, monkeypatch):
+    from sqlalchemy import update
+
+    from blueprints.accounts import second_factor
+    from blueprints.accounts.models import RecoveryCode
+    from blueprints.core.models import utcnow
+
+    user = make_user("finance@example.kr", roles=("finance",))
+    with app.test_request_context():
+        codes = second_factor._replace_recovery_codes(user)
+        db.session.commit()
+        real = second_factor.verify_hash
+
+        def checked_while_the_other_request_spends_it(hashed, secret):
+            matched = real(hashed, secret)
+            if matched:  # the other request, with the same code, commits now
+                with db.engine.begin() as connection:
+                    connection.execute(update(RecoveryCode).where(RecoveryCode.code_hash == hashed)
+                                       .values(used_at=utcnow()))
+            return matched
+
+        monkeypatch.setattr(second_factor, "verify_hash", checked_while_the_other_request_spends_it)
+        assert second_factor.verify(user, codes[0]) is None
+
+
+def test_an_app_code_sent_twice_at_once_is_accepted_once(app, make_user):
+    import time
+
+    import pyotp
+    from sqlalchemy import update
+
+    from blueprints.accounts import second_factor
+    from tests.factories import TOTP_SECRET
+
+    user = make_user("staff@example.kr", roles=("staff",))
+    step = int(time.time()) // 30
+    code = pyotp.TOTP(TOTP_SECRET).generate_otp(step)
+    with app.test_request_context():
+        stale = db.session.get(User, user.id)  # read before the other request accepted the code
+        _meanwhile(update(User).where(User.id == user.id).values(totp_last_step=step + 1))
+        assert second_factor.verify(stale, code) is None
