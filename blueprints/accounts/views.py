@@ -208,8 +208,17 @@ def logout():
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    status = 200
     if form.validate_on_submit():
-        if not services.verify_password(g.user, form.current_password.data):
+        # The current password is checked like a sign-in (the same back-off): a borrowed
+        # session must not try passwords at full speed.
+        wait = services.login_wait(g.user.email, client_ip())
+        if wait is not None:
+            form.form_errors.append(_login_throttled_message(wait))
+            status = 429
+        elif not services.verify_password(g.user, form.current_password.data):
+            services.note_attempt(g.user.email, client_ip())
+            commit()
             form.current_password.errors.append("현재 비밀번호가 맞지 않습니다.")
         else:
             services.change_password(g.user, form.password.data)
@@ -217,7 +226,9 @@ def change_password():
             start_session(g.user, second_factor=g.user_session.second_factor_at is not None)  # a new one here, the others end
             flash("비밀번호를 바꾸었습니다. 다른 기기에서는 다시 로그인해야 합니다.", "success")
             return redirect(url_for("home.dashboard"), 303)
-    return render("accounts/change_password.html", form=form, status=422 if form.errors else 200)
+    if status == 200 and form.errors:
+        status = 422
+    return render("accounts/change_password.html", form=form, status=status)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

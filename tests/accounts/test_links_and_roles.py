@@ -192,3 +192,36 @@ def test_an_app_code_sent_twice_at_once_is_accepted_once(app, make_user):
         stale = db.session.get(User, user.id)  # read before the other request accepted the code
         _meanwhile(update(User).where(User.id == user.id).values(totp_last_step=step + 1))
         assert second_factor.verify(stale, code) is None
+
+
+# Guessing from inside a session ------------------------------------------------------------------
+
+def test_a_stolen_session_cannot_guess_the_current_password_without_back_off(app, client, auth, make_user):
+    """'현재 비밀번호' is a password check like sign-in: someone with a borrowed session (a shared
+    PC) must not try passwords at full speed to take the account over for good."""
+    make_user("me@example.kr")
+    auth.login("me@example.kr")
+    for n in range(app.config["LOGIN_FREE_FAILURES"]):
+        wrong = client.post_form("/account/password", {"current_password": f"guess{n}!", **NEW})
+        assert wrong.status_code == 422 and "현재 비밀번호가 맞지 않습니다" in wrong.get_data(as_text=True)
+    refused = client.post_form("/account/password", {"current_password": "pass1234!", **NEW})
+    assert refused.status_code == 429 and "너무 많습니다" in refused.get_data(as_text=True)
+    assert 'value="new1234!x"' not in refused.get_data(as_text=True)
+    db.session.expire_all()
+    from blueprints.accounts import services
+    assert services.verify_password(db.session.scalar(select(User).where(User.email == "me@example.kr")), "pass1234!")
+
+
+def test_a_stolen_session_cannot_guess_app_codes_to_turn_the_second_factor_off(app, client, auth, make_user):
+    from tests.factories import fresh_totp_code
+
+    make_user("me@example.kr", second_factor=True)
+    auth.login("me@example.kr")
+    for n in range(app.config["LOGIN_FREE_FAILURES"]):
+        assert client.post_form("/account/security/disable", {"code": f"{n:06d}"}).status_code == 422
+    refused = client.post_form("/account/security/disable", {"code": fresh_totp_code("me@example.kr")})
+    assert refused.status_code == 429 and "너무 많습니다" in refused.get_data(as_text=True)
+    assert client.post_form("/account/security/recovery-codes",
+                            {"code": fresh_totp_code("me@example.kr")}).status_code == 429
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.email == "me@example.kr")).has_second_factor
