@@ -172,7 +172,7 @@ def admin_reset(user: User, *, by: User) -> None:
 def disable(user: User, code: str) -> bool:
     """Someone who opted in turns it off again, with a current app code. Roles that need it cannot."""
     if user.has_any_role(SECOND_FACTOR_ROLES):
-        raise AccountError("사업담당·회계담당·관리자 계정은 2단계 인증을 끌 수 없습니다.")
+        raise AccountError("사업담당·회계담당·관리자·시 담당관 계정은 2단계 인증을 끌 수 없습니다.")
     if _matching_step(user.totp_secret, code, after=user.totp_last_step) is None:
         return False
     _clear(user)

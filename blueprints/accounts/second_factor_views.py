@@ -10,7 +10,7 @@ from blueprints.core.persistence import commit, get_or_404
 
 from . import bp, second_factor, services
 from .forms import SecondFactorCodeForm, SecondFactorLoginForm
-from .models import User
+from .models import SECOND_FACTOR_ROLES, User
 from .views import (PENDING_KEY, _login_throttled_message, _user_row_response, client_ip, pending_second_factor_user,
                     safe_next, start_session)
 
@@ -132,7 +132,8 @@ def _wrong_code(form) -> None:
 
 def _security_page(form=None, status=200):
     remaining = second_factor.remaining_recovery_codes(g.user) if g.user.has_second_factor else 0
-    return render("accounts/security.html", form=form or SecondFactorCodeForm(), remaining=remaining, status=status)
+    return render("accounts/security.html", form=form or SecondFactorCodeForm(), remaining=remaining,
+                  required=g.user.has_any_role(SECOND_FACTOR_ROLES), status=status)
 
 
 @bp.route("/account/security")

@@ -225,3 +225,10 @@ def test_a_stolen_session_cannot_guess_app_codes_to_turn_the_second_factor_off(a
                             {"code": fresh_totp_code("me@example.kr")}).status_code == 429
     db.session.expire_all()
     assert db.session.scalar(select(User).where(User.email == "me@example.kr")).has_second_factor
+
+
+def test_the_city_officer_is_not_offered_to_turn_the_required_second_factor_off(client, auth, make_user):
+    make_user("city@example.kr", roles=("city",))
+    auth.login("city@example.kr")
+    page = client.get("/account/security").get_data(as_text=True)
+    assert "2단계 인증 끄기" not in page and "2단계 인증을 끌 수 없습니다" in page
