@@ -232,3 +232,36 @@ def test_the_city_officer_is_not_offered_to_turn_the_required_second_factor_off(
     auth.login("city@example.kr")
     page = client.get("/account/security").get_data(as_text=True)
     assert "2단계 인증 끄기" not in page and "2단계 인증을 끌 수 없습니다" in page
+
+
+# Group invitations ------------------------------------------------------------------------------
+
+from tests.accounts.test_identity import group, people  # noqa: E402,F401  (fixtures)
+
+
+def test_an_invitation_cancelled_while_its_acceptance_runs_links_nothing(app, group, make_user):
+    """The 대표 invited the wrong parent to the 회계 household, noticed, and invited the right one
+    (which cancels the first invitation) just as the wrong one pressed 수락: the acceptance had
+    read 'pending' before the cancellation committed. A cancelled invitation links nothing."""
+    from sqlalchemy import update
+
+    from blueprints.core.models import utcnow
+    from blueprints.groups import services as group_services
+    from blueprints.groups.models import GroupMember, MemberInvitation
+
+    wrong = make_user("wrong@example.kr")
+    household = group.members[3]
+    with app.test_request_context():
+        invitation = group_services.invite_member(group, household, "wrong@example.kr", by=group.leader.user)
+        db.session.commit()
+        stale = db.session.get(MemberInvitation, invitation.id)
+        _meanwhile(update(MemberInvitation).where(MemberInvitation.id == invitation.id)
+                   .values(state="cancelled", decided_at=utcnow()))
+        try:
+            group_services.accept_invitation(stale, by=db.session.get(User, wrong.id))
+        except group_services.GroupError as exc:
+            assert "이미 답했거나" in str(exc)
+        db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(GroupMember, household.id).user_id is None
+    assert db.session.get(MemberInvitation, invitation.id).state == "cancelled"
