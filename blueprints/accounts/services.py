@@ -505,6 +505,10 @@ def disown_signup(row: AuthToken) -> User:
     if user.is_verified:
         raise AccountError("이미 확인을 마친 계정입니다. 비밀번호가 기억나지 않으면 비밀번호 찾기를 이용해 주세요.")
     user.password_hash = None
+    # What the stranger typed goes too: the set-up form would offer their name and keep their
+    # number as 'the number on file' when left empty.
+    user.name, user.phone = "", None
+    user.privacy_consent_at = user.privacy_consent_version = None
     user.session_version += 1
     audit.record("user.signup_disowned", user, actor=None, summary="주소의 주인이 가입하지 않았다고 알림: 비밀번호 무효화")
     return user

@@ -265,3 +265,22 @@ def test_an_invitation_cancelled_while_its_acceptance_runs_links_nothing(app, gr
     db.session.expire_all()
     assert db.session.get(GroupMember, household.id).user_id is None
     assert db.session.get(MemberInvitation, invitation.id).state == "cancelled"
+
+
+def test_after_disowning_a_strangers_sign_up_the_set_up_keeps_nothing_the_stranger_typed(client, auth):
+    """The stranger's name and mobile number must not come back as 'what the group wrote down':
+    left empty, the number would have stayed the stranger's (staff call the 대표's number)."""
+    stranger = {"name": "가짜회계", "phone": "010-4444-0000", "password": "abcd1234!",
+                "password_confirm": "abcd1234!", "consent_privacy": "y"}
+    client.post_form("/signup", dict(stranger, email="parent@example.kr"))
+    verify = _link("parent@example.kr", "account/verify/")
+    assert client.post_form(verify + "/disown").status_code == 303
+    client.post_form("/signup", dict(stranger, email="parent@example.kr", name="진짜부모", phone="010-5555-0000"))
+    setup = _link("parent@example.kr", "invite/")
+    page = client.get(setup).get_data(as_text=True)
+    assert "가짜회계" not in page and "0000)" not in page
+    empty = client.post_form(setup, dict(SETUP, name="진짜부모", phone=""))
+    assert empty.status_code == 422  # a number of one's own is asked for
+    assert client.post_form(setup, dict(SETUP, name="진짜부모", phone="010-5555-0000")).status_code == 303
+    user = db.session.scalar(select(User).where(User.email == "parent@example.kr"))
+    assert (user.name, user.phone) == ("진짜부모", "01055550000")
