@@ -258,6 +258,9 @@ def request_password_reset(email: str, ip: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
+    if not user.is_verified:
+        _send_fresh_setup_link(user)
+        return
     token = issue_token(user, "reset")
     link = url_for("accounts.reset_password", token=token, _external=True)
     queue_email(user.email, "[공동육아 자조모임] 비밀번호 재설정 안내",
@@ -446,6 +449,19 @@ def _send_setup_link(user: User) -> None:
                 "이 주소로 공동육아 자조모임 지원사업 가입을 요청하셨습니다. 이 주소에는 초대받았거나 설정을 마치지 않은 "
                 f"계정이 있습니다. 아래 링크에서 7일 안에 이름·휴대전화번호·비밀번호를 정하면 가입이 끝납니다.\n\n{link}\n\n"
                 "요청하지 않았다면 이 메일을 무시하셔도 됩니다.")
+
+
+def _send_fresh_setup_link(user: User) -> None:
+    """비밀번호 찾기 for an account whose address was never proved: whoever signed up typed its
+    name and number, perhaps not the address's owner. The link (like an invitation's) proves the
+    address and asks for everything anew; the set-up page offers nothing from the sign-up."""
+    token = issue_token(user, "invite")
+    link = url_for("accounts.accept_invite", token=token, _external=True)
+    queue_email(user.email, "[공동육아 자조모임] 비밀번호 재설정 안내",
+                "이 주소의 계정은 아직 이메일 주소를 확인하지 않았습니다. 아래 링크에서 7일 안에 이름·휴대전화번호·비밀번호를 "
+                f"정하면 계정을 쓸 수 있습니다(가입할 때 적은 비밀번호는 더는 쓰이지 않습니다).\n\n{link}\n\n"
+                "요청하지 않았다면 이 메일을 무시하셔도 됩니다.")
+    audit.record("user.password_reset_requested", user, actor=None, summary="확인 전 계정의 비밀번호 찾기: 계정 설정 메일 발송")
 
 
 def _send_already_registered(user: User) -> None:

@@ -275,9 +275,12 @@ def accept_invite(token):
     if row is None:
         return render("accounts/token_invalid.html", status=410)
     # Opened with the name the inviter entered; the number they entered is kept unless another is
-    # typed, and shown masked (the mail may have gone to a mistyped address).
-    number_on_file = row.user.phone
-    form = (AcceptInviteForm(name=row.user.name, number_on_file=number_on_file)
+    # typed, and shown masked (the mail may have gone to a mistyped address). An account someone
+    # signed up (it has a password) but never verified is set up anew: what was typed then is not
+    # the inviter's, and perhaps not the owner's (services._send_fresh_setup_link).
+    signed_up = row.user.has_password
+    number_on_file = None if signed_up else row.user.phone
+    form = (AcceptInviteForm(name="" if signed_up else row.user.name, number_on_file=number_on_file)
             if request.method == "GET" else AcceptInviteForm(number_on_file=number_on_file))
     if form.validate_on_submit():
         try:

@@ -35,32 +35,36 @@ def test_a_reset_link_dies_when_the_owner_changes_the_password(client, auth, mak
     assert auth.login("me@example.kr", "new1234!x").status_code == 303
 
 
-def test_a_password_set_through_one_link_spends_the_accounts_other_links(client, auth, make_user):
+def test_a_password_set_through_one_link_spends_the_accounts_other_links(app, client, auth, make_user):
+    """A reset link and a verification link both lying in the mailbox of an account that is
+    then set up through one of them: the other is spent."""
+    from blueprints.accounts import services
+
+    user = make_user("me@example.kr")
+    with app.test_request_context():
+        verify = "/account/verify/" + services.issue_token(user, "verify")
+        db.session.commit()
+    client.post_form("/password/forgot", {"email": "me@example.kr"})
+    reset = _link("me@example.kr", "password/reset/")
+    assert client.post_form(reset, NEW).status_code == 303
+    assert client.get(verify).status_code == 410
+    assert client.post_form(verify + "/disown").status_code == 410
+    assert auth.login("me@example.kr", "new1234!x").status_code == 303
+
+
+def test_forgetting_the_password_before_the_set_up_replaces_the_invitation_link(client, auth, make_user):
     make_user("admin@example.kr", roles=("admin",))
     auth.login("admin@example.kr")
     client.post_form("/admin/users/invite", {"email": "rev@example.kr", "name": "박심사", "roles": ["reviewer"]})
     auth.logout()
     invite = _link("rev@example.kr", "invite/")
     client.post_form("/password/forgot", {"email": "rev@example.kr"})
-    reset = _link("rev@example.kr", "password/reset/")
-
-    assert client.post_form(reset, NEW).status_code == 303  # the account is set by the reset link …
-    assert client.get(invite).status_code == 410  # … so the invitation link is spent
-    assert client.post_form(invite, SETUP).status_code == 410
-    user = db.session.scalar(select(User).where(User.email == "rev@example.kr"))
-    assert auth.login("rev@example.kr", "new1234!x").status_code == 303 and user.name == "박심사"
-
-    # and the other way round: set up through the invitation, an earlier reset link is spent
+    again = _link("rev@example.kr", "invite/")
+    assert again != invite and client.get(invite).status_code == 410
+    assert "박심사" in client.get(again).get_data(as_text=True)  # the inviter's name, as before
+    assert client.post_form(again, SETUP).status_code == 303
     auth.logout()
-    auth.login("admin@example.kr")
-    client.post_form("/admin/users/invite", {"email": "fin@example.kr", "name": "최회계", "roles": ["reviewer"]})
-    auth.logout()
-    invite = _link("fin@example.kr", "invite/")
-    client.post_form("/password/forgot", {"email": "fin@example.kr"})
-    reset = _link("fin@example.kr", "password/reset/")
-    assert client.post_form(invite, SETUP).status_code == 303
-    auth.logout()
-    assert client.get(reset).status_code == 410
+    assert client.get(again).status_code == 410
 
 
 # Roles -----------------------------------------------------------------------------------------
@@ -284,3 +288,23 @@ def test_after_disowning_a_strangers_sign_up_the_set_up_keeps_nothing_the_strang
     assert client.post_form(setup, dict(SETUP, name="진짜부모", phone="010-5555-0000")).status_code == 303
     user = db.session.scalar(select(User).where(User.email == "parent@example.kr"))
     assert (user.name, user.phone) == ("진짜부모", "01055550000")
+
+
+def test_a_reset_for_a_never_verified_account_sets_it_up_anew(client, auth):
+    """비밀번호 찾기 on an address someone else signed up with: the link proves the address, so
+    the owner gets the account, but with their own name and number, not the stranger's."""
+    stranger = {"name": "가짜회계", "phone": "010-4444-0000", "password": "abcd1234!",
+                "password_confirm": "abcd1234!", "consent_privacy": "y"}
+    client.post_form("/signup", dict(stranger, email="parent@example.kr"))
+    client.post_form("/password/forgot", {"email": "parent@example.kr"})
+    mail = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+    assert "/password/reset/" not in mail.body
+    setup = _link("parent@example.kr", "invite/")
+    page = client.get(setup).get_data(as_text=True)
+    assert "가짜회계" not in page and "0000)" not in page
+    assert client.post_form(setup, dict(SETUP, name="진짜부모", phone="")).status_code == 422
+    assert client.post_form(setup, dict(SETUP, name="진짜부모", phone="010-5555-0000")).status_code == 303
+    user = db.session.scalar(select(User).where(User.email == "parent@example.kr"))
+    assert (user.name, user.phone, user.is_verified) == ("진짜부모", "01055550000", True)
+    auth.logout()
+    assert auth.login("parent@example.kr", "abcd1234!").status_code == 422  # the stranger's password is gone
