@@ -308,3 +308,12 @@ def test_a_reset_for_a_never_verified_account_sets_it_up_anew(client, auth):
     assert (user.name, user.phone, user.is_verified) == ("진짜부모", "01055550000", True)
     auth.logout()
     assert auth.login("parent@example.kr", "abcd1234!").status_code == 422  # the stranger's password is gone
+
+
+def test_the_admins_own_row_offers_no_role_buttons(client, auth, make_user):
+    admin = make_user("admin@example.kr", roles=("admin",))
+    other = make_user("other@example.kr")
+    auth.login("admin@example.kr")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert f"/admin/users/{admin.id}/roles/grant" not in page and f"/admin/users/{other.id}/roles/grant" in page
+    assert "본인의 역할은 다른 관리자가 바꿉니다" in page
