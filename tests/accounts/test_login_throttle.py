@@ -135,3 +135,16 @@ def test_one_ipv6_network_is_one_address_for_the_back_off(app, client, make_user
     for _ in range(free):
         assert _login(client, STRANGER, "wrong-pass1", email="other@example.kr").status_code == 422
     assert _login(client, f"::ffff:{STRANGER}", "wrong-pass1", email="other@example.kr").status_code == 429
+
+
+def test_spelling_the_address_differently_neither_resets_the_back_off_nor_signs_in(app, client, make_user):
+    """Case, surrounding space and Unicode look-alikes: what names the account for sign-in names
+    it for the back-off, and what does not name it (full-width letters, a trailing dot, a
+    composed look-alike) never signs in, so it cannot be used to keep guessing."""
+    make_user("owner@example.kr")
+    spellings = ["OWNER@example.kr", " owner@EXAMPLE.kr ", "Owner@Example.Kr", "owner@example.kr", "oWnEr@example.KR"]
+    for email in spellings[:app.config["LOGIN_FREE_FAILURES"]]:
+        assert _login(client, STRANGER, "wrong-pass1", email=email).status_code == 422
+    assert _login(client, STRANGER, "pass1234!", email="OwNeR@eXaMpLe.kr").status_code == 429
+    for email in ["ｏｗｎｅｒ@example.kr", "owner@example.kr.", "owner@ｅｘａｍｐｌｅ.kr", "owner\u200b@example.kr"]:
+        assert _login(client, OWNER, "pass1234!", email=email).status_code == 422
