@@ -14,6 +14,7 @@ from blueprints.core import audit
 from blueprints.core.auth import ROLE_LABELS, ROLES
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
+from blueprints.core.persistence import lock_row
 from blueprints.core.search import matches
 from extensions import db
 
@@ -288,6 +289,7 @@ def grant_role(user: User, role: str, *, by: User) -> bool:
         # An admin who gave themself 회계담당 or 사업담당 would pay out and approve on their own
         # word: a role always comes from another admin.
         raise AccountError("자기 자신에게는 역할을 부여할 수 없습니다. 다른 관리자에게 요청해 주세요.")
+    lock_row(User, user.id)  # the same grant twice at once: the second waits, then finds the role
     require_verified(user, "이메일 주소를 확인하지 않은 계정에는 역할을 줄 수 없습니다. 본인이 주소를 확인한 뒤 다시 시도해 주세요.")
     if user.has_role(role):
         return False
@@ -301,6 +303,7 @@ def grant_role(user: User, role: str, *, by: User) -> bool:
 def revoke_role(user: User, role: str, *, by: User) -> bool:
     if role == "admin" and user.id == by.id:
         raise AccountError("자기 자신의 관리자 역할은 회수할 수 없습니다.")
+    lock_row(User, user.id)
     row = next((r for r in user.role_rows if r.role == role), None)
     if row is None:
         return False

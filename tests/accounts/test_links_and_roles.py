@@ -317,3 +317,19 @@ def test_the_admins_own_row_offers_no_role_buttons(client, auth, make_user):
     page = client.get("/admin/users").get_data(as_text=True)
     assert f"/admin/users/{admin.id}/roles/grant" not in page and f"/admin/users/{other.id}/roles/grant" in page
     assert "본인의 역할은 다른 관리자가 바꿉니다" in page
+
+
+def test_a_role_granted_twice_at_once_is_granted_once_without_an_error(app, make_user):
+    """Two admins (or a double press without JavaScript) grant the same role at one moment: the
+    second found the role missing before the first committed. It is simply already there."""
+    from blueprints.accounts import services
+    from blueprints.accounts.models import UserRole
+
+    admin = make_user("admin@example.kr", roles=("admin",))
+    user = make_user("p@example.kr", roles=("applicant",))
+    with app.test_request_context():
+        stale = db.session.get(User, user.id)
+        _meanwhile(UserRole.__table__.insert().values(user_id=user.id, role="reviewer", granted_at=stale.created_at))
+        assert services.grant_role(stale, "reviewer", by=admin) is False
+        db.session.commit()
+    assert sorted(db.session.scalars(select(UserRole.role).where(UserRole.user_id == user.id))) == ["applicant", "reviewer"]
