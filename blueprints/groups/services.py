@@ -543,6 +543,8 @@ def accept_invitation(invitation: MemberInvitation, *, by: User) -> GroupMember:
 def decline_invitation(invitation: MemberInvitation, *, by: User) -> None:
     if invitation.user_id != by.id:
         raise GroupError("본인에게 온 초대만 거절할 수 있습니다.")
+    lock_row(GroupMember, invitation.member_id)  # an acceptance in another tab went first: read it
+    db.session.refresh(invitation)
     if invitation.state != "pending":
         raise GroupError("이미 답한 초대입니다.")
     invitation.state, invitation.decided_at = "declined", utcnow()

@@ -333,3 +333,30 @@ def test_a_role_granted_twice_at_once_is_granted_once_without_an_error(app, make
         assert services.grant_role(stale, "reviewer", by=admin) is False
         db.session.commit()
     assert sorted(db.session.scalars(select(UserRole.role).where(UserRole.user_id == user.id))) == ["applicant", "reviewer"]
+
+
+def test_an_invitation_accepted_in_another_tab_is_not_then_recorded_as_declined(app, group, make_user):
+    from sqlalchemy import update
+
+    from blueprints.core.models import utcnow
+    from blueprints.groups import services as group_services
+    from blueprints.groups.models import GroupMember, MemberInvitation
+
+    parent = make_user("parent@example.kr")
+    household = group.members[3]
+    with app.test_request_context():
+        invitation = group_services.invite_member(group, household, "parent@example.kr", by=group.leader.user)
+        db.session.commit()
+        stale = db.session.get(MemberInvitation, invitation.id)
+        db.session.commit()
+        with db.engine.begin() as connection:  # accepted in the other tab
+            connection.execute(update(MemberInvitation).where(MemberInvitation.id == invitation.id)
+                               .values(state="accepted", decided_at=utcnow()))
+            connection.execute(update(GroupMember).where(GroupMember.id == household.id).values(user_id=parent.id))
+        try:
+            group_services.decline_invitation(stale, by=db.session.get(User, parent.id))
+        except group_services.GroupError:
+            pass
+        db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(MemberInvitation, invitation.id).state == "accepted"
