@@ -14,7 +14,6 @@ from blueprints.core import audit
 from blueprints.core.auth import ROLE_LABELS, ROLES
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
-from blueprints.core.persistence import lock_row
 from blueprints.core.search import matches
 from extensions import db
 
@@ -289,7 +288,7 @@ def grant_role(user: User, role: str, *, by: User) -> bool:
         # An admin who gave themself 회계담당 or 사업담당 would pay out and approve on their own
         # word: a role always comes from another admin.
         raise AccountError("자기 자신에게는 역할을 부여할 수 없습니다. 다른 관리자에게 요청해 주세요.")
-    lock_row(User, user.id)  # the same grant twice at once: the second waits, then finds the role
+    _lock_account(user)  # the same grant twice at once: the second waits, then finds the role
     require_verified(user, "이메일 주소를 확인하지 않은 계정에는 역할을 줄 수 없습니다. 본인이 주소를 확인한 뒤 다시 시도해 주세요.")
     if user.has_role(role):
         return False
@@ -303,18 +302,30 @@ def grant_role(user: User, role: str, *, by: User) -> bool:
 def revoke_role(user: User, role: str, *, by: User) -> bool:
     if role == "admin" and user.id == by.id:
         raise AccountError("자기 자신의 관리자 역할은 회수할 수 없습니다.")
-    lock_row(User, user.id)
+    if role == "admin" and user.has_role("admin"):
+        keep_an_admin(user)  # the first lock taken: two admins removing each other take turns here
+    _lock_account(user)
     row = next((r for r in user.role_rows if r.role == role), None)
     if row is None:
         return False
-    if role == "admin":
-        keep_an_admin(user)
     before = sorted(user.roles)
     user.role_rows.remove(row)
     db.session.flush()
     audit.record("user.role_revoked", user, summary=f"{ROLE_LABELS[role]} 역할 회수",
                  before={"roles": before}, after={"roles": sorted(user.roles)})
     return True
+
+
+def _lock_account(user: User) -> None:
+    """Hold the account's row to the commit and read it (with its roles) afresh. FOR NO KEY
+    UPDATE, not FOR UPDATE: the audit rows and role rows other requests insert point at users
+    (a foreign key takes KEY SHARE), and two admins changing each other's roles would otherwise
+    deadlock. SQLite: a no-op UPDATE takes the database's write lock."""
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(User).where(User.id == user.id).values(id=User.id))
+    db.session.scalar(select(User).where(User.id == user.id).with_for_update(key_share=True)
+                      .execution_options(populate_existing=True))
 
 
 def keep_an_admin(leaving: User) -> None:
