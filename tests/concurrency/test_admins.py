@@ -18,7 +18,8 @@ def test_two_admins_removing_each_other_at_once_leave_one(how, make_user, browse
         posts = {"revoke": lambda tab, other: tab.post(f"/admin/users/{other.id}/roles/revoke", {"role": "admin"}),
                  "deactivate": lambda tab, other: tab.post(f"/admin/users/{other.id}/active", {"active": "0"})}[how]
         answers = fire([lambda: posts(tabs[0], b), lambda: posts(tabs[1], a)])
-        assert {x.status for x in answers} <= {303, 403}, [(x.status, x.body[:200]) for x in answers]
+        # 302: the other went first and this admin, deactivated, is signed out
+        assert {x.status for x in answers} <= {302, 303, 403}, [(x.status, x.body[:200]) for x in answers]
         active_admins = db.session.scalars(
             select(User.id).join(UserRole, UserRole.user_id == User.id)
             .where(UserRole.role == "admin", User.is_active.is_(True))).all()
