@@ -18,7 +18,7 @@ import time
 import pyotp
 import segno
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 
 from blueprints.core import audit
 from blueprints.core.models import utcnow
@@ -90,6 +90,14 @@ def _matching_step(secret: str, code: str, *, after: int | None) -> int | None:
     return None
 
 
+def _spend_step(user: User, step: int) -> bool:
+    """Record that the app's code of ``step`` was used, unless a request that read the account
+    at the same moment already did (one conditional UPDATE): a code is accepted once."""
+    return bool(db.session.execute(
+        update(User).where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)).rowcount)
+
+
 def verify(user: User, code: str) -> str | None:
     """'totp' or 'recovery' when ``code`` is a fresh app code or an unused recovery code of
     ``user`` (spent now), else None."""
@@ -97,7 +105,8 @@ def verify(user: User, code: str) -> str | None:
         return None
     step = _matching_step(user.totp_secret, code, after=user.totp_last_step)
     if step is not None:
-        user.totp_last_step = step
+        if not _spend_step(user, step):
+            return None
         audit.record("user.second_factor_passed", user, actor=user, summary="2단계 인증 통과")
         return "totp"
     cleaned = _clean(code)
@@ -106,8 +115,10 @@ def verify(user: User, code: str) -> str | None:
     for row in db.session.scalars(select(RecoveryCode).where(
             RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)).order_by(RecoveryCode.id)):
         if verify_hash(row.code_hash, cleaned):
-            row.used_at = utcnow()
-            db.session.flush()
+            # Spent once: of two requests with the same code only the first finds it unused here.
+            if not db.session.execute(update(RecoveryCode).where(
+                    RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None)).values(used_at=utcnow())).rowcount:
+                return None
             left = remaining_recovery_codes(user)
             audit.record("user.recovery_code_used", user, actor=user,
                          summary=f"복구 코드로 2단계 인증 통과 (남은 코드 {left}개)", after={"remaining": left})
@@ -132,9 +143,8 @@ def _replace_recovery_codes(user: User) -> list[str]:
 def new_recovery_codes(user: User, code: str) -> list[str] | None:
     """A fresh set (the old ones stop working), after a current app code; None if it is wrong."""
     step = _matching_step(user.totp_secret, code, after=user.totp_last_step)
-    if step is None:
+    if step is None or not _spend_step(user, step):
         return None
-    user.totp_last_step = step
     codes = _replace_recovery_codes(user)
     audit.record("user.recovery_codes_renewed", user, actor=user, summary="복구 코드 새로 발급")
     return codes
@@ -162,7 +172,7 @@ def admin_reset(user: User, *, by: User) -> None:
 def disable(user: User, code: str) -> bool:
     """Someone who opted in turns it off again, with a current app code. Roles that need it cannot."""
     if user.has_any_role(SECOND_FACTOR_ROLES):
-        raise AccountError("사업담당·회계담당·관리자 계정은 2단계 인증을 끌 수 없습니다.")
+        raise AccountError("사업담당·회계담당·관리자·시 담당관 계정은 2단계 인증을 끌 수 없습니다.")
     if _matching_step(user.totp_secret, code, after=user.totp_last_step) is None:
         return False
     _clear(user)

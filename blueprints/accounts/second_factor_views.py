@@ -10,7 +10,7 @@ from blueprints.core.persistence import commit, get_or_404
 
 from . import bp, second_factor, services
 from .forms import SecondFactorCodeForm, SecondFactorLoginForm
-from .models import User
+from .models import SECOND_FACTOR_ROLES, User
 from .views import (PENDING_KEY, _login_throttled_message, _user_row_response, client_ip, pending_second_factor_user,
                     safe_next, start_session)
 
@@ -114,9 +114,26 @@ def second_factor_setup():
 
 # The account's security page ------------------------------------------------------------
 
+def _code_check_wait(form) -> bool:
+    """An app code typed on the security page is checked like one at sign-in (the same
+    back-off per account and address); True, with the message on the form, while it must wait."""
+    wait = services.login_wait(g.user.email, client_ip())
+    if wait is None:
+        return False
+    form.form_errors.append(_login_throttled_message(wait))
+    return True
+
+
+def _wrong_code(form) -> None:
+    services.note_attempt(g.user.email, client_ip())
+    commit()
+    form.code.errors.append(WRONG_CODE)
+
+
 def _security_page(form=None, status=200):
     remaining = second_factor.remaining_recovery_codes(g.user) if g.user.has_second_factor else 0
-    return render("accounts/security.html", form=form or SecondFactorCodeForm(), remaining=remaining, status=status)
+    return render("accounts/security.html", form=form or SecondFactorCodeForm(), remaining=remaining,
+                  required=g.user.has_any_role(SECOND_FACTOR_ROLES), status=status)
 
 
 @bp.route("/account/security")
@@ -132,6 +149,9 @@ def second_factor_disable():
     if not g.user.has_second_factor:
         return redirect(url_for("accounts.account_security"), 303)
     if form.validate_on_submit():
+        if _code_check_wait(form):
+            form.code.data = ""
+            return _security_page(form, 429)
         try:
             done = second_factor.disable(g.user, form.code.data)
         except services.AccountError as exc:
@@ -141,7 +161,7 @@ def second_factor_disable():
             commit()
             flash("2단계 인증을 껐습니다. 다음 로그인부터는 비밀번호만 묻습니다.", "success")
             return redirect(url_for("accounts.account_security"), 303)
-        form.code.errors.append(WRONG_CODE)
+        _wrong_code(form)
     form.code.data = ""
     return _security_page(form, 422)
 
@@ -153,11 +173,14 @@ def renew_recovery_codes():
     if not g.user.has_second_factor:
         return redirect(url_for("accounts.account_security"), 303)
     if form.validate_on_submit():
+        if _code_check_wait(form):
+            form.code.data = ""
+            return _security_page(form, 429)
         codes = second_factor.new_recovery_codes(g.user, form.code.data)
         if codes is not None:
             commit()
             return render("accounts/recovery_codes.html", codes=codes, next_url=url_for("accounts.account_security"))
-        form.code.errors.append(WRONG_CODE)
+        _wrong_code(form)
     form.code.data = ""
     return _security_page(form, 422)
 

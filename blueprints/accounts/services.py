@@ -1,5 +1,6 @@
 """Account operations: they mutate, flush and record the audit event; the view commits."""
 import hashlib
+import ipaddress
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -106,6 +107,21 @@ def register_applicant(*, email: str, password: str, name: str, phone: str) -> U
 
 # Throttling ------------------------------------------------------------------------------
 
+def throttle_address(ip: str | None) -> str:
+    """The client as throttling counts it: an IPv4 address as it is (also when written as an
+    IPv4-mapped IPv6 address), an IPv6 address by its /64 network. One home line or cloud host
+    holds a whole /64, so counting single IPv6 addresses gave a fresh back-off to every try."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return (ip or "-")[:45]
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def _failures_since(column, value, kind: str) -> int:
     since = utcnow() - current_app.config["LOGIN_WINDOW"]
     return db.session.scalar(
@@ -172,10 +188,18 @@ def authenticate(email: str, password: str, ip: str) -> User | None:
     return None
 
 
-def change_password(user: User, new_password: str) -> None:
+def _set_password(user: User, new_password: str) -> None:
+    """However a password is set (changed, reset, set up through an invitation): every session
+    of the account ends and every unused link of it is spent, so a reset or set-up link still
+    lying in the mailbox cannot set the password again."""
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     revoke_user_sessions(user)
+    revoke_outstanding_tokens(user)
+
+
+def change_password(user: User, new_password: str) -> None:
+    _set_password(user, new_password)
     audit.record("user.password_changed", user, summary="비밀번호 변경")
 
 
@@ -209,8 +233,17 @@ def find_valid_token(token: str, purpose: str) -> AuthToken | None:
     return row
 
 
+class LinkSpent(AccountError):
+    """The one-time link was used by another request after this one had found it unused."""
+
+
 def consume_token(row: AuthToken) -> None:
-    row.used_at = utcnow()
+    """Spend the link, once: one conditional UPDATE decides, so of two requests that both found
+    it unused (a double press, or two people with the link) only the first goes on."""
+    spent = db.session.execute(update(AuthToken).where(AuthToken.id == row.id, AuthToken.used_at.is_(None))
+                               .values(used_at=utcnow())).rowcount
+    if not spent:
+        raise LinkSpent("이미 사용한 링크입니다. 필요하면 새 링크를 받아 주세요.")
 
 
 def reset_is_throttled(email: str, ip: str) -> bool:
@@ -225,6 +258,9 @@ def request_password_reset(email: str, ip: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
+    if not user.is_verified:
+        _send_fresh_setup_link(user)
+        return
     token = issue_token(user, "reset")
     link = url_for("accounts.reset_password", token=token, _external=True)
     queue_email(user.email, "[공동육아 자조모임] 비밀번호 재설정 안내",
@@ -236,9 +272,7 @@ def request_password_reset(email: str, ip: str) -> None:
 def reset_password(row: AuthToken, new_password: str) -> User:
     user = row.user
     consume_token(row)
-    user.password_hash = hash_password(new_password)
-    user.session_version += 1
-    revoke_user_sessions(user)
+    _set_password(user, new_password)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     audit.record("user.password_reset", user, actor=user, summary="비밀번호 재설정 완료")
     mark_verified(user)  # the link came to the address
@@ -250,6 +284,11 @@ def reset_password(row: AuthToken, new_password: str) -> User:
 def grant_role(user: User, role: str, *, by: User) -> bool:
     if role not in ROLES:
         raise AccountError("알 수 없는 역할입니다.")
+    if user.id == by.id:
+        # An admin who gave themself 회계담당 or 사업담당 would pay out and approve on their own
+        # word: a role always comes from another admin.
+        raise AccountError("자기 자신에게는 역할을 부여할 수 없습니다. 다른 관리자에게 요청해 주세요.")
+    _lock_account(user)  # the same grant twice at once: the second waits, then finds the role
     require_verified(user, "이메일 주소를 확인하지 않은 계정에는 역할을 줄 수 없습니다. 본인이 주소를 확인한 뒤 다시 시도해 주세요.")
     if user.has_role(role):
         return False
@@ -263,6 +302,9 @@ def grant_role(user: User, role: str, *, by: User) -> bool:
 def revoke_role(user: User, role: str, *, by: User) -> bool:
     if role == "admin" and user.id == by.id:
         raise AccountError("자기 자신의 관리자 역할은 회수할 수 없습니다.")
+    if role == "admin" and user.has_role("admin"):
+        keep_an_admin(user)  # the first lock taken: two admins removing each other take turns here
+    _lock_account(user)
     row = next((r for r in user.role_rows if r.role == role), None)
     if row is None:
         return False
@@ -272,6 +314,32 @@ def revoke_role(user: User, role: str, *, by: User) -> bool:
     audit.record("user.role_revoked", user, summary=f"{ROLE_LABELS[role]} 역할 회수",
                  before={"roles": before}, after={"roles": sorted(user.roles)})
     return True
+
+
+def _lock_account(user: User) -> None:
+    """Hold the account's row to the commit and read it (with its roles) afresh. FOR NO KEY
+    UPDATE, not FOR UPDATE: the audit rows and role rows other requests insert point at users
+    (a foreign key takes KEY SHARE), and two admins changing each other's roles would otherwise
+    deadlock. SQLite: a no-op UPDATE takes the database's write lock."""
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(User).where(User.id == user.id).values(id=User.id))
+    db.session.scalar(select(User).where(User.id == user.id).with_for_update(key_share=True)
+                      .execution_options(populate_existing=True))
+
+
+def keep_an_admin(leaving: User) -> None:
+    """Refuse when ``leaving`` is the last active 관리자. The admins' role rows are locked
+    first, so two admins removing each other at the same moment take turns and the second
+    sees the first's change (each had passed the permission check before either committed)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(UserRole).where(UserRole.role == "admin").values(role=UserRole.role))
+    db.session.execute(select(UserRole.id).where(UserRole.role == "admin").with_for_update())
+    others = db.session.scalar(
+        select(func.count(UserRole.id)).join(User, User.id == UserRole.user_id)
+        .where(UserRole.role == "admin", UserRole.user_id != leaving.id, User.is_active.is_(True)))
+    if not others:
+        raise AccountError("마지막 관리자입니다. 다른 관리자가 있어야 이 관리자의 역할을 회수하거나 계정을 비활성화할 수 있습니다.")
 
 
 def invite_user(*, email: str, name: str, roles: list[str], by: User) -> User:
@@ -301,7 +369,7 @@ def accept_invite(row: AuthToken, *, name: str, phone: str, password: str) -> Us
     consume_token(row)
     user.name = name.strip()
     user.phone = normalize_phone(phone)
-    user.password_hash = hash_password(password)
+    _set_password(user, password)
     user.privacy_consent_at = utcnow()
     user.privacy_consent_version = CONSENT_VERSION
     audit.record("user.invite_accepted", user, actor=user, summary="초대 수락, 계정 설정")
@@ -312,6 +380,8 @@ def accept_invite(row: AuthToken, *, name: str, phone: str, password: str) -> Us
 def set_active(user: User, active: bool, *, by: User) -> None:
     if user.id == by.id and not active:
         raise AccountError("자기 자신의 계정은 비활성화할 수 없습니다.")
+    if not active and user.is_active and user.has_role("admin"):
+        keep_an_admin(user)
     before = user.is_active
     user.is_active = active
     user.session_version += 1
@@ -395,6 +465,19 @@ def _send_setup_link(user: User) -> None:
                 "요청하지 않았다면 이 메일을 무시하셔도 됩니다.")
 
 
+def _send_fresh_setup_link(user: User) -> None:
+    """비밀번호 찾기 for an account whose address was never proved: whoever signed up typed its
+    name and number, perhaps not the address's owner. The link (like an invitation's) proves the
+    address and asks for everything anew; the set-up page offers nothing from the sign-up."""
+    token = issue_token(user, "invite")
+    link = url_for("accounts.accept_invite", token=token, _external=True)
+    queue_email(user.email, "[공동육아 자조모임] 비밀번호 재설정 안내",
+                "이 주소의 계정은 아직 이메일 주소를 확인하지 않았습니다. 아래 링크에서 7일 안에 이름·휴대전화번호·비밀번호를 "
+                f"정하면 계정을 쓸 수 있습니다(가입할 때 적은 비밀번호는 더는 쓰이지 않습니다).\n\n{link}\n\n"
+                "요청하지 않았다면 이 메일을 무시하셔도 됩니다.")
+    audit.record("user.password_reset_requested", user, actor=None, summary="확인 전 계정의 비밀번호 찾기: 계정 설정 메일 발송")
+
+
 def _send_already_registered(user: User) -> None:
     login = url_for("accounts.login", _external=True)
     forgot = url_for("accounts.forgot_password", _external=True)
@@ -452,6 +535,10 @@ def disown_signup(row: AuthToken) -> User:
     if user.is_verified:
         raise AccountError("이미 확인을 마친 계정입니다. 비밀번호가 기억나지 않으면 비밀번호 찾기를 이용해 주세요.")
     user.password_hash = None
+    # What the stranger typed goes too: the set-up form would offer their name and keep their
+    # number as 'the number on file' when left empty.
+    user.name, user.phone = "", None
+    user.privacy_consent_at = user.privacy_consent_version = None
     user.session_version += 1
     audit.record("user.signup_disowned", user, actor=None, summary="주소의 주인이 가입하지 않았다고 알림: 비밀번호 무효화")
     return user

@@ -106,7 +106,8 @@ def safe_next(target: str | None) -> str:
 
 
 def client_ip() -> str:
-    return request.remote_addr or "-"
+    """The client's address as sign-in throttling counts it (an IPv6 /64 is one client)."""
+    return services.throttle_address(request.remote_addr)
 
 
 # An account whose address is not proved yet reaches only these pages; every other page
@@ -207,8 +208,17 @@ def logout():
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    status = 200
     if form.validate_on_submit():
-        if not services.verify_password(g.user, form.current_password.data):
+        # The current password is checked like a sign-in (the same back-off): a borrowed
+        # session must not try passwords at full speed.
+        wait = services.login_wait(g.user.email, client_ip())
+        if wait is not None:
+            form.form_errors.append(_login_throttled_message(wait))
+            status = 429
+        elif not services.verify_password(g.user, form.current_password.data):
+            services.note_attempt(g.user.email, client_ip())
+            commit()
             form.current_password.errors.append("현재 비밀번호가 맞지 않습니다.")
         else:
             services.change_password(g.user, form.password.data)
@@ -216,7 +226,9 @@ def change_password():
             start_session(g.user, second_factor=g.user_session.second_factor_at is not None)  # a new one here, the others end
             flash("비밀번호를 바꾸었습니다. 다른 기기에서는 다시 로그인해야 합니다.", "success")
             return redirect(url_for("home.dashboard"), 303)
-    return render("accounts/change_password.html", form=form, status=422 if form.errors else 200)
+    if status == 200 and form.errors:
+        status = 422
+    return render("accounts/change_password.html", form=form, status=status)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -240,12 +252,21 @@ def reset_password(token):
         return render("accounts/token_invalid.html", status=410)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(row, form.password.data)
+        try:
+            services.reset_password(row, form.password.data)
+        except services.LinkSpent:
+            return _link_spent()
         commit()
         session.clear()
         flash("새 비밀번호를 설정했습니다. 새 비밀번호로 로그인해 주세요.", "success")
         return redirect(url_for("accounts.login"), 303)
     return render("accounts/reset_password.html", form=form, status=422 if form.errors else 200)
+
+
+def _link_spent():
+    """Another request used the link a moment ago (a double press): nothing done here."""
+    db.session.rollback()
+    return render("accounts/token_invalid.html", status=410)
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -254,13 +275,19 @@ def accept_invite(token):
     if row is None:
         return render("accounts/token_invalid.html", status=410)
     # Opened with the name the inviter entered; the number they entered is kept unless another is
-    # typed, and shown masked (the mail may have gone to a mistyped address).
-    number_on_file = row.user.phone
-    form = (AcceptInviteForm(name=row.user.name, number_on_file=number_on_file)
+    # typed, and shown masked (the mail may have gone to a mistyped address). An account someone
+    # signed up (it has a password) but never verified is set up anew: what was typed then is not
+    # the inviter's, and perhaps not the owner's (services._send_fresh_setup_link).
+    signed_up = row.user.has_password
+    number_on_file = None if signed_up else row.user.phone
+    form = (AcceptInviteForm(name="" if signed_up else row.user.name, number_on_file=number_on_file)
             if request.method == "GET" else AcceptInviteForm(number_on_file=number_on_file))
     if form.validate_on_submit():
-        user = services.accept_invite(row, name=form.name.data, phone=form.phone.data or number_on_file,
-                                      password=form.password.data)
+        try:
+            user = services.accept_invite(row, name=form.name.data, phone=form.phone.data or number_on_file,
+                                          password=form.password.data)
+        except services.LinkSpent:
+            return _link_spent()
         commit()
         return finish_sign_in(user, "", "계정을 설정했습니다. 환영합니다.")
     return render("accounts/accept_invite.html", form=form, invited=row.user, number_on_file=number_on_file,
@@ -314,7 +341,10 @@ def verify_email(token):
             form.form_errors.append(_login_throttled_message(wait))
             status = 429
         elif signed_in_as_owner or services.verify_password(user, form.password.data or ""):
-            services.verify_email(row)
+            try:
+                services.verify_email(row)
+            except services.LinkSpent:
+                return _link_spent()
             commit()
             session.pop("signup_email", None)
             message = "이메일 주소를 확인했습니다. 이제 모든 기능을 쓸 수 있습니다."

@@ -26,6 +26,7 @@ from blueprints.core.exports import DATE, INT, Column, Sheet
 from blueprints.core.mail import queue_email
 from blueprints.core.models import utcnow
 from blueprints.core.paging import Page, page_number
+from blueprints.core.persistence import lock_row
 from blueprints.core.search import matches
 from blueprints.core.timeutil import to_kst
 from blueprints.programmes.models import Programme
@@ -435,6 +436,7 @@ def invite_member(group: Group, member: GroupMember, email: str, *, by: User) ->
     email = normalize_email(email)
     if member.group_id != group.id:
         raise GroupError("이 모임의 가구가 아닙니다.")
+    lock_row(GroupMember, member.id)  # an acceptance of the invitation this one replaces waits, or is seen
     if member.role in ("leader", "treasurer") and not may_change_officers(group, by):
         raise GroupError(f"{member.role_label} 가구의 초대는 대표만 할 수 있습니다.")
     if member.user_id is not None:
@@ -512,6 +514,10 @@ def accept_invitation(invitation: MemberInvitation, *, by: User) -> GroupMember:
     """The invited owner, with a confirmed address, takes the household: only now is it linked."""
     if invitation.user_id != by.id:
         raise GroupError("본인에게 온 초대만 수락할 수 있습니다.")
+    # The household's row is the turn-taker for everything that decides whose it is (this, a
+    # new invitation that cancels this one, an unlink): after it, the invitation is read afresh.
+    lock_row(GroupMember, invitation.member_id)
+    db.session.refresh(invitation)
     if not invitation.is_open():
         raise GroupError("이미 답했거나 기한이 지난 초대입니다. 모임의 대표에게 다시 초대해 달라고 요청해 주세요.")
     if not by.is_verified or not by.is_active:
@@ -537,6 +543,8 @@ def accept_invitation(invitation: MemberInvitation, *, by: User) -> GroupMember:
 def decline_invitation(invitation: MemberInvitation, *, by: User) -> None:
     if invitation.user_id != by.id:
         raise GroupError("본인에게 온 초대만 거절할 수 있습니다.")
+    lock_row(GroupMember, invitation.member_id)  # an acceptance in another tab went first: read it
+    db.session.refresh(invitation)
     if invitation.state != "pending":
         raise GroupError("이미 답한 초대입니다.")
     invitation.state, invitation.decided_at = "declined", utcnow()

@@ -12,6 +12,7 @@ from blueprints.core.files import IMAGE_KINDS, StoredFile
 from blueprints.core.formatting import kdate, won
 from blueprints.core.forms import EmptyForm, is_confirmed
 from blueprints.core.htmx import is_inline, page_redirect, render, set_htmx_headers
+from blueprints.core.korean import with_particle
 from blueprints.core.paging import Page, page_number
 from blueprints.core.persistence import commit, get_or_404
 from extensions import db
@@ -181,6 +182,8 @@ def review_line(settlement_id, expense_id):
         return set_htmx_headers(response, trigger="review-changed")
     if error:
         return _review_page(settlement, status=422, line_errors={expense.id: error})
+    # Without JavaScript the whole page comes back: say what was recorded (htmx swaps the line).
+    flash(f"{expense.evidence_no} 줄을 {with_particle(expense.review_label, '으로/로')} 검토했습니다.", "success")
     return redirect(url_for("settlement.review", settlement_id=settlement.id) + f"#line-{expense.id}", 303)
 
 

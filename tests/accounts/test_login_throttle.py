@@ -119,3 +119,32 @@ def test_behind_a_trusted_proxy_links_in_mail_use_the_forwarded_scheme(app, tmp_
         db.engine.dispose()
     body = db.session.scalar(select(OutboxMessage.body))
     assert "https://localhost/password/reset/" in body
+
+
+def test_one_ipv6_network_is_one_address_for_the_back_off(app, client, make_user):
+    """A home or a cloud host gets a whole IPv6 /64: a new address for each try must not
+    start the back-off afresh (nor IPv4 written as an IPv4-mapped IPv6 address)."""
+    make_user("owner@example.kr")
+    free = app.config["LOGIN_FREE_FAILURES"]
+    for n in range(free):
+        assert _login(client, f"2001:db8:5:6::{n + 1:x}", "wrong-pass1").status_code == 422
+    assert _login(client, "2001:db8:5:6:ffff:1:2:3", "wrong-pass1").status_code == 429
+    assert _login(client, "2001:db8:5:7::1", "pass1234!").status_code == 303  # another network: the owner
+    client.post_form("/logout")
+
+    for _ in range(free):
+        assert _login(client, STRANGER, "wrong-pass1", email="other@example.kr").status_code == 422
+    assert _login(client, f"::ffff:{STRANGER}", "wrong-pass1", email="other@example.kr").status_code == 429
+
+
+def test_spelling_the_address_differently_neither_resets_the_back_off_nor_signs_in(app, client, make_user):
+    """Case, surrounding space and Unicode look-alikes: what names the account for sign-in names
+    it for the back-off, and what does not name it (full-width letters, a trailing dot, a
+    composed look-alike) never signs in, so it cannot be used to keep guessing."""
+    make_user("owner@example.kr")
+    spellings = ["OWNER@example.kr", " owner@EXAMPLE.kr ", "Owner@Example.Kr", "owner@example.kr", "oWnEr@example.KR"]
+    for email in spellings[:app.config["LOGIN_FREE_FAILURES"]]:
+        assert _login(client, STRANGER, "wrong-pass1", email=email).status_code == 422
+    assert _login(client, STRANGER, "pass1234!", email="OwNeR@eXaMpLe.kr").status_code == 429
+    for email in ["ｏｗｎｅｒ@example.kr", "owner@example.kr.", "owner@ｅｘａｍｐｌｅ.kr", "owner\u200b@example.kr"]:
+        assert _login(client, OWNER, "pass1234!", email=email).status_code == 422
