@@ -343,6 +343,12 @@ def keep_an_admin(leaving: User) -> None:
 
 
 def invite_user(*, email: str, name: str, roles: list[str], by: User) -> User:
+    return _invite(email=email, name=name, roles=roles, by=by)[0]
+
+
+def _invite(*, email: str, name: str, roles: list[str], by: User | None) -> tuple[User, str]:
+    """An account to set up, with roles, by an e-mailed link; returns it and the link (``by``
+    None: the operator's console, ``flask invite-admin``, which prints the link too)."""
     email = normalize_email(email)
     user = find_user_by_email(email)
     if user is not None and user.has_password:
@@ -353,15 +359,43 @@ def invite_user(*, email: str, name: str, roles: list[str], by: User) -> User:
         db.session.flush()
     for role in roles:
         if not user.has_role(role):
-            user.role_rows.append(UserRole(role=role, granted_by_id=by.id))
+            user.role_rows.append(UserRole(role=role, granted_by_id=by.id if by else None))
     token = issue_token(user, "invite")
     link = url_for("accounts.accept_invite", token=token, _external=True)
     labels = ", ".join(ROLE_LABELS[r] for r in roles)
     queue_email(email, "[공동육아 자조모임] 시스템 초대 안내",
                 f"{name}님, 공동육아 자조모임 지원사업 시스템에 {labels} 역할로 초대되었습니다.\n"
                 f"아래 링크에서 7일 안에 계정을 설정해 주세요.\n\n{link}")
-    audit.record("user.invited", user, summary=f"초대 ({labels})", after={"email": email, "roles": roles})
-    return user
+    audit.record("user.invited", user, actor=by, summary=f"초대 ({labels})" + ("" if by else ", 운영자 명령"),
+                 after={"email": email, "roles": roles})
+    return user, link
+
+
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def admin_from_console(*, email: str, name: str) -> tuple[User, str | None]:
+    """``flask invite-admin``: the first administrator of a new installation, or another one
+    when none can be reached. A new address is invited (the link proves the address; the second
+    factor is enrolled at the first sign-in, as for every admin); an account that has proved its
+    address gets the role at once. Returns the account and the set-up link (None: no link)."""
+    email = normalize_email(email)
+    if not EMAIL_SHAPE.match(email) or len(email) > 254:
+        raise AccountError("이메일 주소 형식이 올바르지 않습니다. 예: admin@example.kr")
+    if not name.strip():
+        raise AccountError("이름을 적어 주세요.")
+    user = find_user_by_email(email)
+    if user is None or not user.has_password:
+        return _invite(email=email, name=name, roles=["admin"], by=None)
+    require_verified(user, "이 주소의 계정은 이메일 주소를 확인하지 않았습니다. 본인이 주소를 확인한 뒤 다시 실행해 주세요.")
+    if not user.is_active:
+        raise AccountError("비활성화된 계정입니다. 다른 주소를 쓰거나 계정을 다시 활성화해 주세요.")
+    if user.has_role("admin"):
+        raise AccountError("이미 관리자인 계정입니다.")
+    user.role_rows.append(UserRole(role="admin", granted_by_id=None))
+    audit.record("user.role_granted", user, actor=None, summary="관리자 역할 부여(운영자 명령)",
+                 after={"role": "admin"})
+    return user, None
 
 
 def accept_invite(row: AuthToken, *, name: str, phone: str, password: str) -> User:

@@ -133,3 +133,42 @@ def test_deactivated_user_is_signed_out(app, client, auth, make_user):
     auth.login("admin@example.kr")
     assert client.post_form(f"/admin/users/{user.id}/active", {"active": "0"}).status_code == 303
     assert other.get("/dashboard").status_code == 302
+
+
+def test_a_new_installation_gets_its_first_admin_from_the_console(app, client, runner):
+    """No admin exists after `db upgrade`: `flask invite-admin` mails (and prints) a set-up link on
+    the site's own address; following it makes an admin who proved the address, audited."""
+    result = runner.invoke(args=["invite-admin", "--email", " Boss@Example.kr ", "--name", "김관리",
+                                 "--site-url", "https://gongdong.example.kr/"])
+    assert result.exit_code == 0, result.output
+    link = re.search(r"https://gongdong\.example\.kr/\S+", result.output).group(0)
+    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "boss@example.kr"))
+    assert link in mail.body and "관리자 역할로 초대" in mail.body
+    user = db.session.scalar(select(User).where(User.email == "boss@example.kr"))
+    assert user.has_role("admin") and not user.has_password and not user.is_verified
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.invited"))
+    assert event.actor_id is None and "운영자 명령" in event.summary
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    response = client.post_form(path, {"name": "김관리", "phone": "010-1234-5678", "password": "abcd1234!",
+                                       "password_confirm": "abcd1234!", "consent_privacy": "y"})
+    assert response.status_code in (302, 303)
+    db.session.refresh(user)
+    assert user.is_verified and user.has_password
+
+
+def test_the_console_gives_the_role_to_a_proved_account_and_refuses_the_rest(app, runner, make_user):
+    make_user("staff@example.kr", roles=("staff",), name="박직원")
+    args = ["invite-admin", "--name", "박직원", "--site-url", "http://localhost"]
+    result = runner.invoke(args=[*args, "--email", "staff@example.kr"])
+    assert result.exit_code == 0 and "관리자 역할을 주었습니다" in result.output
+    assert db.session.scalar(select(User).where(User.email == "staff@example.kr")).has_role("admin")
+    for email, message in (("staff@example.kr", "이미 관리자인 계정입니다."),
+                           ("not-an-address", "이메일 주소 형식이 올바르지 않습니다")):
+        result = runner.invoke(args=[*args, "--email", email])
+        assert result.exit_code != 0 and message in result.output
+    unproved = make_user("new@example.kr")
+    unproved.email_verified_at = None
+    db.session.commit()
+    result = runner.invoke(args=[*args, "--email", "new@example.kr"])
+    assert result.exit_code != 0 and "이메일 주소를 확인하지 않았습니다" in result.output
+    assert not db.session.scalar(select(User).where(User.email == "new@example.kr")).has_role("admin")
