@@ -77,7 +77,9 @@ def demo_settlements(users: dict, rng: random.Random | None = None) -> None:
         fields = programme_fields_from_defaults()
         fields.update(title=TITLE, year=day(-160).year, opens_at=at(-200, 9), closes_at=at(-185, 18),
                       review_from=day(-184), review_to=day(-174), activity_start=day(-160),
-                      activity_end=day(30), settlement_due=day(60))
+                      activity_end=day(30), settlement_due=day(60),
+                      # its awards below were decided when the results went out (the public page shows them)
+                      results_published_at=at(-170, 10))
         programme = Programme(**fields)
         db.session.add(programme)
         db.session.flush()

@@ -178,6 +178,23 @@ def test_demo_awards_follow_the_programmes_own_rules(runner):
                                .where(Award.programme_id == programme.id)).all()
     assert lines and all(e.hard_count == 0 for e in lines)
     assert max(db.session.scalar(select(func.count(Expense.id)).where(Expense.award_id == a.id)) for a in awards) == 60
+def test_the_demo_programme_with_awards_has_its_public_results(runner, client):
+    """Awards exist only once results are out: the demo's programme in its activity period says
+    so on its page and its public results page opens, naming only groups that consented."""
+    from blueprints.awards.models import Award
+    from demo.settlements import TITLE
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    programme = db.session.scalar(select(Programme).where(Programme.title == TITLE))
+    assert programme.results_published
+    assert f"/results/{programme.id}" in client.get(f"/programmes/{programme.id}").get_data(as_text=True)
+    page = client.get(f"/results/{programme.id}").get_data(as_text=True)
+    groups = [a.application.group for a in db.session.scalars(select(Award).where(Award.programme_id == programme.id))]
+    assert any(g.consent_publish_name_at for g in groups) and any(not g.consent_publish_name_at for g in groups)
+    for group in groups:
+        assert (group.name in page) == bool(group.consent_publish_name_at), group.name
+
+
 def test_demo_groups_have_affiliations_districts_and_the_registration_numbering(runner):
     """The centre's view counts 센터/나눔터/기타 and the residency rule reads households'
     districts: the demo has both; its numbers follow the wizard's rule (the Seoul year of
