@@ -159,7 +159,7 @@ def seed(make_user, make_programme):
 
 def sign_up(j, page):
     page.goto(j.url + "/")
-    page.get_by_role("main").get_by_role("link", name="회원가입").click()
+    follow(page, page.get_by_role("main").get_by_role("link", name="회원가입"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("회원가입")
     j.see(page, "parent-signup-empty", "signup")
     page.get_by_label("이메일").fill("parent@example.kr")
@@ -184,7 +184,7 @@ def sign_up(j, page):
 # 2. The parent registers the group (four steps) and invites the 회계 -------------------------------------
 
 def register_group(j, page):
-    page.get_by_role("link", name="모임 등록").click()
+    follow(page, page.get_by_role("link", name="모임 등록"))
     page.wait_for_url(f"{j.url}/groups/register")
     page.get_by_label("모임 이름").fill(GROUP)
     page.get_by_label("자치구").select_option("마포구")
@@ -232,9 +232,9 @@ def register_group(j, page):
 
 def apply(j, page, programme):
     nav(page, "내 업무")
-    page.get_by_role("link", name="공모사업 보기").click()
+    follow(page, page.get_by_role("link", name="공모사업 보기"))
     j.see(page, "programme-list", "programmes")
-    page.get_by_role("link", name="신청하기").first.click()
+    follow(page, page.get_by_role("link", name="신청하기").first)
     page.get_by_role("button", name="이 모임으로 신청서 작성").click()
     page.wait_for_url("**/edit/purpose")
     page.get_by_label("사업 목적").fill("아이들이 이웃과 함께 자라는 모임을 만듭니다.")
@@ -274,7 +274,7 @@ def apply(j, page, programme):
     tick(page, "아니요")
     page.get_by_role("button", name="저장하고 다음").click()
     page.wait_for_url("**/edit/attachments")
-    page.get_by_role("link", name="다음 단계").click()
+    follow(page, page.get_by_role("link", name="다음 단계"))
     page.wait_for_url("**/edit/review")
     expect(page.locator("main")).to_contain_text("모든 필수 조건을 갖추었습니다")
     tick(page, "입력한 내용이 사실이며")
@@ -292,7 +292,7 @@ def assign_reviewers(j, page, programme):
     nav(page, "심사·선정")
     follow(page, page.get_by_role("link", name=programme.title))
     j.see(page, "staff-review-overview", "review-overview")
-    page.get_by_role("navigation", name="심사·선정 메뉴").get_by_role("link", name="배정").click()
+    follow(page, page.get_by_role("navigation", name="심사·선정 메뉴").get_by_role("link", name="배정"))
     page.get_by_role("button", name="빈 자리 자동 배정").click()
     expect(page.locator("#flash-region")).to_contain_text("자동 배정 3건을 했습니다.")
     for n in range(3):
@@ -303,7 +303,7 @@ def assign_reviewers(j, page, programme):
 def score(j, page, n, programme):
     login(page, j.url, f"reviewer{n + 1}@example.kr")
     nav(page, "내 심사")
-    page.get_by_role("link", name="심사하기").click()
+    follow(page, page.get_by_role("link", name="심사하기"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("심사: 신청서 #")  # blind by default
     for criterion in review.rubric(programme):
         page.get_by_label(f"{criterion['label']} (0~{criterion['max']}점)", exact=True).fill(
@@ -326,11 +326,11 @@ def score(j, page, n, programme):
 
 def select_and_publish(j, page):
     tabs = page.get_by_role("navigation", name="심사·선정 메뉴")
-    tabs.get_by_role("link", name="순위").click()
+    follow(page, tabs.get_by_role("link", name="순위"))
     mean = f"{sum(sum(s.values()) for s in SCORES) / 3:.2f}"  # 78.67
     expect(page.locator("main table")).to_contain_text(mean)
     j.see(page, "staff-ranking", "review-ranking")
-    page.get_by_role("navigation", name="심사·선정 메뉴").get_by_role("link", name="선정 시뮬레이터").click()
+    follow(page, page.get_by_role("navigation", name="심사·선정 메뉴").get_by_role("link", name="선정 시뮬레이터"))
     page.get_by_label("시나리오 이름").fill("기본안")
     page.get_by_role("button", name="시뮬레이션 실행").click()
     page.wait_for_url(re.compile(rf"{j.url}/review/scenario/\d+$"))
@@ -364,7 +364,7 @@ def record_payment(j, page):
     login(page, j.url, "finance@example.kr")
     follow(page, page.get_by_role("link", name="교부·정산 현황"))
     j.see(page, "finance-dashboard", "finance-dashboard")
-    page.get_by_role("link", name=GROUP).click()
+    follow(page, page.get_by_role("link", name=GROUP))
     expect(page.get_by_label("지급액(원)")).to_have_value("360,000")
     j.see(page, "finance-payment-form", "award-finance")
     page.get_by_label("지출결의·이체 참조번호").fill("지출-2026-0412")
@@ -451,7 +451,7 @@ def decide(page, evidence_no, decision, reason=""):
 
 def open_submitted_settlement(page):
     nav(page, "교부·정산")
-    page.locator("tr", has_text=GROUP).get_by_role("link", name=re.compile("제출")).click()
+    follow(page, page.locator("tr", has_text=GROUP).get_by_role("link", name=re.compile("제출")))
     expect(page.get_by_role("heading", level=1)).to_contain_text("정산 검토")
 
 
@@ -473,7 +473,7 @@ def treasurer_fixes(j, page):
     notice = page.get_by_role("alert").filter(has_text="보완 요청")
     expect(notice).to_contain_text("영수증 금액(95,000원)과 다릅니다")
     j.see(page, "treasurer-sees-return")
-    notice.get_by_role("link", name="고치기").click()
+    follow(page, notice.get_by_role("link", name="고치기"))
     expect(page.get_by_label("금액(원)")).to_have_value("90,000")
     page.get_by_label("금액(원)").fill("95,000")
     page.get_by_label("내용·품목").fill("만들기 재료(색종이·풀)")
